@@ -1,0 +1,49 @@
+#include "cli/app.hpp"
+
+#include <algorithm>
+#include <iostream>
+
+#include "cli/common.hpp"
+#include "config/overrides.hpp"
+#include "util/error.hpp"
+
+namespace ladder::cli {
+
+int run(int argc, char** argv) {
+    CLI::App app{"ladder: plan, train and collect model ladders for scaling-law research"};
+    app.set_version_flag("--version", std::string("ladder ") + LADDER_VERSION);
+    app.require_subcommand(1);
+    app.fallthrough(false);
+
+    CommonOptions common;
+    register_dry_run(app, common);
+    register_plot_lr(app, common);
+    register_help_config(app);
+    register_env(app);
+
+    try {
+        std::vector<std::string> args(argv + 1, argv + argc);
+        config::SplitArguments split = config::split_overrides(args);
+        common.overrides = std::move(split.overrides);
+        std::reverse(split.remaining.begin(), split.remaining.end());  // CLI11 reads it backwards
+        app.parse(split.remaining);
+        return 0;
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "ladder: error: " << e.what() << " (see ladder --help)\n";
+        return kExitUsage;
+    } catch (const UsageError& e) {
+        std::cerr << "ladder: error: " << e.what() << "\n";
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        std::cerr << "ladder: failed: " << e.what() << "\n";
+        return kExitRuntimeFailure;
+    }
+}
+
+}  // namespace ladder::cli

@@ -1,0 +1,61 @@
+#include "cli/common.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <unistd.h>
+
+#include "plot/cairo_plot.hpp"
+
+namespace ladder::cli {
+
+void add_config_option(CLI::App* command, CommonOptions& common) {
+    command->add_option("--config", common.config_file,
+                        "ladder YAML file (default: $LADDER_CONFIG, else the built-in OLMo-3 "
+                        "ladder); override any key with --dotted.key=VALUE");
+}
+
+config::LadderConfig load_ladder(const CommonOptions& common) {
+    std::optional<std::string> file = common.config_file;
+    if (!file) {
+        if (const char* env = std::getenv("LADDER_CONFIG"); env && *env) file = env;
+    }
+    config::LadderConfig config = config::load_config(file, common.overrides);
+    check_ladder(config);
+    return config;
+}
+
+std::string output_folder(const std::optional<std::string>& output_dir,
+                          const config::LadderConfig& config) {
+    return (std::filesystem::path(output_dir.value_or("ladder-output")) / config.name).string();
+}
+
+void print_warnings(const RunPlan& plan) {
+    for (const auto& warning : plan.warnings) std::cerr << "warning: " << warning << "\n";
+}
+
+std::vector<std::string> write_plot(const plot::LrFigure& figure, const std::string& folder,
+                                    const std::string& stem,
+                                    const std::vector<std::string>& extensions) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (ec) throw std::runtime_error("cannot create '" + folder + "': " + ec.message());
+    std::vector<std::string> paths;
+    for (const auto& extension : extensions) {
+        const std::string path = (std::filesystem::path(folder) / (stem + extension)).string();
+        // Written beside the target and renamed, so a reader never sees half a file.
+        const std::string temporary = path + ".tmp" + std::to_string(getpid()) + extension;
+        try {
+            plot::write_lr_plot(figure, temporary);
+        } catch (...) {
+            std::remove(temporary.c_str());
+            throw;
+        }
+        std::filesystem::rename(temporary, path);
+        paths.push_back(path);
+    }
+    return paths;
+}
+
+}  // namespace ladder::cli

@@ -1,0 +1,175 @@
+// `ladder dry-run SIZE`: the plan of one rung, as text or JSON, plus its LR plot.
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+#include "cli/common.hpp"
+#include "plot/cairo_plot.hpp"
+#include "plot/terminal_plot.hpp"
+#include "util/format.hpp"
+#include "util/terminal.hpp"
+
+namespace ladder::cli {
+
+namespace {
+
+struct DryRunOptions {
+    std::string size;
+    bool show_model = false;
+    bool json = false;
+    bool no_plot = false;
+    bool print_config = false;
+    std::optional<std::string> output_dir;
+};
+
+std::string describe_duration(const config::DurationConfig& d) {
+    return with_commas(d.value) + " " + d.unit;
+}
+
+void print_text(const RunPlan& plan, const config::LadderConfig& config, bool show_model) {
+    const BatchPlan& b = plan.batch;
+    const OptimizerPlan& o = plan.optimizer;
+    const int64_t batch = b.global_batch_size;
+    std::cout << "Dry run for model size " << plan.size << ":\n"
+              << " ❯ Actual number of non-embedding params is "
+              << format_count(static_cast<double>(plan.num_non_embedding_params)) << " ("
+              << with_commas(plan.num_non_embedding_params) << "; "
+              << format_count(static_cast<double>(plan.num_params)) << " in total)\n"
+              << " ❯ Target batch size is " << with_commas(b.target_batch_size) << " tokens\n"
+              << " ❯ Actual batch size is " << with_commas(batch) << " tokens, which is "
+              << with_commas(b.instances()) << " instance(s)\n"
+              << " ❯ Micro-batch size per device is " << with_commas(b.rank_microbatch_size)
+              << " tokens, which is " << b.rank_microbatch_instances() << " instance(s)\n"
+              << " ❯ And the run requires " << b.num_devices << " out of " << config.max_devices
+              << " devices, with a data-parallel world size of " << with_commas(b.dp_world_size)
+              << "\n"
+              << " ❯ So there will be " << with_commas(b.grad_accum_steps)
+              << " grad accumulation step(s) per batch\n"
+              << " ❯ Peak LR is " << python_float(o.lr) << " with betas (" << python_float(o.beta1)
+              << ", " << python_float(o.beta2) << "), weight decay " << python_float(o.weight_decay)
+              << " (0 on embeddings)\n"
+              << " ❯ Warmup is " << format_tokens(static_cast<double>(plan.warmup_tokens)) << " / "
+              << with_commas(plan.warmup_tokens / batch) << " steps\n"
+              << " ❯ Duration is " << format_tokens(static_cast<double>(plan.duration_tokens))
+              << " / " << with_commas(plan.duration_steps) << " steps\n";
+    if (plan.max_duration) {
+        std::cout << " ❯ Training runs for " << describe_duration(*plan.max_duration)
+                  << " (trainer.max_duration)\n";
+    }
+    if (plan.hard_stop) {
+        std::cout << " ❯ Hard stop at " << describe_duration(*plan.hard_stop);
+        if (plan.stop_step) std::cout << " = step " << with_commas(*plan.stop_step);
+        std::cout << " (trainer.hard_stop)\n";
+    }
+    if (show_model) {
+        const ModelSpec& m = plan.model;
+        std::cout << "Model (" << m.family << "):\n"
+                  << "   d_model " << m.d_model << ", layers " << m.n_layers << ", heads "
+                  << m.n_heads << ", kv heads " << m.n_kv_heads << ", head dim " << m.head_dim
+                  << "\n"
+                  << "   SwiGLU hidden " << m.hidden_size << ", vocab " << with_commas(m.vocab_size)
+                  << " (padded), RoPE theta " << python_float(m.rope_theta) << "\n"
+                  << "   attention: ";
+        if (m.window_pattern.empty()) {
+            std::cout << "full in every layer\n";
+        } else {
+            std::string windowed, full;
+            for (int64_t layer = 0; layer < m.n_layers; ++layer) {
+                std::string& list = m.window(layer) < 0 ? full : windowed;
+                list += (list.empty() ? "" : ",") + std::to_string(layer);
+            }
+            std::cout << "sliding window " << m.window_pattern.front() << " in layers " << windowed
+                      << "; full in layers " << full << "\n";
+        }
+        std::cout << "   FLOPs per token " << with_commas(m.flops_per_token(config.sequence_length))
+                  << " at sequence length " << with_commas(config.sequence_length) << "\n";
+    }
+    if (plan.checkpoints.empty()) {
+        std::cout << "No checkpoints (trainer.no_checkpoints)\n";
+        return;
+    }
+    std::cout << "Checkpoints:\n";
+    size_t step_width = 0;
+    for (const auto& c : plan.checkpoints) step_width = std::max(step_width, with_commas(c.step).size());
+    for (const auto& c : plan.checkpoints) {
+        std::string step = with_commas(c.step);
+        std::string tokens = format_tokens(static_cast<double>(c.tokens));
+        std::cout << "   step " << std::string(step_width - step.size(), ' ') << step << "  "
+                  << tokens << std::string(tokens.size() < 14 ? 14 - tokens.size() : 1, ' ')
+                  << c.name;
+        if (plan.stop_step && c.step > *plan.stop_step) std::cout << "  (after the stop)";
+        std::cout << "\n";
+    }
+}
+
+nlohmann::ordered_json to_json(const RunPlan& plan) {
+    nlohmann::ordered_json checkpoints = nlohmann::ordered_json::array();
+    for (const auto& c : plan.checkpoints) {
+        checkpoints.push_back({{"step", c.step}, {"tokens", c.tokens}, {"name", c.name}});
+    }
+    const BatchPlan& b = plan.batch;
+    return {
+        {"size", plan.size},
+        {"num_params", plan.num_params},
+        {"num_non_embedding_params", plan.num_non_embedding_params},
+        {"target_batch_size", b.target_batch_size},
+        {"global_batch_size", b.global_batch_size},
+        {"rank_microbatch_size", b.rank_microbatch_size},
+        {"num_devices", b.num_devices},
+        {"dp_world_size", b.dp_world_size},
+        {"grad_accum_steps", b.grad_accum_steps},
+        {"optimizer",
+         {{"lr", plan.optimizer.lr},
+          {"betas", {plan.optimizer.beta1, plan.optimizer.beta2}},
+          {"weight_decay", plan.optimizer.weight_decay}}},
+        {"duration", {{"tokens", plan.duration_tokens}, {"steps", plan.duration_steps}}},
+        {"warmup_tokens", plan.warmup_tokens},
+        {"checkpoints", checkpoints},
+    };
+}
+
+void dry_run(const DryRunOptions& options, const CommonOptions& common) {
+    const config::LadderConfig config = load_ladder(common);
+    if (options.print_config) {
+        std::cout << config::to_yaml(config);
+        return;
+    }
+    const RunPlan plan = plan_run(config, options.size);
+    print_warnings(plan);
+    if (options.json) {
+        std::cout << to_json(plan).dump(2) << "\n";
+        return;
+    }
+    print_text(plan, config, options.show_model);
+    if (options.no_plot) return;
+    const plot::LrFigure figure = plot::make_lr_figure({plan});
+    if (stdout_is_terminal()) {
+        std::cout << "\n" << plot::render_terminal(figure, 72, 14, stdout_supports_color());
+    }
+    const std::string path = write_plot(figure, output_folder(options.output_dir, config),
+                                        "lr_schedule_" + plan.size, {".png"})
+                                 .front();
+    std::cout << "Saved LR schedule plot to '" << path << "'\n";
+}
+
+}  // namespace
+
+void register_dry_run(CLI::App& app, CommonOptions& common) {
+    auto options = std::make_shared<DryRunOptions>();
+    CLI::App* command = app.add_subcommand(
+        "dry-run", "Print the plan of one size: parameters, batch, devices, LR, duration and "
+                   "checkpoints; save its LR plot");
+    command->add_option("size", options->size, "model size, one of the ladder's sizes")->required();
+    command->add_flag("--show-model", options->show_model, "also print the model dimensions");
+    command->add_flag("--json", options->json,
+                      "print one JSON object instead (batch sizes in tokens; no plot)");
+    command->add_flag("--no-plot", options->no_plot, "do not draw or save the LR plot");
+    command->add_flag("--print-config", options->print_config,
+                      "print the fully resolved config as YAML and exit");
+    command->add_option("--output-dir", options->output_dir,
+                        "where plots go, under <dir>/<ladder name>/ (default: ladder-output)");
+    add_config_option(command, common);
+    command->callback([options, &common] { dry_run(*options, common); });
+}
+
+}  // namespace ladder::cli

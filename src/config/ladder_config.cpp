@@ -1,0 +1,40 @@
+#include "config/ladder_config.hpp"
+
+#include <cmath>
+
+namespace ladder::config {
+
+Check fraction_or_steps() {
+    return {"a fraction in [0, 1] or a whole number of steps",
+            [](double x) { return x >= 0 && (x <= 1 || std::floor(x) == x); }};
+}
+
+void decode(const YAML::Node& node, const std::string& path, CycleSpec& out) {
+    out = CycleSpec{};
+    if (node.IsSequence()) {
+        out.is_list = true;
+        decode(node, path, out.values);
+        if (out.values.empty()) throw ConfigError(path, "expected a non-empty list");
+        for (size_t i = 0; i < out.values.size(); ++i) {
+            const double v = out.values[i];
+            if (v <= 0 || std::floor(v) != v) {
+                throw ConfigError(path + "." + std::to_string(i),
+                                  "expected a whole number of steps > 0, got " + format_number(v));
+            }
+        }
+        return;
+    }
+    double value = 0;
+    decode(node, path, value);
+    if (!(value > 0)) {
+        throw ConfigError(path, "expected a number > 0, got " + format_number(value));
+    }
+    out.values = {value};
+}
+
+YAML::Node encode(const CycleSpec& value) {
+    if (value.is_list) return encode(value.values);
+    return encode(value.values.front());
+}
+
+}  // namespace ladder::config

@@ -1,0 +1,264 @@
+// The typed ladder configuration: one struct per YAML section, each with its field list.
+//
+// The member initializers are the built-in default ladder (OLMo-3, 60M..13B on H100s),
+// so `ladder dry-run 190M` needs no file. `ladder help-config` prints every key.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/fields.hpp"
+
+namespace ladder::config {
+
+// `{value: N, unit: steps|tokens|epochs}`, as OLMo-core's Duration.
+struct DurationConfig {
+    int64_t value = 0;
+    std::string unit = "steps";
+
+    template <class V>
+    void fields(V& v) {
+        v.field("value", value, "amount, in `unit`", non_negative());
+        v.choice("unit", unit, {"steps", "tokens", "epochs"}, "what `value` counts");
+    }
+};
+
+// Levanter's "fraction or steps": a value <= 1 is a fraction of the cycle (or run), a
+// whole number > 1 is a step count.
+Check fraction_or_steps();
+
+// `cycles: 3`, `cycles: [1000, 2500]`, `cycle_length: 0.25`, `cycle_length: [500, 500]`.
+struct CycleSpec {
+    std::vector<double> values;  // one entry for a scalar, several for a list
+    bool is_list = false;
+};
+void decode(const YAML::Node& node, const std::string& path, CycleSpec& out);
+YAML::Node encode(const CycleSpec& value);
+
+template <>
+inline std::string type_name<CycleSpec>() {
+    return "integer, fraction or list of integers";
+}
+
+struct TokenizerConfig {
+    std::string name = "dolma2";
+    std::optional<int64_t> vocab_size;
+    std::optional<int64_t> eos_token_id;
+    std::optional<int64_t> pad_token_id;
+    std::optional<int64_t> bos_token_id;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("name", name,
+                "preset (dolma2, dolma2_sigdig, gpt_neox_olmo_dolma_v1_5, gpt2) or tokenizer "
+                "identifier; a preset fills the ids left null");
+        v.field("vocab_size", vocab_size, "vocabulary size before padding to a multiple of 128",
+                positive());
+        v.field("eos_token_id", eos_token_id, "end-of-document token id", non_negative());
+        v.field("pad_token_id", pad_token_id, "padding token id", non_negative());
+        v.field("bos_token_id", bos_token_id, "beginning-of-document token id, if any",
+                non_negative());
+    }
+};
+
+// A model size declared in the config, beside (or replacing) the built-in table.
+struct CustomSizeConfig {
+    int64_t d_model = 0;
+    int64_t n_layers = 0;
+    int64_t n_heads = 0;
+    std::optional<int64_t> n_kv_heads;
+    std::optional<int64_t> head_dim;
+    std::optional<double> hidden_size_multiplier;
+    std::optional<int64_t> hidden_size;
+    int64_t hidden_size_multiple_of = 256;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("d_model", d_model, "model width", positive());
+        v.field("n_layers", n_layers, "transformer blocks", positive());
+        v.field("n_heads", n_heads, "attention heads", positive());
+        v.field("n_kv_heads", n_kv_heads, "key/value heads (null: n_heads)", positive());
+        v.field("head_dim", head_dim, "width of one head (null: d_model / n_heads)", positive());
+        v.field("hidden_size_multiplier", hidden_size_multiplier,
+                "scales the SwiGLU hidden size int(8 * d_model / 3)", positive());
+        v.field("hidden_size", hidden_size, "SwiGLU hidden size, overriding the rule",
+                positive());
+        v.field("hidden_size_multiple_of", hidden_size_multiple_of,
+                "SwiGLU hidden size is rounded up to a multiple of this", positive());
+    }
+};
+
+struct ModelConfig {
+    std::string family = "olmo3";
+    std::optional<int64_t> rank_microbatch_size;
+    std::map<std::string, CustomSizeConfig> sizes;
+
+    template <class V>
+    void fields(V& v) {
+        v.choice("family", family, {"olmo3", "olmo2"},
+                 "architecture family: olmo3 adds sliding-window attention to olmo2");
+        v.field("rank_microbatch_size", rank_microbatch_size,
+                "tokens per device per forward/backward, a multiple of sequence_length "
+                "(null: by size and device type)",
+                positive());
+        v.field("sizes", sizes, "custom sizes by name, usable in `sizes`");
+    }
+};
+
+// OLMo-core's WSDSChinchillaRunConfigurator.
+struct WsdsChinchillaRunConfig {
+    double chinchilla_multiple = 4.0;
+    double decay_fraction = 0.1;
+    double tokens_per_param = 20.0;
+    double lr_multiplier = 1.0;
+    bool stepped_schedule = false;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("chinchilla_multiple", chinchilla_multiple,
+                "train for this many times 20 tokens per parameter; a power of two >= 0.5");
+        v.field("decay_fraction", decay_fraction,
+                "fraction of each period spent decaying the LR", open_interval(0, 0.5));
+        v.field("tokens_per_param", tokens_per_param, "tokens per parameter of 1xC", positive());
+        v.field("lr_multiplier", lr_multiplier, "scales the peak LR", positive());
+        v.field("stepped_schedule", stepped_schedule,
+                "peak LR of period i is scaled by 1/sqrt(multiple of period i)");
+    }
+};
+
+// A fixed-hyperparameter run with Levanter's warmup/stable/decay cycles.
+struct LevanterRunConfig {
+    double learning_rate = 6e-4;
+    std::optional<int64_t> global_batch_size;
+    std::optional<int64_t> num_train_steps;
+    std::string lr_schedule = "cosine";
+    double warmup = 0.01;
+    std::optional<double> decay;
+    double rewarmup = 0.0;
+    double min_lr_ratio = 0.1;
+    std::optional<CycleSpec> cycles;
+    std::optional<CycleSpec> cycle_length;
+    double weight_decay = 0.1;
+    double beta1 = 0.9;
+    double beta2 = 0.95;
+    double epsilon = 1e-8;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("learning_rate", learning_rate, "peak learning rate", positive());
+        v.field("global_batch_size", global_batch_size,
+                "tokens per optimizer step (required), a multiple of sequence_length",
+                positive());
+        v.field("num_train_steps", num_train_steps, "optimizer steps (required)", positive());
+        v.choice("lr_schedule", lr_schedule, {"constant", "linear", "cosine", "inv_sqrt", "inv"},
+                 "shape of each decay");
+        v.field("warmup", warmup, "warmup of the first cycle: fraction of it, or steps",
+                fraction_or_steps());
+        v.field("decay", decay, "decay of each cycle: fraction of it, or steps (null: all after warmup)",
+                fraction_or_steps());
+        v.field("rewarmup", rewarmup,
+                "re-warmup of later cycles from the previous minimum: fraction of the cycle, or steps",
+                fraction_or_steps());
+        v.field("min_lr_ratio", min_lr_ratio, "LR at the end of a decay, relative to the peak",
+                Check{"a number in [0, 1]", [](double x) { return x >= 0 && x <= 1; }});
+        v.field("cycles", cycles, "number of cycles, or the steps where cycles end");
+        v.field("cycle_length", cycle_length,
+                "cycle length: steps, fraction of the run (0.25), or a list of lengths");
+        v.field("weight_decay", weight_decay, "AdamW weight decay (none on embeddings)",
+                non_negative());
+        v.field("beta1", beta1, "AdamW beta1", open_interval(0, 1));
+        v.field("beta2", beta2, "AdamW beta2", open_interval(0, 1));
+        v.field("epsilon", epsilon, "AdamW epsilon", positive());
+    }
+};
+
+struct RunConfig {
+    std::string type = "wsds_chinchilla";
+    WsdsChinchillaRunConfig wsds_chinchilla;
+    LevanterRunConfig levanter;
+
+    template <class V>
+    void fields(V& v) {
+        v.one_of("type", type, {"wsds_chinchilla", "levanter"},
+                 "run configurator: Chinchilla-scaled WSD-S, or fixed Levanter-style schedule",
+                 [&](const std::string& kind) {
+                     if (kind == "wsds_chinchilla") {
+                         wsds_chinchilla.fields(v);
+                     } else {
+                         levanter.fields(v);
+                     }
+                 });
+    }
+};
+
+struct DataConfig {
+    std::vector<std::string> paths;
+    std::map<std::string, std::vector<std::string>> validation;
+    std::string dtype = "auto";
+
+    template <class V>
+    void fields(V& v) {
+        v.field("paths", paths, "training token files or globs, relative to the config file");
+        v.field("validation", validation, "validation token files or globs by name");
+        v.choice("dtype", dtype, {"auto", "uint16", "uint32"},
+                 "token width in the files (auto: from the vocabulary size)");
+    }
+};
+
+struct TrainerConfig {
+    std::optional<DurationConfig> max_duration;
+    std::optional<DurationConfig> hard_stop;
+    bool no_checkpoints = false;
+    bool no_evals = false;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("max_duration", max_duration,
+                "train this long instead of the planned duration (the LR schedule keeps the plan)");
+        v.field("hard_stop", hard_stop, "stop early at this point; the LR schedule is unchanged");
+        v.field("no_checkpoints", no_checkpoints, "write no checkpoints");
+        v.field("no_evals", no_evals, "run no in-loop evaluations");
+    }
+};
+
+struct LadderConfig {
+    std::string name = "olmo3-ladder";
+    std::optional<std::string> dir;
+    std::optional<std::string> project;
+    std::vector<std::string> sizes = {"60M", "100M", "190M", "370M", "600M",
+                                      "760M", "1B",   "3B",   "7B",   "13B"};
+    int64_t max_devices = 64;
+    std::string device_type = "NVIDIA H100 80GB HBM3";
+    int64_t sequence_length = 8192;
+    int64_t seed = 42;
+    std::string backend = "cpu:gloo,cuda:nccl";
+    TokenizerConfig tokenizer;
+    ModelConfig model;
+    RunConfig run;
+    DataConfig data;
+    TrainerConfig trainer;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("name", name, "ladder name; runs are named <name>-<size>");
+        v.field("dir", dir, "where runs are saved, one folder per size (null: model-ladders/<name>)");
+        v.field("project", project, "project name for logging backends (null: name)");
+        v.field("sizes", sizes, "model sizes of the ladder, smallest first");
+        v.field("max_devices", max_devices, "accelerators available to each run", positive());
+        v.field("device_type", device_type,
+                "accelerator, e.g. 'NVIDIA H100 80GB HBM3', 'NVIDIA B200', 'NVIDIA A100', 'cpu'");
+        v.field("sequence_length", sequence_length, "tokens per training instance", positive());
+        v.field("seed", seed, "random seed of every run");
+        v.field("backend", backend, "process-group backend per device, 'cpu:gloo,cuda:nccl'");
+        v.field("tokenizer", tokenizer, "tokenizer of the data");
+        v.field("model", model, "model family and sizes");
+        v.field("run", run, "how batch, LR, schedule, duration and checkpoints are chosen");
+        v.field("data", data, "training and validation data");
+        v.field("trainer", trainer, "training loop settings");
+    }
+};
+
+}  // namespace ladder::config

@@ -1,0 +1,101 @@
+#include "ladder/batch_plan.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+
+namespace ladder {
+
+namespace {
+
+std::string lower(std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+// Python's round(x): half to even.
+int64_t py_round(double x) {
+    return static_cast<int64_t>(std::nearbyint(x));
+}
+
+}  // namespace
+
+DeviceKind classify_device(const std::string& device_type) {
+    const std::string name = lower(device_type);
+    DeviceKind kind;
+    if (name == "cpu") {
+        kind.is_cpu = true;
+    } else if (name.find("b200") != std::string::npos) {
+        kind.microbatch_factor = 2.0;
+    } else if (name.find("40gb") != std::string::npos) {
+        kind.microbatch_factor = 0.5;
+    }
+    return kind;
+}
+
+int64_t default_rank_microbatch_size(double approx_params, const DeviceKind& device,
+                                     int64_t sequence_length) {
+    int64_t instances_of_4096;
+    if (approx_params <= 100e6) {
+        instances_of_4096 = 4;
+    } else if (approx_params <= 190e6) {
+        instances_of_4096 = 16;
+    } else if (approx_params <= 370e6) {
+        instances_of_4096 = 12;
+    } else if (approx_params <= 760e6) {
+        instances_of_4096 = 10;
+    } else if (approx_params <= 1e9) {
+        instances_of_4096 = 8;
+    } else if (approx_params <= 3e9) {
+        instances_of_4096 = 4;
+    } else {
+        instances_of_4096 = 2;
+    }
+    const auto tokens =
+        static_cast<int64_t>(static_cast<double>(instances_of_4096 * 4096) * device.microbatch_factor);
+    return std::max<int64_t>(1, tokens / sequence_length) * sequence_length;
+}
+
+int64_t minimal_num_devices(double approx_params, const DeviceKind& device, int64_t max_devices) {
+    if (device.is_cpu) return 1;
+    const int64_t olmo_mesh = approx_params < 13e9 ? 8 : 32;
+    if (approx_params <= 1e9) return std::min(olmo_mesh, max_devices);
+    return olmo_mesh;
+}
+
+bool BatchPlan::far_from_target() const {
+    return std::fabs(static_cast<double>(global_batch_size - target_batch_size)) /
+               static_cast<double>(target_batch_size) >
+           0.1;
+}
+
+BatchPlan plan_batch(int64_t target_batch_size, int64_t rank_microbatch_size,
+                     int64_t min_devices, int64_t max_devices, int64_t sequence_length) {
+    BatchPlan plan;
+    plan.target_batch_size = target_batch_size;
+    plan.sequence_length = sequence_length;
+    // A target below one micro-batch shrinks the micro-batch, in whole instances.
+    const int64_t r = std::max(sequence_length,
+                               std::min(rank_microbatch_size, target_batch_size) /
+                                   sequence_length * sequence_length);
+    const double target = static_cast<double>(target_batch_size);
+
+    const int64_t per_step_at_min = r * min_devices;
+    int64_t batch = std::max<int64_t>(1, py_round(target / static_cast<double>(per_step_at_min))) *
+                    per_step_at_min;
+    const int64_t accum_at_min = batch / per_step_at_min;
+    const int64_t expansion = std::min(max_devices / min_devices, accum_at_min);
+    plan.num_devices = min_devices * expansion;
+    plan.dp_world_size = min_devices * expansion;
+    const int64_t per_step = r * plan.dp_world_size;
+    batch = std::max<int64_t>(1, py_round(static_cast<double>(batch) / static_cast<double>(per_step))) *
+            per_step;
+
+    plan.global_batch_size = batch;
+    plan.rank_microbatch_size = r;
+    plan.grad_accum_steps = batch / per_step;
+    return plan;
+}
+
+}  // namespace ladder

@@ -1,0 +1,54 @@
+// Micro-batch, device mesh and global batch planning (olmo-facts §4.3-4.5), extended with
+// documented rules for device types and sequence lengths OLMo-core does not accept.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ladder {
+
+// What the planner needs to know about an accelerator type.
+struct DeviceKind {
+    bool is_cpu = false;
+    // Scales the H100 micro-batch table: B200 2x (OLMo-core), 40 GB cards 0.5x, others 1x.
+    double microbatch_factor = 1.0;
+};
+
+// Classifies a `device_type` string case-insensitively: "cpu" -> CPU; "b200" -> 2x;
+// "40gb" (A100 40GB and the like) -> 0.5x; every other GPU (H100, H200, A100 80GB, ...) -> 1x.
+DeviceKind classify_device(const std::string& device_type);
+
+// Tokens per device per forward/backward from OLMo-core's table by approximate size
+// (multiples of 4096 tokens), scaled by the device factor, then rounded down to whole
+// instances of `sequence_length` (at least one).
+int64_t default_rank_microbatch_size(double approx_params, const DeviceKind& device,
+                                     int64_t sequence_length);
+
+// The smallest mesh a size may train on: OLMo-core's 8 GPUs (32 from 13B up). Sizes up
+// to 1B fit one GPU, so a ladder with max_devices below 8 plans them on max_devices;
+// a CPU run needs one process.
+int64_t minimal_num_devices(double approx_params, const DeviceKind& device, int64_t max_devices);
+
+struct BatchPlan {
+    int64_t target_batch_size = 0;     // tokens, from the run configurator
+    int64_t global_batch_size = 0;     // tokens per optimizer step
+    int64_t rank_microbatch_size = 0;  // tokens per device per forward/backward
+    int64_t num_devices = 0;
+    int64_t dp_world_size = 0;
+    int64_t grad_accum_steps = 0;
+    int64_t sequence_length = 0;
+
+    int64_t instances() const { return global_batch_size / sequence_length; }
+    int64_t rank_microbatch_instances() const { return rank_microbatch_size / sequence_length; }
+    // |global - target| / target > 10%: OLMo-core warns about it.
+    bool far_from_target() const;
+};
+
+// OLMo-core's `_configure_batch_size_and_num_devices`: rounds the target batch to whole
+// micro-batches on the minimal mesh, widens data parallelism up to max_devices while
+// there is gradient accumulation to spread, then rounds again. (Pure data parallelism:
+// dp world size = devices.)
+BatchPlan plan_batch(int64_t target_batch_size, int64_t rank_microbatch_size,
+                     int64_t min_devices, int64_t max_devices, int64_t sequence_length);
+
+}  // namespace ladder

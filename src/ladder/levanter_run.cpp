@@ -1,0 +1,149 @@
+// A fixed-hyperparameter run on Levanter's cyclic schedule: peak LR, batch and number of
+// steps come from the config; warmup, decay and cycles follow Levanter's rules.
+#include <cmath>
+#include <string>
+
+#include "config/fields.hpp"
+#include "ladder/run_configurators.hpp"
+#include "util/format.hpp"
+
+namespace ladder {
+
+namespace {
+
+using config::ConfigError;
+
+// Levanter's cycle minima: [0, end of cycle 1, ..., total].
+std::vector<int64_t> cycle_boundaries(const config::LevanterRunConfig& run, int64_t total) {
+    std::vector<int64_t> points;
+    if (run.cycle_length) {
+        const auto& spec = *run.cycle_length;
+        if (spec.is_list) {
+            int64_t sum = 0;
+            for (double length : spec.values) {
+                sum += static_cast<int64_t>(length);
+                points.push_back(sum);
+            }
+            if (sum > total) {
+                throw ConfigError("run.cycle_length",
+                                  "cycle lengths add up to " + std::to_string(sum) +
+                                      " steps, more than num_train_steps (" +
+                                      std::to_string(total) + ")");
+            }
+        } else {
+            const double value = spec.values.front();
+            if (value > 1 && std::floor(value) != value) {
+                throw ConfigError("run.cycle_length",
+                                  "expected a fraction in (0, 1] or a whole number of steps, got " +
+                                      config::format_number(value));
+            }
+            const int64_t length = optim::fraction_or_steps(value, total);
+            if (length <= 0) {
+                throw ConfigError("run.cycle_length", "gives cycles of 0 steps");
+            }
+            // The remainder of total / length goes to the last cycle, as in Levanter.
+            for (int64_t i = 1; i < total / length; ++i) points.push_back(i * length);
+        }
+    } else if (run.cycles) {
+        const auto& spec = *run.cycles;
+        if (spec.is_list) {
+            int64_t previous = 0;
+            for (size_t i = 0; i < spec.values.size(); ++i) {
+                const auto end = static_cast<int64_t>(spec.values[i]);
+                if (end <= previous || end > total) {
+                    throw ConfigError("run.cycles." + std::to_string(i),
+                                      "expected increasing cycle ends in (" +
+                                          std::to_string(previous) + ", " + std::to_string(total) +
+                                          "], got " + std::to_string(end));
+                }
+                points.push_back(end);
+                previous = end;
+            }
+        } else {
+            const double value = spec.values.front();
+            if (std::floor(value) != value) {
+                throw ConfigError("run.cycles", "expected a whole number of cycles, got " +
+                                                    config::format_number(value));
+            }
+            const auto count = static_cast<int64_t>(value);
+            for (int64_t i = 0; i + 1 < count; ++i) {
+                points.push_back(static_cast<int64_t>(static_cast<double>(total) /
+                                                      static_cast<double>(count) *
+                                                      static_cast<double>(i + 1)));
+            }
+        }
+    }
+    points.insert(points.begin(), 0);
+    if (points.back() != total) points.push_back(total);
+    return points;
+}
+
+}  // namespace
+
+int64_t levanter_target_batch_size(const config::LevanterRunConfig& run) {
+    return *run.global_batch_size;
+}
+
+void configure_levanter(const config::LevanterRunConfig& run, RunPlan& plan) {
+    const int64_t batch = plan.batch.global_batch_size;
+    const int64_t total = *run.num_train_steps;
+
+    plan.optimizer.lr = run.learning_rate;
+    plan.optimizer.beta1 = run.beta1;
+    plan.optimizer.beta2 = run.beta2;
+    plan.optimizer.eps = run.epsilon;
+    plan.optimizer.weight_decay = run.weight_decay;
+
+    optim::LevanterSchedule schedule;
+    schedule.peak_lr = run.learning_rate;
+    schedule.min_lr = run.learning_rate * run.min_lr_ratio;
+    schedule.shape = optim::parse_decay_shape(run.lr_schedule);
+    if (schedule.shape == optim::DecayShape::kInv && run.min_lr_ratio == 0) {
+        throw ConfigError("run.min_lr_ratio", "must be > 0 with lr_schedule: inv");
+    }
+
+    const std::vector<int64_t> points = cycle_boundaries(run, total);
+    double previous_end = 0.0;
+    for (size_t k = 0; k + 1 < points.size(); ++k) {
+        optim::LevanterCycle cycle;
+        cycle.start = points[k];
+        cycle.length = points[k + 1] - points[k];
+        cycle.warmup = optim::fraction_or_steps(k == 0 ? run.warmup : run.rewarmup, cycle.length);
+        cycle.decay = run.decay ? optim::fraction_or_steps(*run.decay, cycle.length)
+                                : cycle.length - cycle.warmup;
+        cycle.stable = cycle.length - cycle.warmup - cycle.decay;
+        cycle.warmup_from = previous_end;
+        const std::string which = "cycle " + std::to_string(k + 1) + " (" +
+                                  std::to_string(cycle.length) + " steps)";
+        if (cycle.stable < 0 || cycle.decay < 0) {
+            throw ConfigError(run.decay ? "run.decay" : "run.warmup",
+                              "warmup and decay do not fit in " + which);
+        }
+        if (schedule.shape == optim::DecayShape::kCosine && cycle.decay <= 0) {
+            throw ConfigError(run.decay ? "run.decay" : "run.warmup",
+                              "cosine decay needs at least one step in " + which);
+        }
+        schedule.cycles.push_back(cycle);
+        previous_end = schedule.decay_value(cycle, cycle.decay);
+
+        const std::string name = "cycle " + std::to_string(k + 1);
+        const int64_t decay_start = cycle.start + cycle.warmup + cycle.stable;
+        if (cycle.decay > 0) {
+            plan.checkpoints.push_back({decay_start, decay_start * batch, name + " pre-decay"});
+        }
+        const int64_t end = cycle.start + cycle.length;
+        plan.checkpoints.push_back({end, end * batch, name + " post-decay"});
+        plan.period_marks.push_back({end * batch, name});
+    }
+
+    plan.warmup_tokens = schedule.cycles.front().warmup * batch;
+    plan.duration_steps = total;
+    plan.duration_tokens = total * batch;
+    plan.schedule = schedule;
+    plan.schedule_title = "Learning rate schedule for a " +
+                          format_count(static_cast<double>(plan.num_non_embedding_params)) +
+                          " model, " + run.lr_schedule + " decay over " + with_commas(total) +
+                          " steps";
+}
+
+}  // namespace ladder

@@ -1,0 +1,81 @@
+// RunPlan: everything decided about one rung before training starts. `dry-run` prints
+// it, `plot-lr` draws it, `train` and `benchmark` execute it; all share this one planner.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config/ladder_config.hpp"
+#include "ladder/batch_plan.hpp"
+#include "ladder/model_spec.hpp"
+#include "optim/levanter_schedule.hpp"
+#include "optim/wsds_schedule.hpp"
+
+namespace ladder {
+
+struct OptimizerPlan {
+    double lr = 0;  // peak
+    double beta1 = 0.9;
+    double beta2 = 0.95;
+    double eps = 1e-8;
+    double weight_decay = 0.1;  // every parameter but the embeddings, which get 0
+};
+
+struct CheckpointPoint {
+    int64_t step = 0;
+    int64_t tokens = 0;  // step * global batch
+    std::string name;    // "period 1, 0.5xC pre-decay"
+};
+
+// A labelled point on the token axis where a period (or cycle) ends: "1xC", "cycle 2".
+struct PeriodMark {
+    int64_t tokens = 0;
+    std::string label;
+};
+
+using Schedule = std::variant<optim::WsdsSchedule, optim::LevanterSchedule>;
+
+struct RunPlan {
+    std::string size;
+    std::string run_name;     // <ladder name>-<size>
+    std::string save_folder;  // <dir>/<size>
+    ModelSpec model;
+    int64_t num_params = 0;
+    int64_t num_non_embedding_params = 0;
+    BatchPlan batch;
+    OptimizerPlan optimizer;
+    Schedule schedule;
+    std::string schedule_title;  // "Learning rate schedule for a 190.4M model out to 4.0xC"
+    int64_t warmup_tokens = 0;
+    int64_t duration_tokens = 0;  // the schedule's horizon
+    int64_t duration_steps = 0;
+    // Where training actually stops when trainer.max_duration / hard_stop say so (steps);
+    // nullopt when it runs the full duration or the stop is in epochs.
+    std::optional<int64_t> stop_step;
+    std::optional<config::DurationConfig> hard_stop;
+    std::optional<config::DurationConfig> max_duration;
+    std::vector<CheckpointPoint> checkpoints;  // empty when trainer.no_checkpoints
+    std::vector<PeriodMark> period_marks;
+    std::vector<std::string> warnings;
+
+    // LR of optimizer step `step` (1-based): WSD-S reads it at step * global batch tokens,
+    // Levanter at update index step - 1.
+    double lr_at_step(int64_t step) const;
+};
+
+// Plans one size of the ladder. Throws ConfigError (exit 2) for a size not in `sizes`
+// or a plan that cannot work (schedule does not fit, too few devices).
+RunPlan plan_run(const config::LadderConfig& config, const std::string& size);
+
+// Checks what every size of the ladder needs: known size names, sane custom sizes and
+// enough devices for each minimal mesh (OLMo-core checks these up front too).
+void check_ladder(const config::LadderConfig& config);
+
+// OLMo-core's approximate size of a size name ("190M" -> 190e6); for a custom size with
+// another name, its non-embedding parameter count.
+double approx_params(const config::LadderConfig& config, const std::string& size);
+
+}  // namespace ladder

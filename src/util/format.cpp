@@ -1,0 +1,97 @@
+#include "util/format.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cctype>
+#include <cstdlib>
+
+namespace ladder {
+
+std::string format_count(double n) {
+    struct Unit {
+        double scale;
+        const char* suffix;
+    };
+    static const Unit units[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "K"}};
+    for (const auto& unit : units) {
+        if (std::fabs(n) >= unit.scale) {
+            std::string text = fixed(n / unit.scale, 1);
+            if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) {
+                text.resize(text.size() - 2);
+            }
+            return text + unit.suffix;
+        }
+    }
+    return std::to_string(static_cast<int64_t>(n));
+}
+
+std::string format_tokens(double n) {
+    return format_count(n) + " tokens";
+}
+
+std::string with_commas(int64_t n) {
+    std::string digits = std::to_string(n < 0 ? -n : n);
+    std::string out;
+    const size_t lead = digits.size() % 3 == 0 ? 3 : digits.size() % 3;
+    out = digits.substr(0, lead);
+    for (size_t i = lead; i < digits.size(); i += 3) out += "," + digits.substr(i, 3);
+    return n < 0 ? "-" + out : out;
+}
+
+std::string shortest_number(double x) {
+    if (std::isnan(x)) return "nan";
+    if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+    char buffer[64];
+    for (int precision = 1; precision <= 17; ++precision) {
+        std::snprintf(buffer, sizeof buffer, "%.*g", precision, x);
+        if (std::strtod(buffer, nullptr) == x) break;
+    }
+    return buffer;
+}
+
+std::string python_float(double x) {
+    if (!std::isfinite(x)) return shortest_number(x);
+    // Shortest round-trip digits, then Python's layout: positional for exponents in
+    // [-4, 16), scientific otherwise.
+    char buffer[64];
+    for (int precision = 0; precision <= 16; ++precision) {
+        std::snprintf(buffer, sizeof buffer, "%.*e", precision, x);
+        if (std::strtod(buffer, nullptr) == x) break;
+    }
+    const std::string text = buffer;
+    const size_t e = text.find('e');
+    const int exponent = std::atoi(text.c_str() + e + 1);
+    std::string digits;
+    for (size_t i = 0; i < e; ++i) {
+        if (std::isdigit(static_cast<unsigned char>(text[i]))) digits += text[i];
+    }
+    const std::string sign = x < 0 ? "-" : "";
+    if (exponent < -4 || exponent >= 16) {
+        std::string mantissa = digits.substr(0, 1);
+        if (digits.size() > 1) mantissa += "." + digits.substr(1);
+        char exp_text[16];
+        std::snprintf(exp_text, sizeof exp_text, "e%c%02d", exponent < 0 ? '-' : '+',
+                      std::abs(exponent));
+        return sign + mantissa + exp_text;
+    }
+    if (exponent < 0) return sign + "0." + std::string(-exponent - 1, '0') + digits;
+    const size_t integer_digits = static_cast<size_t>(exponent) + 1;
+    if (digits.size() <= integer_digits) {
+        return sign + digits + std::string(integer_digits - digits.size(), '0') + ".0";
+    }
+    return sign + digits.substr(0, integer_digits) + "." + digits.substr(integer_digits);
+}
+
+std::string fixed(double x, int digits) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.*f", digits, x);
+    return buffer;
+}
+
+std::string scientific(double x, int digits) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.*e", digits, x);
+    return buffer;
+}
+
+}  // namespace ladder

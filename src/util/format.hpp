@@ -1,0 +1,29 @@
+// Number formatting shared by every command's output.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ladder {
+
+// OLMo-core's format_int: one decimal and a K/M/B/T suffix, ".0" dropped:
+// 190354176 -> "190.4M", 1279395840 -> "1.3B", 4096 -> "4.1K", 999 -> "999".
+std::string format_count(double n);
+
+// "3.8B tokens"
+std::string format_tokens(double n);
+
+// Thousands separators: 478126 -> "478,126".
+std::string with_commas(int64_t n);
+
+// Shortest decimal text that reads back as exactly `x` ("0.1", "1e-05", "4").
+std::string shortest_number(double x);
+
+// Python's repr of a float: 4.0 -> "4.0", 0.5 -> "0.5", 1e-05 -> "1e-05".
+std::string python_float(double x);
+
+// Python's f"{x:.{digits}f}" / f"{x:.{digits}e}"
+std::string fixed(double x, int digits);
+std::string scientific(double x, int digits);
+
+}  // namespace ladder

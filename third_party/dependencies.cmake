@@ -1,0 +1,54 @@
+# Locates every dependency as an installed package (Debian's by default) or under
+# LADDER_DEPS_PREFIX. No source is vendored here: this file is the only glue.
+#
+# Each dependency names the Debian package that provides it, so a missing one fails
+# at configure time with the exact `apt-get install` to run (scripts/setup.sh does it).
+
+if(LADDER_DEPS_PREFIX)
+    list(PREPEND CMAKE_PREFIX_PATH "${LADDER_DEPS_PREFIX}" "${LADDER_DEPS_PREFIX}/usr")
+endif()
+
+function(ladder_require found_var package debian_package)
+    if(NOT ${found_var})
+        message(FATAL_ERROR
+            "ladder: dependency '${package}' not found. Install it with "
+            "`sudo apt-get install ${debian_package}` (or run scripts/setup.sh), or pass "
+            "-DLADDER_DEPS_PREFIX=<prefix> where it is installed.")
+    endif()
+endfunction()
+
+find_package(yaml-cpp QUIET)
+ladder_require(yaml-cpp_FOUND yaml-cpp libyaml-cpp-dev)
+
+find_package(CLI11 QUIET)
+ladder_require(CLI11_FOUND CLI11 libcli11-dev)
+
+find_package(nlohmann_json 3 QUIET)
+ladder_require(nlohmann_json_FOUND nlohmann_json nlohmann-json3-dev)
+
+find_package(spdlog QUIET)
+ladder_require(spdlog_FOUND spdlog libspdlog-dev)
+
+find_package(PkgConfig QUIET)
+ladder_require(PKG_CONFIG_FOUND pkg-config pkg-config)
+pkg_check_modules(CAIRO QUIET IMPORTED_TARGET cairo)
+ladder_require(CAIRO_FOUND cairo libcairo2-dev)
+
+if(LADDER_BUILD_TESTS)
+    find_package(Catch2 2 QUIET)
+    ladder_require(Catch2_FOUND Catch2 catch2)
+endif()
+
+if(LADDER_WITH_TORCH)
+    # Debian's libtorch-dev, or the LibTorch inside a PyTorch install (pass its
+    # `torch.utils.cmake_prefix_path` as CMAKE_PREFIX_PATH).
+    find_package(Torch QUIET)
+    ladder_require(Torch_FOUND LibTorch "libtorch-dev libgloo-dev")
+endif()
+
+# yaml-cpp's exported target name differs between releases.
+if(TARGET yaml-cpp::yaml-cpp)
+    set(LADDER_YAML_TARGET yaml-cpp::yaml-cpp)
+else()
+    set(LADDER_YAML_TARGET yaml-cpp)
+endif()
