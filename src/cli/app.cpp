@@ -9,6 +9,24 @@
 
 namespace ladder::cli {
 
+namespace {
+
+// CLI11 would call a misspelled command "an extra positional argument"; name it instead.
+void reject_unknown_command(const CLI::App& app, const std::vector<std::string>& args) {
+    if (args.empty() || args.front().empty() || args.front()[0] == '-') return;
+    std::vector<std::string> names;
+    for (const CLI::App* command : app.get_subcommands({})) names.push_back(command->get_name());
+    if (std::find(names.begin(), names.end(), args.front()) != names.end()) return;
+    std::string message = "unknown command '" + args.front() + "'";
+    const std::string near = closest_match(args.front(), names);
+    if (!near.empty()) message += " (did you mean '" + near + "'?)";
+    std::string list;
+    for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
+    throw UsageError(message + "; commands: " + list);
+}
+
+}  // namespace
+
 int run(int argc, char** argv) {
     CLI::App app{"ladder: plan, train and collect model ladders for scaling-law research"};
     app.set_version_flag("--version", std::string("ladder ") + LADDER_VERSION);
@@ -25,6 +43,7 @@ int run(int argc, char** argv) {
         std::vector<std::string> args(argv + 1, argv + argc);
         config::SplitArguments split = config::split_overrides(args);
         common.overrides = std::move(split.overrides);
+        reject_unknown_command(app, split.remaining);
         std::reverse(split.remaining.begin(), split.remaining.end());  // CLI11 reads it backwards
         app.parse(split.remaining);
         return 0;

@@ -15,7 +15,7 @@ std::string join_path(const std::string& parent, const std::string& key) {
 std::string format_number(double value) {
     if (std::isnan(value)) return ".nan";
     if (std::isinf(value)) return value > 0 ? ".inf" : "-.inf";
-    return shortest_number(value);
+    return python_float(value);
 }
 
 Check positive() {
@@ -25,10 +25,10 @@ Check non_negative() {
     return {"a number >= 0", [](double v) { return v >= 0; }};
 }
 Check at_least(double low) {
-    return {"a number >= " + format_number(low), [low](double v) { return v >= low; }};
+    return {"a number >= " + shortest_number(low), [low](double v) { return v >= low; }};
 }
 Check open_interval(double low, double high) {
-    return {"a number in (" + format_number(low) + ", " + format_number(high) + ")",
+    return {"a number in (" + shortest_number(low) + ", " + shortest_number(high) + ")",
             [low, high](double v) { return v > low && v < high; }};
 }
 

@@ -223,7 +223,12 @@ bool is_power_of_two(double x) {
 
 // Fills what the config leaves to defaults that depend on other keys.
 void resolve(LadderConfig& config) {
+    // Relative paths from files were rebased on the file's folder while loading; what is
+    // still relative (defaults, command-line overrides) is relative to the working folder.
     if (!config.dir) config.dir = "model-ladders/" + config.name;
+    if (config.dir->find("://") == std::string::npos) {
+        config.dir = fs::absolute(*config.dir).lexically_normal().string();
+    }
     if (!config.project) config.project = config.name;
     resolve_tokenizer(config.tokenizer);
 }

@@ -38,7 +38,7 @@ PlotLayout layout_for(const LrFigure& figure, double width, double height) {
     layout.top = 60;
     layout.bottom = height - 80 - 20.0 * static_cast<double>(figure.caption.size());
     layout.x_max = std::max(1.0, figure.max_tokens() * 1.02);
-    layout.y_max = figure.max_lr() > 0 ? figure.max_lr() * 1.08 : 1.0;
+    layout.y_max = figure.max_lr() > 0 ? figure.max_lr() * 1.3 : 1.0;
     for (double value : nice_ticks(layout.x_max, 8)) {
         layout.x_ticks.push_back({value, value == 0 ? "0" : format_count(value)});
     }

@@ -1,0 +1,45 @@
+#include "e2e/run_ladder.hpp"
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace ladder::test {
+
+std::string make_temp_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "ladder-test-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    return pattern;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream(path) << text;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+}
+
+Result run_ladder(const std::string& args, const std::string& cwd, const std::string& env) {
+    const std::string dir = make_temp_dir();
+    const std::string out = dir + "/out", err = dir + "/err";
+    const std::string command = "cd '" + cwd + "' && env LADDER_CONFIG= " + env + " '" +
+                                LADDER_BINARY + "' " + args + " >'" + out + "' 2>'" + err + "'";
+    const int status = std::system(command.c_str());
+    Result result;
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.out = read_file(out);
+    result.err = read_file(err);
+    std::filesystem::remove_all(dir);
+    return result;
+}
+
+}  // namespace ladder::test

@@ -1,0 +1,251 @@
+// End-to-end: the real `ladder` executable, its exit codes, printed lines and files.
+#include <cairo.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "config/load.hpp"
+#include "e2e/run_ladder.hpp"
+#include "ladder/run_plan.hpp"
+#include "plot/plot_layout.hpp"
+
+using ladder::test::make_temp_dir;
+using ladder::test::read_file;
+using ladder::test::run_ladder;
+using ladder::test::write_file;
+
+namespace {
+
+size_t count_lines(const std::string& text) {
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// A usage error: exit 2, exactly one line on stderr, nothing on stdout.
+void require_usage_error(const ladder::test::Result& r, const std::string& needle) {
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(count_lines(r.err) == 1);
+    REQUIRE(r.err.find(needle) != std::string::npos);
+    REQUIRE(r.out.empty());
+}
+
+}  // namespace
+
+TEST_CASE("dry-run --json matches OLMo-core's plan for 190M with no config") {
+    const auto r = run_ladder("dry-run 190M --json");
+    REQUIRE(r.exit_code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    std::vector<std::string> keys;
+    for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+    std::sort(keys.begin(), keys.end());
+    REQUIRE(keys == std::vector<std::string>{"checkpoints", "dp_world_size", "duration",
+                                             "global_batch_size", "grad_accum_steps",
+                                             "num_devices", "num_non_embedding_params",
+                                             "num_params", "optimizer", "rank_microbatch_size",
+                                             "size", "target_batch_size", "warmup_tokens"});
+    CHECK(j["size"] == "190M");
+    CHECK(j["num_params"] == 267424512);
+    CHECK(j["num_non_embedding_params"] == 190354176);
+    CHECK(j["target_batch_size"] == 478126);
+    CHECK(j["global_batch_size"] == 524288);
+    CHECK(j["rank_microbatch_size"] == 65536);
+    CHECK(j["num_devices"] == 8);
+    CHECK(j["dp_world_size"] == 8);
+    CHECK(j["grad_accum_steps"] == 1);
+    CHECK(j["optimizer"]["lr"].get<double>() == Approx(1.94546e-3).epsilon(1e-5));
+    CHECK(j["optimizer"]["betas"] == nlohmann::json::array({0.9, 0.95}));
+    CHECK(j["optimizer"]["weight_decay"] == 0.1);
+    CHECK(j["duration"]["steps"] == 29046);
+    CHECK(j["duration"]["tokens"] == 29046LL * 524288);
+    CHECK(j["warmup_tokens"] == 190354176);
+    std::vector<int64_t> steps;
+    for (const auto& c : j["checkpoints"]) {
+        steps.push_back(c["step"]);
+        CHECK(c["tokens"] == c["step"].get<int64_t>() * 524288);
+    }
+    CHECK(steps == std::vector<int64_t>{3267, 3631, 6898, 7261, 13796, 14523, 27593, 29046});
+    CHECK(j["checkpoints"][0]["name"] == "period 1, 0.5xC pre-decay");
+    CHECK(j["checkpoints"][7]["name"] == "period 4, 4xC post-decay");
+}
+
+TEST_CASE("dry-run prints the plan like OLMo-core and saves the plot") {
+    const std::string dir = make_temp_dir();
+    const auto r = run_ladder("dry-run 1B --output-dir plots", dir);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("Dry run for model size 1B:\n") == 0);
+    CHECK(r.out.find(" ❯ Actual number of non-embedding params is 1.3B") != std::string::npos);
+    CHECK(r.out.find(" ❯ Target batch size is 1,702,828 tokens\n") != std::string::npos);
+    CHECK(r.out.find(" ❯ Actual batch size is 1,572,864 tokens, which is 192 instance(s)\n") !=
+          std::string::npos);
+    CHECK(r.out.find(" ❯ And the run requires 48 out of 64 devices, with a data-parallel world "
+                     "size of 48\n") != std::string::npos);
+    CHECK(r.out.find("step 65,073") != std::string::npos);
+    CHECK(r.err.find("warning: Configured model has 1.3B (non-embedding) parameters, which "
+                     "differs from target of 1B by ~27.9%.") != std::string::npos);
+    const std::string png = dir + "/plots/olmo3-ladder/lr_schedule_1B.png";
+    CHECK(std::filesystem::exists(png));
+    CHECK(r.out.find("Saved LR schedule plot to 'plots/olmo3-ladder/lr_schedule_1B.png'") !=
+          std::string::npos);
+    for (const auto& entry : std::filesystem::directory_iterator(dir + "/plots/olmo3-ladder")) {
+        CHECK(entry.path().string().find(".tmp") == std::string::npos);
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("dry-run shows the model and a hard stop") {
+    const auto r = run_ladder(
+        "dry-run 190M --no-plot --show-model --trainer.hard_stop='{value: 100, unit: steps}'");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("d_model 768, layers 12, heads 12, kv heads 12, head dim 64") !=
+          std::string::npos);
+    CHECK(r.out.find("sliding window 4096 in layers 0,1,2,4,5,6,8,9,10; full in layers 3,7,11") !=
+          std::string::npos);
+    CHECK(r.out.find("FLOPs per token 1,708,245,504") != std::string::npos);
+    CHECK(r.out.find("Hard stop at 100 steps = step 100") != std::string::npos);
+}
+
+TEST_CASE("--print-config prints YAML that loads back to the same config") {
+    const std::string dir = make_temp_dir();
+    const auto r = run_ladder("dry-run 190M --print-config --run.lr_multiplier=0.5 --seed 7", dir);
+    REQUIRE(r.exit_code == 0);
+    write_file(dir + "/printed.yaml", r.out);
+    const auto loaded = ladder::config::load_config(dir + "/printed.yaml", {});
+    CHECK(loaded.seed == 7);
+    CHECK(loaded.run.wsds_chinchilla.lr_multiplier == 0.5);
+    CHECK(ladder::config::to_yaml(loaded) == r.out);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a config file, LADDER_CONFIG and overrides change the plan") {
+    const std::string dir = make_temp_dir();
+    write_file(dir + "/l.yaml", "name: mine\nsizes: [190M]\nrun:\n  chinchilla_multiple: 1\n");
+    const auto with_file = run_ladder("dry-run 190M --json --config l.yaml", dir);
+    REQUIRE(with_file.exit_code == 0);
+    CHECK(nlohmann::json::parse(with_file.out)["duration"]["steps"] == 7261);
+    const auto with_env = run_ladder("dry-run 190M --json", dir, "LADDER_CONFIG=l.yaml");
+    REQUIRE(with_env.exit_code == 0);
+    CHECK(with_env.out == with_file.out);
+    const auto overridden =
+        run_ladder("dry-run 190M --json --config l.yaml --run.chinchilla_multiple 2", dir);
+    REQUIRE(overridden.exit_code == 0);
+    CHECK(nlohmann::json::parse(overridden.out)["duration"]["steps"] == 14523);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("every user mistake exits 2 with one clear line") {
+    const std::string dir = make_temp_dir();
+    require_usage_error(run_ladder("dry-run 19M"), "size '19M' is not in this ladder");
+    require_usage_error(run_ladder("dry-run 190M --run.chinchila_multiple=2"),
+                        "run.chinchila_multiple: unknown key (did you mean "
+                        "'run.chinchilla_multiple'?) (from --run.chinchila_multiple)");
+    require_usage_error(run_ladder("dry-run 190M --run.decay_fraction=0.7"),
+                        "run.decay_fraction: expected a number in (0, 0.5), got 0.7");
+    require_usage_error(run_ladder("dry-run 190M --run.chinchilla_multiple=3"),
+                        "run.chinchilla_multiple: expected a power of two >= 0.5 (0.5, 1, 2, 4, ...), got 3.0");
+    require_usage_error(run_ladder("dry-run 190M --max_devices=16"),
+                        "max_devices: size 13B needs at least 32 devices, got 16");
+    require_usage_error(run_ladder("dry-run 190M --seed=abc"),
+                        "seed: expected an integer, got 'abc'");
+    require_usage_error(run_ladder("dry-run 190M --config missing.yaml", dir),
+                        "cannot read config file 'missing.yaml'");
+    require_usage_error(run_ladder("dry-run 190M --trainer.hard_stop='{value: 1, unit: hours}'"),
+                        "trainer.hard_stop.unit: expected one of steps|tokens|epochs");
+    write_file(dir + "/bad.yaml", "trainer:\n  no_checkpoint: true\n");
+    require_usage_error(run_ladder("dry-run 190M --config bad.yaml", dir),
+                        "trainer.no_checkpoint: unknown key (did you mean "
+                        "'trainer.no_checkpoints'?) (in bad.yaml)");
+    require_usage_error(run_ladder("dry-run"), "size is required");
+    require_usage_error(run_ladder("fly"), "unknown command 'fly'");
+    require_usage_error(run_ladder("dry-rn 190M"), "did you mean 'dry-run'?");
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("plot-lr --csv writes one row per optimizer step with the optimizer's LR") {
+    const std::string dir = make_temp_dir();
+    const auto r = run_ladder("plot-lr 190M --csv lr.csv --output-dir out", dir);
+    REQUIRE(r.exit_code == 0);
+    std::istringstream csv(read_file(dir + "/lr.csv"));
+    std::string line;
+    std::getline(csv, line);
+    CHECK(line == "step,tokens,lr");
+    const auto config = ladder::config::load_config(std::nullopt, {});
+    const auto plan = ladder::plan_run(config, "190M");
+    int64_t rows = 0;
+    while (std::getline(csv, line)) {
+        ++rows;
+        std::istringstream fields(line);
+        std::string step, tokens, lr;
+        std::getline(fields, step, ',');
+        std::getline(fields, tokens, ',');
+        std::getline(fields, lr, ',');
+        REQUIRE(std::stoll(step) == rows);
+        REQUIRE(std::stoll(tokens) == rows * 524288);
+        REQUIRE(std::stod(lr) == plan.lr_at_step(rows));
+    }
+    CHECK(rows == 29046);
+    CHECK(std::filesystem::exists(dir + "/out/olmo3-ladder/lr_schedule_190M.svg"));
+    CHECK(read_file(dir + "/out/olmo3-ladder/lr_schedule_190M.svg").rfind("<?xml", 0) == 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("plot-lr PNG decodes and has curve pixels where the schedule says") {
+    const std::string dir = make_temp_dir();
+    const auto r = run_ladder("plot-lr 190M --output-dir out", dir);
+    REQUIRE(r.exit_code == 0);
+    const std::string png = dir + "/out/olmo3-ladder/lr_schedule_190M.png";
+    cairo_surface_t* image = cairo_image_surface_create_from_png(png.c_str());
+    REQUIRE(cairo_surface_status(image) == CAIRO_STATUS_SUCCESS);
+
+    const auto config = ladder::config::load_config(std::nullopt, {});
+    const auto plan = ladder::plan_run(config, "190M");
+    const auto figure = ladder::plot::make_lr_figure({plan});
+    const auto layout = ladder::plot::layout_for(figure);
+    REQUIRE(cairo_image_surface_get_width(image) == static_cast<int>(layout.width));
+    REQUIRE(cairo_image_surface_get_height(image) == static_cast<int>(layout.height));
+
+    const unsigned char* data = cairo_image_surface_get_data(image);
+    const int stride = cairo_image_surface_get_stride(image);
+    const auto blue = ladder::plot::curve_color(0);
+    const auto is_curve = [&](int x, int y) {
+        const auto* pixel = reinterpret_cast<const uint32_t*>(data + y * stride) + x;
+        const int red = (*pixel >> 16) & 0xff, green = (*pixel >> 8) & 0xff, b = *pixel & 0xff;
+        return std::abs(red - blue.r * 255) < 40 && std::abs(green - blue.g * 255) < 40 &&
+               std::abs(b - blue.b * 255) < 40;
+    };
+    const auto curve_near = [&](double tokens, double lr) {
+        const int x = static_cast<int>(std::lround(layout.x_pixel(tokens)));
+        const int y = static_cast<int>(std::lround(layout.y_pixel(lr)));
+        for (int dy = -2; dy <= 2; ++dy) {
+            if (is_curve(x, y + dy)) return true;
+        }
+        return false;
+    };
+    // Stable phases, mid-decay of period 4 and mid-warmup all land on the blue curve.
+    for (int64_t step : {1000, 5000, 10000, 20000, 28300, 200}) {
+        INFO("step " << step);
+        CHECK(curve_near(step * 524288.0, plan.lr_at_step(step)));
+    }
+    // Halfway up the plot in the middle of period 3's stable phase there is no curve.
+    CHECK_FALSE(curve_near(10000 * 524288.0, plan.lr_at_step(10000) / 2));
+    cairo_surface_destroy(image);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("help-config lists every key from the field lists") {
+    const auto r = run_ladder("help-config run.");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("run.chinchilla_multiple  (number, default 4.0)") != std::string::npos);
+    CHECK(r.out.find("run.cycle_length") != std::string::npos);
+    require_usage_error(run_ladder("help-config nothing.here"), "no config key starts with");
+}
+
+TEST_CASE("env loads the LibTorch module beside the executable") {
+    const auto r = run_ladder("env --json");
+    REQUIRE(r.exit_code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["torch_version"].get<std::string>().size() >= 3);
+    CHECK(j["cpu_threads"].get<int>() >= 1);
+    CHECK(j["gloo"] == true);
+}
