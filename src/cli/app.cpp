@@ -13,15 +13,20 @@ namespace {
 
 // CLI11 would call a misspelled command "an extra positional argument"; name it instead.
 void reject_unknown_command(const CLI::App& app, const std::vector<std::string>& args) {
-    if (args.empty() || args.front().empty() || args.front()[0] == '-') return;
+    if (args.empty() || args.front().empty() || args.front()[0] == '-')
+        return;
     std::vector<std::string> names;
-    for (const CLI::App* command : app.get_subcommands({})) names.push_back(command->get_name());
-    if (std::find(names.begin(), names.end(), args.front()) != names.end()) return;
+    for (const CLI::App* command : app.get_subcommands({}))
+        names.push_back(command->get_name());
+    if (std::find(names.begin(), names.end(), args.front()) != names.end())
+        return;
     std::string message = "unknown command '" + args.front() + "'";
     const std::string near = closest_match(args.front(), names);
-    if (!near.empty()) message += " (did you mean '" + near + "'?)";
+    if (!near.empty())
+        message += " (did you mean '" + near + "'?)";
     std::string list;
-    for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
+    for (const auto& name : names)
+        list += (list.empty() ? "" : ", ") + name;
     throw UsageError(message + "; commands: " + list);
 }
 

@@ -1,10 +1,10 @@
 #include "cli/common.hpp"
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <unistd.h>
 
 #include "plot/cairo_plot.hpp"
 
@@ -19,7 +19,8 @@ void add_config_option(CLI::App* command, CommonOptions& common) {
 config::LadderConfig load_ladder(const CommonOptions& common) {
     std::optional<std::string> file = common.config_file;
     if (!file) {
-        if (const char* env = std::getenv("LADDER_CONFIG"); env && *env) file = env;
+        if (const char* env = std::getenv("LADDER_CONFIG"); env && *env)
+            file = env;
     }
     config::LadderConfig config = config::load_config(file, common.overrides);
     check_ladder(config);
@@ -32,7 +33,8 @@ std::string output_folder(const std::optional<std::string>& output_dir,
 }
 
 void print_warnings(const RunPlan& plan) {
-    for (const auto& warning : plan.warnings) std::cerr << "warning: " << warning << "\n";
+    for (const auto& warning : plan.warnings)
+        std::cerr << "warning: " << warning << "\n";
 }
 
 std::vector<std::string> write_plot(const plot::LrFigure& figure, const std::string& folder,
@@ -40,7 +42,8 @@ std::vector<std::string> write_plot(const plot::LrFigure& figure, const std::str
                                     const std::vector<std::string>& extensions) {
     std::error_code ec;
     std::filesystem::create_directories(folder, ec);
-    if (ec) throw std::runtime_error("cannot create '" + folder + "': " + ec.message());
+    if (ec)
+        throw std::runtime_error("cannot create '" + folder + "': " + ec.message());
     std::vector<std::string> paths;
     for (const auto& extension : extensions) {
         const std::string path = (std::filesystem::path(folder) / (stem + extension)).string();

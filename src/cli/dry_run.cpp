@@ -58,7 +58,8 @@ void print_text(const RunPlan& plan, const config::LadderConfig& config, bool sh
     }
     if (plan.hard_stop) {
         std::cout << " ❯ Hard stop at " << describe_duration(*plan.hard_stop);
-        if (plan.stop_step) std::cout << " = step " << with_commas(*plan.stop_step);
+        if (plan.stop_step)
+            std::cout << " = step " << with_commas(*plan.stop_step);
         std::cout << " (trainer.hard_stop)\n";
     }
     if (show_model) {
@@ -90,14 +91,16 @@ void print_text(const RunPlan& plan, const config::LadderConfig& config, bool sh
     }
     std::cout << "Checkpoints:\n";
     size_t step_width = 0;
-    for (const auto& c : plan.checkpoints) step_width = std::max(step_width, with_commas(c.step).size());
+    for (const auto& c : plan.checkpoints)
+        step_width = std::max(step_width, with_commas(c.step).size());
     for (const auto& c : plan.checkpoints) {
         std::string step = with_commas(c.step);
         std::string tokens = format_tokens(static_cast<double>(c.tokens));
         std::cout << "   step " << std::string(step_width - step.size(), ' ') << step << "  "
                   << tokens << std::string(tokens.size() < 14 ? 14 - tokens.size() : 1, ' ')
                   << c.name;
-        if (plan.stop_step && c.step > *plan.stop_step) std::cout << "  (after the stop)";
+        if (plan.stop_step && c.step > *plan.stop_step)
+            std::cout << "  (after the stop)";
         std::cout << "\n";
     }
 }
@@ -141,7 +144,8 @@ void dry_run(const DryRunOptions& options, const CommonOptions& common) {
         return;
     }
     print_text(plan, config, options.show_model);
-    if (options.no_plot) return;
+    if (options.no_plot)
+        return;
     const plot::LrFigure figure = plot::make_lr_figure({plan});
     if (stdout_is_terminal()) {
         std::cout << "\n" << plot::render_terminal(figure, 72, 14, stdout_supports_color());
@@ -157,8 +161,9 @@ void dry_run(const DryRunOptions& options, const CommonOptions& common) {
 void register_dry_run(CLI::App& app, CommonOptions& common) {
     auto options = std::make_shared<DryRunOptions>();
     CLI::App* command = app.add_subcommand(
-        "dry-run", "Print the plan of one size: parameters, batch, devices, LR, duration and "
-                   "checkpoints; save its LR plot");
+        "dry-run",
+        "Print the plan of one size: parameters, batch, devices, LR, duration and "
+        "checkpoints; save its LR plot");
     command->add_option("size", options->size, "model size, one of the ladder's sizes")->required();
     command->add_flag("--show-model", options->show_model, "also print the model dimensions");
     command->add_flag("--json", options->json,

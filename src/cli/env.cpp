@@ -27,8 +27,8 @@ void print_env(bool json) {
               << info["module"].get<std::string>() << ")\n"
               << "CPU threads: " << info["cpu_threads"].get<int>() << "\n"
               << "CUDA devices: " << info["cuda_devices"].get<int>() << "\n"
-              << "Process groups: gloo " << (info["gloo"].get<bool>() ? "yes" : "no")
-              << ", nccl " << (info["nccl"].get<bool>() ? "yes" : "no") << "\n";
+              << "Process groups: gloo " << (info["gloo"].get<bool>() ? "yes" : "no") << ", nccl "
+              << (info["nccl"].get<bool>() ? "yes" : "no") << "\n";
 }
 
 }  // namespace

@@ -11,12 +11,14 @@ namespace {
 void help_config(const std::string& prefix) {
     size_t shown = 0;
     for (const auto& doc : config::describe_keys()) {
-        if (doc.path.rfind(prefix, 0) != 0) continue;
+        if (doc.path.rfind(prefix, 0) != 0)
+            continue;
         std::cout << doc.path << "  (" << doc.type << ", default " << doc.default_value << ")\n"
                   << "    " << doc.help << "\n";
         ++shown;
     }
-    if (shown == 0) throw UsageError("no config key starts with '" + prefix + "'");
+    if (shown == 0)
+        throw UsageError("no config key starts with '" + prefix + "'");
 }
 
 }  // namespace

@@ -24,19 +24,22 @@ void write_csv(const std::vector<RunPlan>& plans, const std::string& path) {
     const std::string temporary = path + ".tmp";
     {
         std::ofstream out(temporary);
-        if (!out) throw UsageError("cannot write --csv file '" + path + "'");
+        if (!out)
+            throw UsageError("cannot write --csv file '" + path + "'");
         const bool several = plans.size() > 1;
         out << (several ? "size,step,tokens,lr\n" : "step,tokens,lr\n");
         for (const auto& plan : plans) {
             for (const auto& point : plot::sample_schedule(plan)) {
                 const auto step = static_cast<int64_t>(point.tokens) / plan.batch.global_batch_size;
-                if (several) out << plan.size << ",";
+                if (several)
+                    out << plan.size << ",";
                 out << step << "," << static_cast<int64_t>(point.tokens) << ","
                     << shortest_number(point.lr) << "\n";
             }
         }
         out.flush();
-        if (!out) throw std::runtime_error("cannot write '" + temporary + "'");
+        if (!out)
+            throw std::runtime_error("cannot write '" + temporary + "'");
     }
     std::filesystem::rename(temporary, path);
 }
@@ -58,7 +61,8 @@ void plot_lr(const PlotLrOptions& options, const CommonOptions& common) {
         return;
     }
     std::string stem = "lr_schedule";
-    for (const auto& size : options.sizes) stem += "_" + size;
+    for (const auto& size : options.sizes)
+        stem += "_" + size;
     for (const auto& path :
          write_plot(figure, output_folder(options.output_dir, config), stem, {".png", ".svg"})) {
         std::cout << "Saved LR schedule plot to '" << path << "'\n";

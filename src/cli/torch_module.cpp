@@ -20,8 +20,8 @@ void* torch_module_symbol(const char* name) {
     if (!handle) {
         handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (!handle) {
-            throw std::runtime_error("cannot load the training module '" + path + "': " +
-                                     dlerror() + " (build the ladder_torch target)");
+            throw std::runtime_error("cannot load the training module '" + path +
+                                     "': " + dlerror() + " (build the ladder_torch target)");
         }
     }
     void* symbol = dlsym(handle, name);

@@ -13,8 +13,10 @@ std::string join_path(const std::string& parent, const std::string& key) {
 }
 
 std::string format_number(double value) {
-    if (std::isnan(value)) return ".nan";
-    if (std::isinf(value)) return value > 0 ? ".inf" : "-.inf";
+    if (std::isnan(value))
+        return ".nan";
+    if (std::isinf(value))
+        return value > 0 ? ".inf" : "-.inf";
     return python_float(value);
 }
 
@@ -53,17 +55,23 @@ bool is_plain_scalar(const YAML::Node& node) {
 }
 
 std::optional<double> parse_number(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    if (text == ".inf" || text == "+.inf") return std::numeric_limits<double>::infinity();
-    if (text == "-.inf") return -std::numeric_limits<double>::infinity();
-    if (text == ".nan") return std::numeric_limits<double>::quiet_NaN();
+    if (text.empty())
+        return std::nullopt;
+    if (text == ".inf" || text == "+.inf")
+        return std::numeric_limits<double>::infinity();
+    if (text == "-.inf")
+        return -std::numeric_limits<double>::infinity();
+    if (text == ".nan")
+        return std::numeric_limits<double>::quiet_NaN();
     std::string cleaned;
     for (char c : text) {
-        if (c != '_') cleaned += c;  // YAML 1.1 digit separators: 1_000_000
+        if (c != '_')
+            cleaned += c;  // YAML 1.1 digit separators: 1_000_000
     }
     char* end = nullptr;
     const double value = std::strtod(cleaned.c_str(), &end);
-    if (end == cleaned.c_str() || *end != '\0') return std::nullopt;
+    if (end == cleaned.c_str() || *end != '\0')
+        return std::nullopt;
     // strtod also reads hex floats and "inf"/"nan" words; YAML numbers do not.
     for (char c : cleaned) {
         if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == 'E' ||
@@ -116,7 +124,8 @@ void decode(const YAML::Node& node, const std::string& path, double& out) {
 }
 
 void decode(const YAML::Node& node, const std::string& path, std::string& out) {
-    if (!node.IsScalar()) throw ConfigError(path, "expected a string, got " + describe_node(node));
+    if (!node.IsScalar())
+        throw ConfigError(path, "expected a string, got " + describe_node(node));
     out = node.Scalar();
 }
 
@@ -130,27 +139,32 @@ void Decoder::choice(const char* name, std::string& member, const std::vector<st
                      const char* help) {
     field(name, member, help);
     for (const auto& choice : choices) {
-        if (member == choice) return;
+        if (member == choice)
+            return;
     }
     std::string list;
-    for (const auto& choice : choices) list += (list.empty() ? "" : "|") + choice;
+    for (const auto& choice : choices)
+        list += (list.empty() ? "" : "|") + choice;
     std::string message = "expected one of " + list + ", got '" + member + "'";
     const std::string near = closest_match(member, choices);
-    if (!near.empty()) message += " (did you mean '" + near + "'?)";
+    if (!near.empty())
+        message += " (did you mean '" + near + "'?)";
     throw ConfigError(join_path(path_, name), message);
 }
 
 void Decoder::finish() const {
     for (const auto& item : map_) {
         const std::string key = item.first.as<std::string>();
-        if (seen_.count(key)) continue;
+        if (seen_.count(key))
+            continue;
         std::string message = "unknown key";
         const std::string near = closest_match(key, known_);
         if (!near.empty()) {
             message += " (did you mean '" + join_path(path_, near) + "'?)";
         } else {
             std::string list;
-            for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
+            for (const auto& k : known_)
+                list += (list.empty() ? "" : ", ") + k;
             message += " (valid keys here: " + list + ")";
         }
         throw ConfigError(join_path(path_, key), message);
@@ -173,7 +187,8 @@ YAML::Node encode(const std::string& value) {
 void Describer::choice(const char* name, const std::string& member,
                        const std::vector<std::string>& choices, const char* help) {
     std::string list;
-    for (const auto& choice : choices) list += (list.empty() ? "" : "|") + choice;
+    for (const auto& choice : choices)
+        list += (list.empty() ? "" : "|") + choice;
     add(name, member, std::string(help) + " (" + list + ")");
 }
 

@@ -31,7 +31,7 @@ namespace ladder::config {
 // A config value that is missing, of the wrong type or out of range. `path` is the full
 // dotted key ("run.decay_fraction"); the loader adds where the value came from.
 class ConfigError : public UsageError {
-public:
+  public:
     ConfigError(std::string path, const std::string& problem)
         : UsageError(path.empty() ? problem : path + ": " + problem),
           path_(std::move(path)),
@@ -39,7 +39,7 @@ public:
     const std::string& path() const { return path_; }
     const std::string& problem() const { return problem_; }
 
-private:
+  private:
     std::string path_;
     std::string problem_;
 };
@@ -106,18 +106,20 @@ void check_value(const T& value, const std::string& path, const Check& check) {
                                         format_number(static_cast<double>(value)));
         }
     } else if constexpr (is_optional<T>::value) {
-        if (value) check_value(*value, path, check);
+        if (value)
+            check_value(*value, path, check);
     }
 }
 
 // Reads the fields of one mapping; every key must be claimed by a field.
 class Decoder {
-public:
+  public:
     Decoder(const YAML::Node& map, std::string path) : map_(map), path_(std::move(path)) {}
 
     template <class T>
     void field(const char* name, T& member, const char* /*help*/) {
-        if (const YAML::Node value = take(name)) decode(value, join_path(path_, name), member);
+        if (const YAML::Node value = take(name))
+            decode(value, join_path(path_, name), member);
     }
     template <class T>
     void field(const char* name, T& member, const char* help, const Check& check) {
@@ -136,7 +138,7 @@ public:
     // Every key of the mapping that no field claimed is an error naming the closest field.
     void finish() const;
 
-private:
+  private:
     YAML::Node take(const char* name);
 
     YAML::Node map_;
@@ -158,7 +160,8 @@ void decode(const YAML::Node& node, const std::string& path, std::optional<T>& o
 
 template <class T>
 void decode(const YAML::Node& node, const std::string& path, std::vector<T>& out) {
-    if (!node.IsSequence()) throw ConfigError(path, "expected a list, got " + describe_node(node));
+    if (!node.IsSequence())
+        throw ConfigError(path, "expected a list, got " + describe_node(node));
     out.clear();
     for (size_t i = 0; i < node.size(); ++i) {
         T value{};
@@ -173,7 +176,8 @@ void decode(const YAML::Node& node, const std::string& path, std::map<std::strin
         out.clear();
         return;
     }
-    if (!node.IsMap()) throw ConfigError(path, "expected a mapping, got " + describe_node(node));
+    if (!node.IsMap())
+        throw ConfigError(path, "expected a mapping, got " + describe_node(node));
     out.clear();
     for (const auto& item : node) {
         const std::string key = item.first.as<std::string>();
@@ -185,7 +189,8 @@ void decode(const YAML::Node& node, const std::string& path, std::map<std::strin
 
 template <class T, std::enable_if_t<has_fields<T>::value, int>>
 void decode(const YAML::Node& node, const std::string& path, T& out) {
-    if (!node.IsMap()) throw ConfigError(path, "expected a mapping, got " + describe_node(node));
+    if (!node.IsMap())
+        throw ConfigError(path, "expected a mapping, got " + describe_node(node));
     Decoder decoder(node, path);
     out.fields(decoder);
     decoder.finish();
@@ -208,7 +213,7 @@ template <class T, std::enable_if_t<has_fields<T>::value, int> = 0>
 YAML::Node encode(const T& value);
 
 class Encoder {
-public:
+  public:
     template <class T, class... Rest>
     void field(const char* name, const T& member, const char*, Rest&&...) {
         node_[name] = encode(member);
@@ -225,7 +230,7 @@ public:
     }
     YAML::Node node() const { return node_; }
 
-private:
+  private:
     YAML::Node node_{YAML::NodeType::Map};
 };
 
@@ -236,13 +241,15 @@ YAML::Node encode(const std::optional<T>& value) {
 template <class T>
 YAML::Node encode(const std::vector<T>& value) {
     YAML::Node node(YAML::NodeType::Sequence);
-    for (const auto& item : value) node.push_back(encode(item));
+    for (const auto& item : value)
+        node.push_back(encode(item));
     return node;
 }
 template <class T>
 YAML::Node encode(const std::map<std::string, T>& value) {
     YAML::Node node(YAML::NodeType::Map);
-    for (const auto& [key, item] : value) node[key] = encode(item);
+    for (const auto& [key, item] : value)
+        node[key] = encode(item);
     return node;
 }
 template <class T, std::enable_if_t<has_fields<T>::value, int>>
@@ -267,7 +274,7 @@ template <class T>
 std::string type_name();
 
 class Describer {
-public:
+  public:
     explicit Describer(std::vector<KeyDoc>& out, std::string path = "", std::string when = "")
         : out_(out), path_(std::move(path)), when_(std::move(when)) {}
 
@@ -296,7 +303,7 @@ public:
         when_ = saved_when;
     }
 
-private:
+  private:
     template <class T>
     void add(const char* name, const T& member, const std::string& help);
 
@@ -341,7 +348,8 @@ template <class T>
 void Describer::add(const char* name, const T& member, const std::string& help) {
     const std::string path = join_path(path_, name);
     std::string text = help;
-    if (!when_.empty()) text += " [" + when_ + "]";
+    if (!when_.empty())
+        text += " [" + when_ + "]";
     out_.push_back({path, type_name<T>(), flow_text(encode(member)), text});
     using Plain = std::remove_cv_t<T>;
     if constexpr (has_fields<Plain>::value) {

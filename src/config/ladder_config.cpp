@@ -14,7 +14,8 @@ void decode(const YAML::Node& node, const std::string& path, CycleSpec& out) {
     if (node.IsSequence()) {
         out.is_list = true;
         decode(node, path, out.values);
-        if (out.values.empty()) throw ConfigError(path, "expected a non-empty list");
+        if (out.values.empty())
+            throw ConfigError(path, "expected a non-empty list");
         for (size_t i = 0; i < out.values.size(); ++i) {
             const double v = out.values[i];
             if (v <= 0 || std::floor(v) != v) {
@@ -33,7 +34,8 @@ void decode(const YAML::Node& node, const std::string& path, CycleSpec& out) {
 }
 
 YAML::Node encode(const CycleSpec& value) {
-    if (value.is_list) return encode(value.values);
+    if (value.is_list)
+        return encode(value.values);
     return encode(value.values.front());
 }
 

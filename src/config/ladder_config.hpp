@@ -84,8 +84,7 @@ struct CustomSizeConfig {
         v.field("head_dim", head_dim, "width of one head (null: d_model / n_heads)", positive());
         v.field("hidden_size_multiplier", hidden_size_multiplier,
                 "scales the SwiGLU hidden size int(8 * d_model / 3)", positive());
-        v.field("hidden_size", hidden_size, "SwiGLU hidden size, overriding the rule",
-                positive());
+        v.field("hidden_size", hidden_size, "SwiGLU hidden size, overriding the rule", positive());
         v.field("hidden_size_multiple_of", hidden_size_multiple_of,
                 "SwiGLU hidden size is rounded up to a multiple of this", positive());
     }
@@ -120,8 +119,8 @@ struct WsdsChinchillaRunConfig {
     void fields(V& v) {
         v.field("chinchilla_multiple", chinchilla_multiple,
                 "train for this many times 20 tokens per parameter; a power of two >= 0.5");
-        v.field("decay_fraction", decay_fraction,
-                "fraction of each period spent decaying the LR", open_interval(0, 0.5));
+        v.field("decay_fraction", decay_fraction, "fraction of each period spent decaying the LR",
+                open_interval(0, 0.5));
         v.field("tokens_per_param", tokens_per_param, "tokens per parameter of 1xC", positive());
         v.field("lr_multiplier", lr_multiplier, "scales the peak LR", positive());
         v.field("stepped_schedule", stepped_schedule,
@@ -150,18 +149,19 @@ struct LevanterRunConfig {
     void fields(V& v) {
         v.field("learning_rate", learning_rate, "peak learning rate", positive());
         v.field("global_batch_size", global_batch_size,
-                "tokens per optimizer step (required), a multiple of sequence_length",
-                positive());
+                "tokens per optimizer step (required), a multiple of sequence_length", positive());
         v.field("num_train_steps", num_train_steps, "optimizer steps (required)", positive());
         v.choice("lr_schedule", lr_schedule, {"constant", "linear", "cosine", "inv_sqrt", "inv"},
                  "shape of each decay");
         v.field("warmup", warmup, "warmup of the first cycle: fraction of it, or steps",
                 fraction_or_steps());
-        v.field("decay", decay, "decay of each cycle: fraction of it, or steps (null: all after warmup)",
+        v.field("decay", decay,
+                "decay of each cycle: fraction of it, or steps (null: all after warmup)",
                 fraction_or_steps());
-        v.field("rewarmup", rewarmup,
-                "re-warmup of later cycles from the previous minimum: fraction of the cycle, or steps",
-                fraction_or_steps());
+        v.field(
+            "rewarmup", rewarmup,
+            "re-warmup of later cycles from the previous minimum: fraction of the cycle, or steps",
+            fraction_or_steps());
         v.field("min_lr_ratio", min_lr_ratio, "LR at the end of a decay, relative to the peak",
                 Check{"a number in [0, 1]", [](double x) { return x >= 0 && x <= 1; }});
         v.field("cycles", cycles, "number of cycles, or the steps where cycles end");
@@ -228,7 +228,7 @@ struct LadderConfig {
     std::string name = "olmo3-ladder";
     std::optional<std::string> dir;
     std::optional<std::string> project;
-    std::vector<std::string> sizes = {"60M", "100M", "190M", "370M", "600M",
+    std::vector<std::string> sizes = {"60M",  "100M", "190M", "370M", "600M",
                                       "760M", "1B",   "3B",   "7B",   "13B"};
     int64_t max_devices = 64;
     std::string device_type = "NVIDIA H100 80GB HBM3";
@@ -244,7 +244,8 @@ struct LadderConfig {
     template <class V>
     void fields(V& v) {
         v.field("name", name, "ladder name; runs are named <name>-<size>");
-        v.field("dir", dir, "where runs are saved, one folder per size (null: model-ladders/<name>)");
+        v.field("dir", dir,
+                "where runs are saved, one folder per size (null: model-ladders/<name>)");
         v.field("project", project, "project name for logging backends (null: name)");
         v.field("sizes", sizes, "model sizes of the ladder, smallest first");
         v.field("max_devices", max_devices, "accelerators available to each run", positive());

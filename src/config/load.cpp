@@ -16,7 +16,8 @@ using Sources = std::map<std::string, std::string>;
 
 std::string chain_text(const std::vector<fs::path>& chain) {
     std::string text;
-    for (const auto& file : chain) text += (text.empty() ? "" : " -> ") + file.string();
+    for (const auto& file : chain)
+        text += (text.empty() ? "" : " -> ") + file.string();
     return text;
 }
 
@@ -25,21 +26,24 @@ std::string chain_text(const std::vector<fs::path>& chain) {
 bool is_path_key(const std::string& dotted) {
     for (const char* prefix : {"dir", "data.paths.", "data.validation."}) {
         const std::string p = prefix;
-        if (dotted == p || (p.back() == '.' && dotted.rfind(p, 0) == 0)) return true;
+        if (dotted == p || (p.back() == '.' && dotted.rfind(p, 0) == 0))
+            return true;
     }
     return false;
 }
 
 void rebase_paths(YAML::Node node, const std::string& mount, const fs::path& dir) {
     if (node.IsMap()) {
-        for (auto item : node) rebase_paths(item.second, join_path(mount, item.first.Scalar()), dir);
+        for (auto item : node)
+            rebase_paths(item.second, join_path(mount, item.first.Scalar()), dir);
     } else if (node.IsSequence()) {
         for (size_t i = 0; i < node.size(); ++i) {
             rebase_paths(node[i], mount + "." + std::to_string(i), dir);
         }
     } else if (node.IsScalar() && is_path_key(mount)) {
         const std::string& text = node.Scalar();
-        if (!text.empty() && text.find("://") == std::string::npos && fs::path(text).is_relative()) {
+        if (!text.empty() && text.find("://") == std::string::npos &&
+            fs::path(text).is_relative()) {
             node = (dir / text).lexically_normal().string();
         }
     }
@@ -52,8 +56,7 @@ void resolve_includes(YAML::Node node, const std::string& mount, const fs::path&
     if (node.Tag() == "!include") {
         if (!node.IsScalar()) {
             throw UsageError("config file '" + chain.back().string() + "': " +
-                             (mount.empty() ? "" : mount + ": ") +
-                             "!include expects a file name");
+                             (mount.empty() ? "" : mount + ": ") + "!include expects a file name");
         }
         node = parse_file(dir / node.Scalar(), mount, chain);
         return;
@@ -69,7 +72,8 @@ void resolve_includes(YAML::Node node, const std::string& mount, const fs::path&
     }
 }
 
-YAML::Node parse_file(const fs::path& file, const std::string& mount, std::vector<fs::path>& chain) {
+YAML::Node parse_file(const fs::path& file, const std::string& mount,
+                      std::vector<fs::path>& chain) {
     const fs::path absolute = fs::absolute(file).lexically_normal();
     for (const auto& outer : chain) {
         if (fs::absolute(outer).lexically_normal() == absolute) {
@@ -120,7 +124,8 @@ void record_sources(const YAML::Node& node, const std::string& path, const std::
 }
 
 std::string type_of(const YAML::Node& map) {
-    if (!map.IsMap()) return "";
+    if (!map.IsMap())
+        return "";
     const YAML::Node type = map["type"];
     return type && type.IsScalar() ? type.Scalar() : "";
 }
@@ -137,7 +142,8 @@ YAML::Node merged(const YAML::Node& base, const YAML::Node& overlay, const std::
             const YAML::Node old = base[key];
             out[key] = old ? merged(old, item.second, join_path(path, key), source, sources)
                            : YAML::Clone(item.second);
-            if (!old) record_sources(item.second, join_path(path, key), source, sources);
+            if (!old)
+                record_sources(item.second, join_path(path, key), source, sources);
         }
         return out;
     }
@@ -162,7 +168,8 @@ void apply_override(YAML::Node& root, const Override& item, Sources& sources) {
     while (true) {
         const size_t dot = item.key.find('.', start);
         segments.push_back(item.key.substr(start, dot - start));
-        if (dot == std::string::npos) break;
+        if (dot == std::string::npos)
+            break;
         start = dot + 1;
     }
     YAML::Node node;
@@ -179,16 +186,15 @@ void apply_override(YAML::Node& root, const Override& item, Sources& sources) {
             }
         } else if (!node.IsMap()) {
             if (!node.IsNull()) {
-                throw ConfigError(path, "is " + describe_node(node) +
-                                            ", not a mapping with key '" + segment + "' (from " +
-                                            item.flag + ")");
+                throw ConfigError(path, "is " + describe_node(node) + ", not a mapping with key '" +
+                                            segment + "' (from " + item.flag + ")");
             }
             node = YAML::Node(YAML::NodeType::Map);
         }
         path = join_path(path, segment);
         if (last) {
-            if (segment == "type" && node.IsMap() && type_of(node) != "" &&
-                value.IsScalar() && value.Scalar() != type_of(node)) {
+            if (segment == "type" && node.IsMap() && type_of(node) != "" && value.IsScalar() &&
+                value.Scalar() != type_of(node)) {
                 // Switching the type of a section drops the keys of the old type.
                 node = YAML::Node(YAML::NodeType::Map);
             }
@@ -209,9 +215,11 @@ std::string source_of(const std::string& path, const Sources& sources) {
     std::string key = path;
     while (true) {
         const auto found = sources.find(key);
-        if (found != sources.end()) return found->second;
+        if (found != sources.end())
+            return found->second;
         const size_t dot = key.rfind('.');
-        if (dot == std::string::npos) return "";
+        if (dot == std::string::npos)
+            return "";
         key = key.substr(0, dot);
     }
 }
@@ -225,16 +233,19 @@ bool is_power_of_two(double x) {
 void resolve(LadderConfig& config) {
     // Relative paths from files were rebased on the file's folder while loading; what is
     // still relative (defaults, command-line overrides) is relative to the working folder.
-    if (!config.dir) config.dir = "model-ladders/" + config.name;
+    if (!config.dir)
+        config.dir = "model-ladders/" + config.name;
     if (config.dir->find("://") == std::string::npos) {
         config.dir = fs::absolute(*config.dir).lexically_normal().string();
     }
-    if (!config.project) config.project = config.name;
+    if (!config.project)
+        config.project = config.name;
     resolve_tokenizer(config.tokenizer);
 }
 
 void validate(const LadderConfig& config) {
-    if (config.sizes.empty()) throw ConfigError("sizes", "expected at least one size");
+    if (config.sizes.empty())
+        throw ConfigError("sizes", "expected at least one size");
     const auto& wsds = config.run.wsds_chinchilla;
     if (config.run.type == "wsds_chinchilla") {
         if (wsds.chinchilla_multiple < 0.5 || !is_power_of_two(wsds.chinchilla_multiple)) {
@@ -251,10 +262,10 @@ void validate(const LadderConfig& config) {
             throw ConfigError("run.num_train_steps", "required with run.type: levanter");
         }
         if (*lev.global_batch_size % config.sequence_length != 0) {
-            throw ConfigError("run.global_batch_size",
-                              "expected a multiple of sequence_length (" +
-                                  std::to_string(config.sequence_length) + "), got " +
-                                  std::to_string(*lev.global_batch_size));
+            throw ConfigError("run.global_batch_size", "expected a multiple of sequence_length (" +
+                                                           std::to_string(config.sequence_length) +
+                                                           "), got " +
+                                                           std::to_string(*lev.global_batch_size));
         }
         if (lev.cycles && lev.cycle_length) {
             throw ConfigError("run.cycles", "set either cycles or cycle_length, not both");
@@ -297,7 +308,8 @@ LadderConfig load_config(const std::optional<std::string>& file,
             root = merged(root, from_file, "", *file, sources);
         }
     }
-    for (const auto& item : overrides) apply_override(root, item, sources);
+    for (const auto& item : overrides)
+        apply_override(root, item, sources);
 
     LadderConfig config;
     try {
@@ -306,8 +318,11 @@ LadderConfig load_config(const std::optional<std::string>& file,
         validate(config);
     } catch (const ConfigError& e) {
         const std::string source = source_of(e.path(), sources);
-        if (source.empty()) throw;
-        throw ConfigError(e.path(), e.problem() + " (" + (source.rfind("--", 0) == 0 ? "from " : "in ") + source + ")");
+        if (source.empty())
+            throw;
+        throw ConfigError(
+            e.path(),
+            e.problem() + " (" + (source.rfind("--", 0) == 0 ? "from " : "in ") + source + ")");
     }
     return config;
 }

@@ -12,7 +12,8 @@ std::string normalize_key(std::string name) {
     const size_t last = name.find_last_not_of(" -");
     name = first == std::string::npos ? "" : name.substr(first, last - first + 1);
     for (char& c : name) {
-        if (c == '-') c = '_';
+        if (c == '-')
+            c = '_';
     }
     return name;
 }
@@ -30,7 +31,8 @@ SplitArguments split_overrides(const std::vector<std::string>& args) {
     std::map<std::string, std::string> types;
     for (const auto& doc : describe_keys()) {
         types[doc.path] = doc.type;
-        if (doc.path.find('.') == std::string::npos) top_level.insert(doc.path);
+        if (doc.path.find('.') == std::string::npos)
+            top_level.insert(doc.path);
     }
 
     SplitArguments out;

@@ -15,7 +15,8 @@ const std::vector<TokenizerPreset>& tokenizer_presets() {
 
 void resolve_tokenizer(TokenizerConfig& tokenizer) {
     for (const auto& preset : tokenizer_presets()) {
-        if (tokenizer.name != preset.name && tokenizer.name != preset.identifier) continue;
+        if (tokenizer.name != preset.name && tokenizer.name != preset.identifier)
+            continue;
         // The ids belong together: a preset fills them only when none is given.
         if (!tokenizer.vocab_size && !tokenizer.eos_token_id && !tokenizer.pad_token_id &&
             !tokenizer.bos_token_id) {
@@ -30,9 +31,11 @@ void resolve_tokenizer(TokenizerConfig& tokenizer) {
 
 void validate_tokenizer(const TokenizerConfig& tokenizer, const std::string& path) {
     std::vector<std::string> names;
-    for (const auto& preset : tokenizer_presets()) names.emplace_back(preset.name);
+    for (const auto& preset : tokenizer_presets())
+        names.emplace_back(preset.name);
     const auto require = [&](const std::optional<int64_t>& value, const char* key) {
-        if (value) return;
+        if (value)
+            return;
         std::string message = "required for tokenizer '" + tokenizer.name + "'";
         const std::string near = closest_match(tokenizer.name, names);
         message += near.empty() ? " (or name a preset: dolma2, dolma2_sigdig, "
@@ -45,10 +48,9 @@ void validate_tokenizer(const TokenizerConfig& tokenizer, const std::string& pat
     require(tokenizer.pad_token_id, "pad_token_id");
     const auto below_vocab = [&](const std::optional<int64_t>& value, const char* key) {
         if (value && *value >= *tokenizer.vocab_size) {
-            throw ConfigError(join_path(path, key),
-                              "expected an id < vocab_size (" +
-                                  std::to_string(*tokenizer.vocab_size) + "), got " +
-                                  std::to_string(*value));
+            throw ConfigError(join_path(path, key), "expected an id < vocab_size (" +
+                                                        std::to_string(*tokenizer.vocab_size) +
+                                                        "), got " + std::to_string(*value));
         }
     };
     below_vocab(tokenizer.eos_token_id, "eos_token_id");

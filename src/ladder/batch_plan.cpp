@@ -10,7 +10,8 @@ namespace ladder {
 namespace {
 
 std::string lower(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return text;
 }
 
@@ -52,15 +53,17 @@ int64_t default_rank_microbatch_size(double approx_params, const DeviceKind& dev
     } else {
         instances_of_4096 = 2;
     }
-    const auto tokens =
-        static_cast<int64_t>(static_cast<double>(instances_of_4096 * 4096) * device.microbatch_factor);
+    const auto tokens = static_cast<int64_t>(static_cast<double>(instances_of_4096 * 4096) *
+                                             device.microbatch_factor);
     return std::max<int64_t>(1, tokens / sequence_length) * sequence_length;
 }
 
 int64_t minimal_num_devices(double approx_params, const DeviceKind& device, int64_t max_devices) {
-    if (device.is_cpu) return 1;
+    if (device.is_cpu)
+        return 1;
     const int64_t olmo_mesh = approx_params < 13e9 ? 8 : 32;
-    if (approx_params <= 1e9) return std::min(olmo_mesh, max_devices);
+    if (approx_params <= 1e9)
+        return std::min(olmo_mesh, max_devices);
     return olmo_mesh;
 }
 
@@ -70,15 +73,14 @@ bool BatchPlan::far_from_target() const {
            0.1;
 }
 
-BatchPlan plan_batch(int64_t target_batch_size, int64_t rank_microbatch_size,
-                     int64_t min_devices, int64_t max_devices, int64_t sequence_length) {
+BatchPlan plan_batch(int64_t target_batch_size, int64_t rank_microbatch_size, int64_t min_devices,
+                     int64_t max_devices, int64_t sequence_length) {
     BatchPlan plan;
     plan.target_batch_size = target_batch_size;
     plan.sequence_length = sequence_length;
     // A target below one micro-batch shrinks the micro-batch, in whole instances.
-    const int64_t r = std::max(sequence_length,
-                               std::min(rank_microbatch_size, target_batch_size) /
-                                   sequence_length * sequence_length);
+    const int64_t r = std::max(sequence_length, std::min(rank_microbatch_size, target_batch_size) /
+                                                    sequence_length * sequence_length);
     const double target = static_cast<double>(target_batch_size);
 
     const int64_t per_step_at_min = r * min_devices;
@@ -89,8 +91,9 @@ BatchPlan plan_batch(int64_t target_batch_size, int64_t rank_microbatch_size,
     plan.num_devices = min_devices * expansion;
     plan.dp_world_size = min_devices * expansion;
     const int64_t per_step = r * plan.dp_world_size;
-    batch = std::max<int64_t>(1, py_round(static_cast<double>(batch) / static_cast<double>(per_step))) *
-            per_step;
+    batch =
+        std::max<int64_t>(1, py_round(static_cast<double>(batch) / static_cast<double>(per_step))) *
+        per_step;
 
     plan.global_batch_size = batch;
     plan.rank_microbatch_size = r;

@@ -48,7 +48,7 @@ struct BatchPlan {
 // micro-batches on the minimal mesh, widens data parallelism up to max_devices while
 // there is gradient accumulation to spread, then rounds again. (Pure data parallelism:
 // dp world size = devices.)
-BatchPlan plan_batch(int64_t target_batch_size, int64_t rank_microbatch_size,
-                     int64_t min_devices, int64_t max_devices, int64_t sequence_length);
+BatchPlan plan_batch(int64_t target_batch_size, int64_t rank_microbatch_size, int64_t min_devices,
+                     int64_t max_devices, int64_t sequence_length);
 
 }  // namespace ladder

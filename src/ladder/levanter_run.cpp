@@ -25,10 +25,10 @@ std::vector<int64_t> cycle_boundaries(const config::LevanterRunConfig& run, int6
                 points.push_back(sum);
             }
             if (sum > total) {
-                throw ConfigError("run.cycle_length",
-                                  "cycle lengths add up to " + std::to_string(sum) +
-                                      " steps, more than num_train_steps (" +
-                                      std::to_string(total) + ")");
+                throw ConfigError("run.cycle_length", "cycle lengths add up to " +
+                                                          std::to_string(sum) +
+                                                          " steps, more than num_train_steps (" +
+                                                          std::to_string(total) + ")");
             }
         } else {
             const double value = spec.values.front();
@@ -42,7 +42,8 @@ std::vector<int64_t> cycle_boundaries(const config::LevanterRunConfig& run, int6
                 throw ConfigError("run.cycle_length", "gives cycles of 0 steps");
             }
             // The remainder of total / length goes to the last cycle, as in Levanter.
-            for (int64_t i = 1; i < total / length; ++i) points.push_back(i * length);
+            for (int64_t i = 1; i < total / length; ++i)
+                points.push_back(i * length);
         }
     } else if (run.cycles) {
         const auto& spec = *run.cycles;
@@ -67,14 +68,15 @@ std::vector<int64_t> cycle_boundaries(const config::LevanterRunConfig& run, int6
             }
             const auto count = static_cast<int64_t>(value);
             for (int64_t i = 0; i + 1 < count; ++i) {
-                points.push_back(static_cast<int64_t>(static_cast<double>(total) /
-                                                      static_cast<double>(count) *
-                                                      static_cast<double>(i + 1)));
+                points.push_back(
+                    static_cast<int64_t>(static_cast<double>(total) / static_cast<double>(count) *
+                                         static_cast<double>(i + 1)));
             }
         }
     }
     points.insert(points.begin(), 0);
-    if (points.back() != total) points.push_back(total);
+    if (points.back() != total)
+        points.push_back(total);
     return points;
 }
 
@@ -113,8 +115,8 @@ void configure_levanter(const config::LevanterRunConfig& run, RunPlan& plan) {
                                 : cycle.length - cycle.warmup;
         cycle.stable = cycle.length - cycle.warmup - cycle.decay;
         cycle.warmup_from = previous_end;
-        const std::string which = "cycle " + std::to_string(k + 1) + " (" +
-                                  std::to_string(cycle.length) + " steps)";
+        const std::string which =
+            "cycle " + std::to_string(k + 1) + " (" + std::to_string(cycle.length) + " steps)";
         if (cycle.stable < 0 || cycle.decay < 0) {
             throw ConfigError(run.decay ? "run.decay" : "run.warmup",
                               "warmup and decay do not fit in " + which);

@@ -44,8 +44,10 @@ const std::vector<SizeRow>& olmo2_rows() {
 }
 
 ModelSpec spec_from_row(SizeRow row, const std::string& family, int64_t vocab) {
-    if (family == "olmo3" && std::string(row.name) == "600M") row.d_model = 1280;
-    if (family == "olmo3" && std::string(row.name) == "1B") row.n_layers = 16;
+    if (family == "olmo3" && std::string(row.name) == "600M")
+        row.d_model = 1280;
+    if (family == "olmo3" && std::string(row.name) == "1B")
+        row.n_layers = 16;
     ModelSpec spec;
     spec.family = family;
     spec.d_model = row.d_model;
@@ -57,7 +59,8 @@ ModelSpec spec_from_row(SizeRow row, const std::string& family, int64_t vocab) {
         row.d_model, row.multiplier > 0 ? std::optional<double>(row.multiplier) : std::nullopt,
         row.multiple_of);
     spec.vocab_size = vocab;
-    if (family == "olmo3") spec.window_pattern = {4096, 4096, 4096, -1};
+    if (family == "olmo3")
+        spec.window_pattern = {4096, 4096, 4096, -1};
     return spec;
 }
 
@@ -69,7 +72,8 @@ int64_t padded_vocab(const config::LadderConfig& config) {
 }  // namespace
 
 int64_t ModelSpec::window(int64_t layer) const {
-    if (window_pattern.empty() || layer == n_layers - 1) return -1;
+    if (window_pattern.empty() || layer == n_layers - 1)
+        return -1;
     return window_pattern[layer % window_pattern.size()];
 }
 
@@ -104,13 +108,15 @@ int64_t ModelSpec::flops_per_token(int64_t sequence_length) const {
 
 int64_t swiglu_hidden_size(int64_t d_model, std::optional<double> multiplier, int64_t multiple_of) {
     int64_t hidden = static_cast<int64_t>(8.0 * static_cast<double>(d_model) / 3.0);
-    if (multiplier) hidden = static_cast<int64_t>(*multiplier * static_cast<double>(hidden));
+    if (multiplier)
+        hidden = static_cast<int64_t>(*multiplier * static_cast<double>(hidden));
     return multiple_of * ((hidden + multiple_of - 1) / multiple_of);
 }
 
 std::vector<std::string> builtin_size_names() {
     std::vector<std::string> names;
-    for (const auto& row : olmo2_rows()) names.emplace_back(row.name);
+    for (const auto& row : olmo2_rows())
+        names.emplace_back(row.name);
     return names;
 }
 
@@ -131,26 +137,31 @@ std::optional<ModelSpec> find_model_spec(const config::LadderConfig& config,
                                          : swiglu_hidden_size(c.d_model, c.hidden_size_multiplier,
                                                               c.hidden_size_multiple_of);
         spec.vocab_size = padded_vocab(config);
-        if (family == "olmo3") spec.window_pattern = {4096, 4096, 4096, -1};
+        if (family == "olmo3")
+            spec.window_pattern = {4096, 4096, 4096, -1};
         return spec;
     }
     for (const auto& row : olmo2_rows()) {
-        if (size == row.name) return spec_from_row(row, family, padded_vocab(config));
+        if (size == row.name)
+            return spec_from_row(row, family, padded_vocab(config));
     }
     return std::nullopt;
 }
 
 std::vector<std::string> known_size_names(const config::LadderConfig& config) {
     std::vector<std::string> names;
-    for (const auto& [name, spec] : config.model.sizes) names.push_back(name);
+    for (const auto& [name, spec] : config.model.sizes)
+        names.push_back(name);
     for (const auto& name : builtin_size_names()) {
-        if (!config.model.sizes.count(name)) names.push_back(name);
+        if (!config.model.sizes.count(name))
+            names.push_back(name);
     }
     return names;
 }
 
 std::optional<double> parse_size_count(const std::string& size) {
-    if (size.size() < 2) return std::nullopt;
+    if (size.size() < 2)
+        return std::nullopt;
     const char suffix = size.back();
     double scale = 0;
     switch (suffix) {
@@ -172,7 +183,8 @@ std::optional<double> parse_size_count(const std::string& size) {
     const std::string number = size.substr(0, size.size() - 1);
     char* end = nullptr;
     const double value = std::strtod(number.c_str(), &end);
-    if (end == number.c_str() || *end != '\0' || !(value > 0)) return std::nullopt;
+    if (end == number.c_str() || *end != '\0' || !(value > 0))
+        return std::nullopt;
     return value * scale;
 }
 

@@ -15,7 +15,8 @@ using config::ConfigError;
 
 std::string size_list(const std::vector<std::string>& sizes) {
     std::string text;
-    for (const auto& s : sizes) text += (text.empty() ? "" : ", ") + s;
+    for (const auto& s : sizes)
+        text += (text.empty() ? "" : ", ") + s;
     return text;
 }
 
@@ -25,9 +26,9 @@ void check_custom_size(const std::string& name, const config::CustomSizeConfig& 
         throw ConfigError(path, "d_model, n_layers and n_heads are required (> 0)");
     }
     if (!size.head_dim && size.d_model % size.n_heads != 0) {
-        throw ConfigError(path + ".n_heads", "expected a divisor of d_model (" +
-                                                 std::to_string(size.d_model) + ") or a head_dim, got " +
-                                                 std::to_string(size.n_heads));
+        throw ConfigError(path + ".n_heads",
+                          "expected a divisor of d_model (" + std::to_string(size.d_model) +
+                              ") or a head_dim, got " + std::to_string(size.n_heads));
     }
     const int64_t kv = size.n_kv_heads.value_or(size.n_heads);
     if (size.n_heads % kv != 0) {
@@ -39,21 +40,25 @@ void check_custom_size(const std::string& name, const config::CustomSizeConfig& 
 
 // Steps at which a duration is due, when it can be known before seeing the data.
 std::optional<int64_t> due_step(const config::DurationConfig& d, int64_t batch) {
-    if (d.unit == "steps") return d.value;
-    if (d.unit == "tokens") return (d.value + batch - 1) / batch;
+    if (d.unit == "steps")
+        return d.value;
+    if (d.unit == "tokens")
+        return (d.value + batch - 1) / batch;
     return std::nullopt;
 }
 
 }  // namespace
 
 double approx_params(const config::LadderConfig& config, const std::string& size) {
-    if (const auto count = parse_size_count(size)) return *count;
+    if (const auto count = parse_size_count(size))
+        return *count;
     const auto spec = find_model_spec(config, size);
     return spec ? static_cast<double>(spec->num_non_embedding_params()) : 0.0;
 }
 
 void check_ladder(const config::LadderConfig& config) {
-    for (const auto& [name, size] : config.model.sizes) check_custom_size(name, size);
+    for (const auto& [name, size] : config.model.sizes)
+        check_custom_size(name, size);
     const DeviceKind device = classify_device(config.device_type);
     const std::vector<std::string> known = known_size_names(config);
     for (size_t i = 0; i < config.sizes.size(); ++i) {
@@ -80,7 +85,8 @@ RunPlan plan_run(const config::LadderConfig& config, const std::string& size) {
     if (std::find(config.sizes.begin(), config.sizes.end(), size) == config.sizes.end()) {
         std::string message = "size '" + size + "' is not in this ladder";
         const std::string near = closest_match(size, config.sizes);
-        if (!near.empty()) message += " (did you mean '" + near + "'?)";
+        if (!near.empty())
+            message += " (did you mean '" + near + "'?)";
         throw UsageError(message + "; its sizes are: " + size_list(config.sizes));
     }
 
@@ -104,22 +110,22 @@ RunPlan plan_run(const config::LadderConfig& config, const std::string& size) {
     }
 
     const bool wsds = config.run.type == "wsds_chinchilla";
-    const int64_t target = wsds ? wsds_target_batch_size(config.run.wsds_chinchilla,
-                                                         plan.num_non_embedding_params)
-                                : levanter_target_batch_size(config.run.levanter);
+    const int64_t target =
+        wsds ? wsds_target_batch_size(config.run.wsds_chinchilla, plan.num_non_embedding_params)
+             : levanter_target_batch_size(config.run.levanter);
     const DeviceKind device = classify_device(config.device_type);
-    const int64_t microbatch =
-        config.model.rank_microbatch_size.value_or(
-            default_rank_microbatch_size(approx, device, config.sequence_length));
-    plan.batch = plan_batch(target, microbatch,
-                            minimal_num_devices(approx, device, config.max_devices),
-                            config.max_devices, config.sequence_length);
+    const int64_t microbatch = config.model.rank_microbatch_size.value_or(
+        default_rank_microbatch_size(approx, device, config.sequence_length));
+    plan.batch =
+        plan_batch(target, microbatch, minimal_num_devices(approx, device, config.max_devices),
+                   config.max_devices, config.sequence_length);
     if (plan.batch.far_from_target()) {
         const double global = static_cast<double>(plan.batch.global_batch_size);
         const double wanted = static_cast<double>(plan.batch.target_batch_size);
         std::string warning = "Global batch size to use (" + format_tokens(global) +
                               ") differs from target global batch size (" + format_tokens(wanted) +
-                              ") by ~" + fixed(100.0 * std::fabs(global - wanted) / wanted, 1) + "%.";
+                              ") by ~" + fixed(100.0 * std::fabs(global - wanted) / wanted, 1) +
+                              "%.";
         if (plan.batch.rank_microbatch_instances() > 1) {
             warning += " Consider decreasing model.rank_microbatch_size.";
         }
@@ -134,14 +140,16 @@ RunPlan plan_run(const config::LadderConfig& config, const std::string& size) {
 
     const int64_t batch = plan.batch.global_batch_size;
     if (plan.max_duration) {
-        if (const auto step = due_step(*plan.max_duration, batch)) plan.stop_step = *step;
+        if (const auto step = due_step(*plan.max_duration, batch))
+            plan.stop_step = *step;
     }
     if (plan.hard_stop) {
         if (const auto step = due_step(*plan.hard_stop, batch)) {
             plan.stop_step = std::min(plan.stop_step.value_or(*step), *step);
         }
     }
-    if (config.trainer.no_checkpoints) plan.checkpoints.clear();
+    if (config.trainer.no_checkpoints)
+        plan.checkpoints.clear();
     return plan;
 }
 

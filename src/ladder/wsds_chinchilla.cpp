@@ -13,8 +13,8 @@ namespace {
 // D(c): c times the Chinchilla-optimal tokens, rounded to whole batches.
 int64_t chinchilla_tokens(const config::WsdsChinchillaRunConfig& run, int64_t num_params,
                           int64_t batch, double multiple) {
-    const auto tokens = static_cast<int64_t>(run.tokens_per_param *
-                                             static_cast<double>(num_params) * multiple);
+    const auto tokens =
+        static_cast<int64_t>(run.tokens_per_param * static_cast<double>(num_params) * multiple);
     return batch * static_cast<int64_t>(
                        std::nearbyint(static_cast<double>(tokens) / static_cast<double>(batch)));
 }
@@ -23,7 +23,8 @@ int64_t chinchilla_tokens(const config::WsdsChinchillaRunConfig& run, int64_t nu
 std::vector<double> period_multiples(double chinchilla_multiple) {
     std::vector<double> multiples;
     const int max_power = static_cast<int>(std::lround(std::log2(chinchilla_multiple)));
-    for (int p = -1; p <= max_power; ++p) multiples.push_back(std::ldexp(1.0, p));
+    for (int p = -1; p <= max_power; ++p)
+        multiples.push_back(std::ldexp(1.0, p));
     return multiples;
 }
 
@@ -66,10 +67,12 @@ void configure_wsds_chinchilla(const config::WsdsChinchillaRunConfig& run, RunPl
         lr_multipliers.push_back(run.stepped_schedule ? 1.0 / std::sqrt(c) : 1.0);
 
         const int64_t pre_decay =
-            end - static_cast<int64_t>(std::nearbyint(static_cast<double>(length) * run.decay_fraction));
+            end -
+            static_cast<int64_t>(std::nearbyint(static_cast<double>(length) * run.decay_fraction));
         const std::string label = multiple_label(c) + "xC";
         const std::string period = "period " + std::to_string(i + 1) + ", " + label;
-        plan.checkpoints.push_back({pre_decay / batch, pre_decay / batch * batch, period + " pre-decay"});
+        plan.checkpoints.push_back(
+            {pre_decay / batch, pre_decay / batch * batch, period + " pre-decay"});
         plan.checkpoints.push_back({end / batch, end / batch * batch, period + " post-decay"});
         plan.period_marks.push_back({end, label});
         previous_end = end;

@@ -12,16 +12,22 @@ constexpr double kPi = 3.14159265358979323846;
 }  // namespace
 
 DecayShape parse_decay_shape(const std::string& name) {
-    if (name == "constant") return DecayShape::kConstant;
-    if (name == "linear") return DecayShape::kLinear;
-    if (name == "cosine") return DecayShape::kCosine;
-    if (name == "inv_sqrt") return DecayShape::kInvSqrt;
-    if (name == "inv") return DecayShape::kInv;
+    if (name == "constant")
+        return DecayShape::kConstant;
+    if (name == "linear")
+        return DecayShape::kLinear;
+    if (name == "cosine")
+        return DecayShape::kCosine;
+    if (name == "inv_sqrt")
+        return DecayShape::kInvSqrt;
+    if (name == "inv")
+        return DecayShape::kInv;
     throw std::invalid_argument("unknown LR schedule '" + name + "'");
 }
 
 int64_t fraction_or_steps(double x, int64_t n) {
-    if (x <= 1.0) return static_cast<int64_t>(x * static_cast<double>(n));
+    if (x <= 1.0)
+        return static_cast<int64_t>(x * static_cast<double>(n));
     return static_cast<int64_t>(x);
 }
 
@@ -32,7 +38,8 @@ double LevanterSchedule::decay_value(const LevanterCycle& cycle, int64_t c) cons
         case DecayShape::kConstant:
             return lr;
         case DecayShape::kLinear:
-            if (cycle.decay <= 0) return lr;
+            if (cycle.decay <= 0)
+                return lr;
             return lr + (min_lr - lr) * std::clamp(static_cast<double>(c), 0.0, d) / d;
         case DecayShape::kCosine: {
             const double ratio = min_lr / lr;
@@ -65,7 +72,8 @@ double LevanterSchedule::lr(int64_t count) const {
         return cycle->warmup_from + (peak_lr - cycle->warmup_from) * static_cast<double>(c) /
                                         static_cast<double>(cycle->warmup);
     }
-    if (c < cycle->warmup + cycle->stable) return peak_lr;
+    if (c < cycle->warmup + cycle->stable)
+        return peak_lr;
     return decay_value(*cycle, c - cycle->warmup - cycle->stable);
 }
 

@@ -17,9 +17,9 @@ DecayShape parse_decay_shape(const std::string& name);
 struct LevanterCycle {
     int64_t start = 0;
     int64_t length = 0;
-    int64_t warmup = 0;  // W: warmup (first cycle) or re-warmup (later cycles)
-    int64_t stable = 0;  // S = length - W - D
-    int64_t decay = 0;   // D
+    int64_t warmup = 0;      // W: warmup (first cycle) or re-warmup (later cycles)
+    int64_t stable = 0;      // S = length - W - D
+    int64_t decay = 0;       // D
     double warmup_from = 0;  // LR the warmup starts at: 0, then the previous cycle's end value
 };
 

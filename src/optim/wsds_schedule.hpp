@@ -9,10 +9,10 @@ namespace ladder::optim {
 
 struct WsdsSchedule {
     double peak_lr = 0;
-    double warmup = 0;                     // tokens
-    std::vector<double> period_lengths;    // tokens, L[i]
+    double warmup = 0;                       // tokens
+    std::vector<double> period_lengths;      // tokens, L[i]
     std::vector<double> period_multipliers;  // peak of period i = peak_lr * m[i]
-    std::vector<double> decays;            // tokens, D[i] = round(decay_fraction * L[i])
+    std::vector<double> decays;              // tokens, D[i] = round(decay_fraction * L[i])
 
     // Builds the schedule; throws std::invalid_argument when the warmup and first decay
     // do not fit the first period, or a decay does not fit its period.

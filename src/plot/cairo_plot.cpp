@@ -86,13 +86,15 @@ void draw_periods(cairo_t* cr, const PlotLayout& layout, const LrCurve& curve, R
 }
 
 void draw_curve(cairo_t* cr, const PlotLayout& layout, const LrCurve& curve, Rgb color) {
-    if (curve.points.empty()) return;
+    if (curve.points.empty())
+        return;
     set_color(cr, color);
     cairo_set_line_width(cr, 2.0);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     // Start at the origin: the LR before the first step is 0.
     cairo_move_to(cr, layout.x_pixel(0), layout.y_pixel(0));
-    for (const auto& p : curve.points) cairo_line_to(cr, layout.x_pixel(p.tokens), layout.y_pixel(p.lr));
+    for (const auto& p : curve.points)
+        cairo_line_to(cr, layout.x_pixel(p.tokens), layout.y_pixel(p.lr));
     cairo_stroke(cr);
 }
 
@@ -153,7 +155,8 @@ void draw(cairo_t* cr, const LrFigure& figure, const PlotLayout& layout) {
     for (size_t i = 0; i < figure.curves.size(); ++i) {
         draw_curve(cr, layout, figure.curves[i], curve_color(i));
     }
-    for (const auto& curve : figure.curves) draw_checkpoints(cr, layout, curve);
+    for (const auto& curve : figure.curves)
+        draw_checkpoints(cr, layout, curve);
     draw_legend(cr, layout, figure);
 
     set_color(cr, {0, 0, 0});
@@ -195,8 +198,8 @@ void write_lr_plot(const LrFigure& figure, const std::string& path) {
     }
     cairo_surface_destroy(surface);
     if (status != CAIRO_STATUS_SUCCESS) {
-        throw std::runtime_error("cannot write plot '" + path + "': " +
-                                 cairo_status_to_string(status));
+        throw std::runtime_error("cannot write plot '" + path +
+                                 "': " + cairo_status_to_string(status));
     }
 }
 

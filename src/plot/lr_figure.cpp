@@ -9,20 +9,23 @@ namespace ladder::plot {
 double LrFigure::max_tokens() const {
     double m = 0;
     for (const auto& curve : curves) {
-        if (!curve.points.empty()) m = std::max(m, curve.points.back().tokens);
+        if (!curve.points.empty())
+            m = std::max(m, curve.points.back().tokens);
     }
     return m;
 }
 
 double peak_lr(const LrCurve& curve) {
     double m = 0;
-    for (const auto& p : curve.points) m = std::max(m, p.lr);
+    for (const auto& p : curve.points)
+        m = std::max(m, p.lr);
     return m;
 }
 
 double LrFigure::max_lr() const {
     double m = 0;
-    for (const auto& curve : curves) m = std::max(m, peak_lr(curve));
+    for (const auto& curve : curves)
+        m = std::max(m, peak_lr(curve));
     return m;
 }
 
@@ -51,10 +54,11 @@ LrCurve make_curve(const RunPlan& plan) {
 }
 
 std::string caption_line_1(const RunPlan& plan, double peak) {
-    std::string line = "peak LR=" + fixed(peak, 6) +
-                       ", batch size=" + format_tokens(static_cast<double>(plan.batch.global_batch_size));
+    std::string line = "peak LR=" + fixed(peak, 6) + ", batch size=" +
+                       format_tokens(static_cast<double>(plan.batch.global_batch_size));
     for (const auto& mark : plan.period_marks) {
-        if (mark.label == "1xC") line += ", 1xC=" + format_tokens(static_cast<double>(mark.tokens));
+        if (mark.label == "1xC")
+            line += ", 1xC=" + format_tokens(static_cast<double>(mark.tokens));
     }
     return line;
 }
@@ -63,15 +67,16 @@ std::string caption_line_2(const RunPlan& plan) {
     const int64_t batch = plan.batch.global_batch_size;
     return "warmup=" + format_tokens(static_cast<double>(plan.warmup_tokens)) + " / " +
            with_commas(plan.warmup_tokens / batch) +
-           " steps, duration=" + format_tokens(static_cast<double>(plan.duration_tokens)) +
-           " / " + with_commas(plan.duration_steps) + " steps";
+           " steps, duration=" + format_tokens(static_cast<double>(plan.duration_tokens)) + " / " +
+           with_commas(plan.duration_steps) + " steps";
 }
 
 }  // namespace
 
 LrFigure make_lr_figure(const std::vector<RunPlan>& plans) {
     LrFigure figure;
-    for (const auto& plan : plans) figure.curves.push_back(make_curve(plan));
+    for (const auto& plan : plans)
+        figure.curves.push_back(make_curve(plan));
     if (plans.size() == 1) {
         figure.title = plans.front().schedule_title;
         figure.caption = {caption_line_1(plans.front(), peak_lr(figure.curves.front())),
@@ -79,7 +84,8 @@ LrFigure make_lr_figure(const std::vector<RunPlan>& plans) {
         return figure;
     }
     std::string sizes;
-    for (const auto& plan : plans) sizes += (sizes.empty() ? "" : ", ") + plan.size;
+    for (const auto& plan : plans)
+        sizes += (sizes.empty() ? "" : ", ") + plan.size;
     figure.title = "Learning rate schedules for sizes " + sizes;
     for (size_t i = 0; i < plans.size(); ++i) {
         figure.caption.push_back(plans[i].size + ": " +

@@ -15,9 +15,9 @@ struct LrPoint {
 };
 
 struct LrCurve {
-    std::string label;                // the size, for the legend
-    std::vector<LrPoint> points;      // one per optimizer step
-    std::vector<PeriodMark> periods;  // dashed vertical lines
+    std::string label;                 // the size, for the legend
+    std::vector<LrPoint> points;       // one per optimizer step
+    std::vector<PeriodMark> periods;   // dashed vertical lines
     std::vector<LrPoint> checkpoints;  // marks on the curve
 };
 

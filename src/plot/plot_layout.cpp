@@ -8,24 +8,26 @@ namespace ladder::plot {
 
 Rgb curve_color(size_t index) {
     static const Rgb palette[] = {
-        {0.122, 0.467, 0.706}, {1.000, 0.498, 0.055}, {0.580, 0.404, 0.741},
-        {0.549, 0.337, 0.294}, {0.890, 0.467, 0.761}, {0.498, 0.498, 0.498},
-        {0.737, 0.741, 0.133}, {0.090, 0.745, 0.812},
+        {0.122, 0.467, 0.706}, {1.000, 0.498, 0.055}, {0.580, 0.404, 0.741}, {0.549, 0.337, 0.294},
+        {0.890, 0.467, 0.761}, {0.498, 0.498, 0.498}, {0.737, 0.741, 0.133}, {0.090, 0.745, 0.812},
     };
     return palette[index % (sizeof palette / sizeof palette[0])];
 }
 
 std::vector<double> nice_ticks(double max, int count) {
     std::vector<double> ticks;
-    if (!(max > 0)) return {0.0};
+    if (!(max > 0))
+        return {0.0};
     const double raw = max / count;
     const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
     double step = magnitude;
     for (double factor : {1.0, 2.0, 5.0, 10.0}) {
         step = factor * magnitude;
-        if (step >= raw) break;
+        if (step >= raw)
+            break;
     }
-    for (int i = 0; i * step <= max * (1 + 1e-9); ++i) ticks.push_back(i * step);
+    for (int i = 0; i * step <= max * (1 + 1e-9); ++i)
+        ticks.push_back(i * step);
     return ticks;
 }
 

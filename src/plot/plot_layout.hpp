@@ -22,9 +22,9 @@ struct Rgb {
 Rgb curve_color(size_t index);
 
 struct PlotLayout {
-    double width = 0, height = 0;               // canvas, pixels
+    double width = 0, height = 0;                     // canvas, pixels
     double left = 0, top = 0, right = 0, bottom = 0;  // plot area edges, pixels
-    double x_max = 1, y_max = 1;                // data shown: [0, x_max] x [0, y_max]
+    double x_max = 1, y_max = 1;                      // data shown: [0, x_max] x [0, y_max]
     std::vector<Tick> x_ticks, y_ticks;
 
     double x_pixel(double tokens) const { return left + (right - left) * tokens / x_max; }

@@ -32,7 +32,8 @@ struct Canvas {
     Canvas(int c, int r) : columns(c), rows(r), bits(c * r, 0), owner(c * r, -1) {}
 
     void set(int x, int y, int curve) {  // dot coordinates, y = 0 at the top
-        if (x < 0 || y < 0 || x >= columns * 2 || y >= rows * 4) return;
+        if (x < 0 || y < 0 || x >= columns * 2 || y >= rows * 4)
+            return;
         const int cell = (y / 4) * columns + x / 2;
         bits[cell] |= kDotBits[y % 4][x % 2];
         owner[cell] = curve;
@@ -86,14 +87,17 @@ std::string render_terminal(const LrFigure& figure, int columns, int rows, bool 
         for (int col = 0; col < columns; ++col) {
             const int cell = r * columns + col;
             const bool paint = color && canvas.owner[cell] >= 0;
-            if (paint) out += kAnsiColors[canvas.owner[cell] % 5];
+            if (paint)
+                out += kAnsiColors[canvas.owner[cell] % 5];
             out += braille(canvas.bits[cell]);
-            if (paint) out += kAnsiReset;
+            if (paint)
+                out += kAnsiReset;
         }
         out += "\n";
     }
-    out += std::string(label_width + 1, ' ') + "└" ;
-    for (int col = 0; col < columns; ++col) out += "─";
+    out += std::string(label_width + 1, ' ') + "└";
+    for (int col = 0; col < columns; ++col)
+        out += "─";
     out += "\n";
     const std::string right = format_tokens(x_max);
     out += std::string(label_width + 2, ' ') + "0" +
@@ -101,14 +105,17 @@ std::string render_terminal(const LrFigure& figure, int columns, int rows, bool 
     if (figure.curves.size() > 1) {
         out += std::string(label_width + 2, ' ');
         for (size_t c = 0; c < figure.curves.size(); ++c) {
-            if (color) out += kAnsiColors[c % 5];
+            if (color)
+                out += kAnsiColors[c % 5];
             out += "━━ " + figure.curves[c].label;
-            if (color) out += kAnsiReset;
+            if (color)
+                out += kAnsiReset;
             out += "   ";
         }
         out += "\n";
     }
-    for (const auto& line : figure.caption) out += std::string(label_width + 2, ' ') + line + "\n";
+    for (const auto& line : figure.caption)
+        out += std::string(label_width + 2, ' ') + line + "\n";
     return out;
 }
 

@@ -11,7 +11,7 @@ namespace ladder {
 // A mistake in what the user asked for (bad flag, bad config value, missing file):
 // reported as one line on stderr with exit code 2, never as a stack trace.
 class UsageError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -20,7 +20,8 @@ constexpr int kExitUsage = 2;
 
 // Closest candidate to `word` by edit distance, or "" when nothing is close enough
 // to be a plausible typo.
-std::string closest_match(const std::string& word, const std::initializer_list<std::string>& candidates);
+std::string closest_match(const std::string& word,
+                          const std::initializer_list<std::string>& candidates);
 template <class Range>
 std::string closest_match(const std::string& word, const Range& candidates);
 

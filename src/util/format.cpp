@@ -1,8 +1,8 @@
 #include "util/format.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <cctype>
 #include <cstdlib>
 
 namespace ladder {
@@ -34,47 +34,56 @@ std::string with_commas(int64_t n) {
     std::string out;
     const size_t lead = digits.size() % 3 == 0 ? 3 : digits.size() % 3;
     out = digits.substr(0, lead);
-    for (size_t i = lead; i < digits.size(); i += 3) out += "," + digits.substr(i, 3);
+    for (size_t i = lead; i < digits.size(); i += 3)
+        out += "," + digits.substr(i, 3);
     return n < 0 ? "-" + out : out;
 }
 
 std::string shortest_number(double x) {
-    if (std::isnan(x)) return "nan";
-    if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+    if (std::isnan(x))
+        return "nan";
+    if (std::isinf(x))
+        return x > 0 ? "inf" : "-inf";
     char buffer[64];
     for (int precision = 1; precision <= 17; ++precision) {
         std::snprintf(buffer, sizeof buffer, "%.*g", precision, x);
-        if (std::strtod(buffer, nullptr) == x) break;
+        if (std::strtod(buffer, nullptr) == x)
+            break;
     }
     return buffer;
 }
 
 std::string python_float(double x) {
-    if (!std::isfinite(x)) return shortest_number(x);
+    if (!std::isfinite(x))
+        return shortest_number(x);
     // Shortest round-trip digits, then Python's layout: positional for exponents in
     // [-4, 16), scientific otherwise.
     char buffer[64];
     for (int precision = 0; precision <= 16; ++precision) {
         std::snprintf(buffer, sizeof buffer, "%.*e", precision, x);
-        if (std::strtod(buffer, nullptr) == x) break;
+        if (std::strtod(buffer, nullptr) == x)
+            break;
     }
     const std::string text = buffer;
     const size_t e = text.find('e');
     const int exponent = std::atoi(text.c_str() + e + 1);
     std::string digits;
     for (size_t i = 0; i < e; ++i) {
-        if (std::isdigit(static_cast<unsigned char>(text[i]))) digits += text[i];
+        if (std::isdigit(static_cast<unsigned char>(text[i])))
+            digits += text[i];
     }
     const std::string sign = x < 0 ? "-" : "";
     if (exponent < -4 || exponent >= 16) {
         std::string mantissa = digits.substr(0, 1);
-        if (digits.size() > 1) mantissa += "." + digits.substr(1);
+        if (digits.size() > 1)
+            mantissa += "." + digits.substr(1);
         char exp_text[16];
         std::snprintf(exp_text, sizeof exp_text, "e%c%02d", exponent < 0 ? '-' : '+',
                       std::abs(exponent));
         return sign + mantissa + exp_text;
     }
-    if (exponent < 0) return sign + "0." + std::string(-exponent - 1, '0') + digits;
+    if (exponent < 0)
+        return sign + "0." + std::string(-exponent - 1, '0') + digits;
     const size_t integer_digits = static_cast<size_t>(exponent) + 1;
     if (digits.size() <= integer_digits) {
         return sign + digits + std::string(integer_digits - digits.size(), '0') + ".0";

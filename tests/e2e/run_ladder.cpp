@@ -12,7 +12,8 @@ namespace ladder::test {
 
 std::string make_temp_dir() {
     std::string pattern = (std::filesystem::temp_directory_path() / "ladder-test-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    if (!mkdtemp(pattern.data()))
+        throw std::runtime_error("mkdtemp failed");
     return pattern;
 }
 

@@ -38,13 +38,14 @@ TEST_CASE("dry-run --json matches OLMo-core's plan for 190M with no config") {
     REQUIRE(r.exit_code == 0);
     const auto j = nlohmann::json::parse(r.out);
     std::vector<std::string> keys;
-    for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+    for (auto it = j.begin(); it != j.end(); ++it)
+        keys.push_back(it.key());
     std::sort(keys.begin(), keys.end());
     REQUIRE(keys == std::vector<std::string>{"checkpoints", "dp_world_size", "duration",
-                                             "global_batch_size", "grad_accum_steps",
-                                             "num_devices", "num_non_embedding_params",
-                                             "num_params", "optimizer", "rank_microbatch_size",
-                                             "size", "target_batch_size", "warmup_tokens"});
+                                             "global_batch_size", "grad_accum_steps", "num_devices",
+                                             "num_non_embedding_params", "num_params", "optimizer",
+                                             "rank_microbatch_size", "size", "target_batch_size",
+                                             "warmup_tokens"});
     CHECK(j["size"] == "190M");
     CHECK(j["num_params"] == 267424512);
     CHECK(j["num_non_embedding_params"] == 190354176);
@@ -142,8 +143,9 @@ TEST_CASE("every user mistake exits 2 with one clear line") {
                         "'run.chinchilla_multiple'?) (from --run.chinchila_multiple)");
     require_usage_error(run_ladder("dry-run 190M --run.decay_fraction=0.7"),
                         "run.decay_fraction: expected a number in (0, 0.5), got 0.7");
-    require_usage_error(run_ladder("dry-run 190M --run.chinchilla_multiple=3"),
-                        "run.chinchilla_multiple: expected a power of two >= 0.5 (0.5, 1, 2, 4, ...), got 3.0");
+    require_usage_error(
+        run_ladder("dry-run 190M --run.chinchilla_multiple=3"),
+        "run.chinchilla_multiple: expected a power of two >= 0.5 (0.5, 1, 2, 4, ...), got 3.0");
     require_usage_error(run_ladder("dry-run 190M --max_devices=16"),
                         "max_devices: size 13B needs at least 32 devices, got 16");
     require_usage_error(run_ladder("dry-run 190M --seed=abc"),
@@ -218,7 +220,8 @@ TEST_CASE("plot-lr PNG decodes and has curve pixels where the schedule says") {
         const int x = static_cast<int>(std::lround(layout.x_pixel(tokens)));
         const int y = static_cast<int>(std::lround(layout.y_pixel(lr)));
         for (int dy = -2; dy <= 2; ++dy) {
-            if (is_curve(x, y + dy)) return true;
+            if (is_curve(x, y + dy))
+                return true;
         }
         return false;
     };
