@@ -59,15 +59,8 @@ Check non_negative();
 Check open_interval(double low, double high);
 Check at_least(double low);
 
-// Whether a struct declares a field list (detected with the Describer-free probe below).
-struct FieldProbe {
-    template <class T, class... Rest>
-    void field(const char*, T&, Rest&&...) {}
-    template <class... Rest>
-    void choice(const char*, std::string&, Rest&&...) {}
-    template <class F>
-    void one_of(const char*, std::string&, const std::vector<std::string>&, const char*, F&&) {}
-};
+// Whether a struct declares a field list: `fields(V&)` is callable with some visitor.
+struct FieldProbe {};
 template <class T, class = void>
 struct has_fields : std::false_type {};
 template <class T>

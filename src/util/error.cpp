@@ -22,9 +22,4 @@ size_t edit_distance(const std::string& a, const std::string& b) {
     return row[b.size()];
 }
 
-std::string closest_match(const std::string& word,
-                          const std::initializer_list<std::string>& candidates) {
-    return closest_match<std::initializer_list<std::string>>(word, candidates);
-}
-
 }  // namespace ladder
