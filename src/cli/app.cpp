@@ -33,7 +33,8 @@ void reject_unknown_command(const CLI::App& app, const std::vector<std::string>&
 }  // namespace
 
 int run(int argc, char** argv) {
-    CLI::App app{"ladder: plan, train and collect model ladders for scaling-law research", "ladder"};
+    CLI::App app{"ladder: plan, train and collect model ladders for scaling-law research",
+                 "ladder"};
     app.set_version_flag("--version", std::string("ladder ") + LADDER_VERSION);
     app.require_subcommand(1);
     app.fallthrough(false);

@@ -130,7 +130,8 @@ void configure_levanter(const config::LevanterRunConfig& run, RunPlan& plan) {
 
         const std::string name = "cycle " + std::to_string(k + 1);
         const int64_t decay_start = cycle.start + cycle.warmup + cycle.stable;
-        if (cycle.decay > 0) {
+        // A decay that starts with the cycle has no pre-decay state of its own.
+        if (cycle.decay > 0 && decay_start > cycle.start) {
             plan.checkpoints.push_back({decay_start, decay_start * batch, name + " pre-decay"});
         }
         const int64_t end = cycle.start + cycle.length;

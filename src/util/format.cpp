@@ -30,10 +30,11 @@ std::string format_tokens(double n) {
 }
 
 std::string with_commas(int64_t n) {
-    std::string digits = std::to_string(n < 0 ? -n : n);
-    std::string out;
+    // Through unsigned, so that the most negative value has a magnitude too.
+    const uint64_t magnitude = n < 0 ? 0 - static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
+    const std::string digits = std::to_string(magnitude);
     const size_t lead = digits.size() % 3 == 0 ? 3 : digits.size() % 3;
-    out = digits.substr(0, lead);
+    std::string out = digits.substr(0, lead);
     for (size_t i = lead; i < digits.size(); i += 3)
         out += "," + digits.substr(i, 3);
     return n < 0 ? "-" + out : out;
@@ -72,7 +73,7 @@ std::string python_float(double x) {
         if (std::isdigit(static_cast<unsigned char>(text[i])))
             digits += text[i];
     }
-    const std::string sign = x < 0 ? "-" : "";
+    const std::string sign = std::signbit(x) ? "-" : "";
     if (exponent < -4 || exponent >= 16) {
         std::string mantissa = digits.substr(0, 1);
         if (digits.size() > 1)
