@@ -107,7 +107,7 @@ TEST_CASE("dry-run shows the model and a hard stop") {
     CHECK(r.out.find("Hard stop at 100 steps = step 100") != std::string::npos);
 }
 
-TEST_CASE("--print-config prints YAML that loads back to the same config") {
+TEST_CASE("dry-run --print-config prints YAML that loads back to the same config") {
     const std::string dir = make_temp_dir();
     const auto r = run_ladder("dry-run 190M --print-config --run.lr_multiplier=0.5 --seed 7", dir);
     REQUIRE(r.exit_code == 0);
