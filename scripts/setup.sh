@@ -3,11 +3,15 @@
 # nothing when everything is already installed. Runs apt as root, or through sudo.
 set -euo pipefail
 
+# shellcheck disable=SC2207 # the npm line is meant to expand to nothing or to one word
 packages=(
     build-essential cmake ninja-build pkg-config clang-format
     libtorch-dev libgloo-dev
+    libopenblas0-openmp  # becomes the selected libblas.so.3: the reference BLAS is ~60x slower
     libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev catch2
     libcairo2-dev fonts-dejavu-core
+    libsentencepiece-dev sentencepiece zlib1g-dev nodejs
+    $(command -v npm >/dev/null || echo npm)  # NodeSource's nodejs bundles npm, conflicting with Debian's
 )
 
 missing=()

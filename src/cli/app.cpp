@@ -30,6 +30,18 @@ void reject_unknown_command(const CLI::App& app, const std::vector<std::string>&
     throw UsageError(message + "; commands: " + list);
 }
 
+// Overrides belong to commands that read a config (they have --config); the others own
+// every flag they are given: `tokenize --model` is its model file, not the config's `model`.
+bool takes_overrides(const CLI::App& app, const std::vector<std::string>& args) {
+    if (args.empty())
+        return true;
+    for (const CLI::App* command : app.get_subcommands({})) {
+        if (command->get_name() == args.front())
+            return command->get_option_no_throw("--config") != nullptr;
+    }
+    return true;
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -42,12 +54,18 @@ int run(int argc, char** argv) {
     CommonOptions common;
     register_dry_run(app, common);
     register_plot_lr(app, common);
+    register_train(app, common);
     register_help_config(app);
     register_env(app);
+    register_tokenize(app);
 
     try {
         std::vector<std::string> args(argv + 1, argv + argc);
-        config::SplitArguments split = config::split_overrides(args);
+        config::SplitArguments split;
+        if (takes_overrides(app, args))
+            split = config::split_overrides(args);
+        else
+            split.remaining = args;
         common.overrides = std::move(split.overrides);
         reject_unknown_command(app, split.remaining);
         std::reverse(split.remaining.begin(), split.remaining.end());  // CLI11 reads it backwards

@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "cli/common.hpp"
-#include "cli/torch_module.hpp"
+#include "cli/modules.hpp"
 
 namespace ladder::cli {
 
@@ -13,11 +13,11 @@ namespace {
 
 void print_env(bool json) {
     using RuntimeInfo = const char* (*)();
-    const auto runtime_info =
-        reinterpret_cast<RuntimeInfo>(torch_module_symbol("ladder_torch_runtime_info"));
+    const auto runtime_info = reinterpret_cast<RuntimeInfo>(
+        module_symbol("libladder_torch.so", "ladder_torch_runtime_info"));
     nlohmann::ordered_json info = nlohmann::ordered_json::parse(runtime_info());
     info["ladder_version"] = LADDER_VERSION;
-    info["module"] = torch_module_path();
+    info["module"] = module_path("libladder_torch.so");
     if (json) {
         std::cout << info.dump(2) << "\n";
         return;

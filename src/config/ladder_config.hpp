@@ -208,11 +208,51 @@ struct DataConfig {
     }
 };
 
+struct ConsoleLoggerConfig {
+    int64_t log_interval = 10;
+    bool progress = true;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("log_interval", log_interval,
+                "print metrics at step 1 and every this many steps (a multiple of "
+                "trainer.metrics_collect_interval is best)",
+                positive());
+        v.field("progress", progress, "a live progress line between logs when on a terminal");
+    }
+};
+
+struct SpeedMonitorConfig {
+    bool enabled = true;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("enabled", enabled, "record tokens/s, steps/s, MFU and data-loading time");
+    }
+};
+
+struct CallbacksConfig {
+    ConsoleLoggerConfig console_logger;
+    SpeedMonitorConfig speed_monitor;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("console_logger", console_logger, "progress and metric lines on stdout");
+        v.field("speed_monitor", speed_monitor, "throughput metrics");
+    }
+};
+
 struct TrainerConfig {
     std::optional<DurationConfig> max_duration;
     std::optional<DurationConfig> hard_stop;
     bool no_checkpoints = false;
     bool no_evals = false;
+    std::string device = "auto";
+    int64_t threads = 0;
+    int64_t metrics_collect_interval = 10;
+    double z_loss_multiplier = 1e-5;
+    double max_grad_norm = 1.0;
+    CallbacksConfig callbacks;
 
     template <class V>
     void fields(V& v) {
@@ -221,6 +261,16 @@ struct TrainerConfig {
         v.field("hard_stop", hard_stop, "stop early at this point; the LR schedule is unchanged");
         v.field("no_checkpoints", no_checkpoints, "write no checkpoints");
         v.field("no_evals", no_evals, "run no in-loop evaluations");
+        v.choice("device", device, {"auto", "cpu", "cuda"},
+                 "where to train (auto: CUDA when a GPU is visible, else the CPU)");
+        v.field("threads", threads, "CPU threads for LibTorch (0: every core this process may use)",
+                non_negative());
+        v.field("metrics_collect_interval", metrics_collect_interval,
+                "steps between copies of the metrics from the device to the host", positive());
+        v.field("z_loss_multiplier", z_loss_multiplier, "weight of the z-loss (0: none)",
+                non_negative());
+        v.field("max_grad_norm", max_grad_norm, "clip the total gradient norm to this", positive());
+        v.field("callbacks", callbacks, "settings of each trainer callback");
     }
 };
 

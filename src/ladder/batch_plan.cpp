@@ -24,13 +24,26 @@ int64_t py_round(double x) {
 
 DeviceKind classify_device(const std::string& device_type) {
     const std::string name = lower(device_type);
+    const auto has = [&](const char* part) { return name.find(part) != std::string::npos; };
     DeviceKind kind;
     if (name == "cpu") {
         kind.is_cpu = true;
-    } else if (name.find("b200") != std::string::npos) {
+        return kind;
+    }
+    if (has("b200"))
         kind.microbatch_factor = 2.0;
-    } else if (name.find("40gb") != std::string::npos) {
+    if (has("40gb"))
         kind.microbatch_factor = 0.5;
+    if (has("b200")) {
+        kind.peak_flops = 2.25e15;
+    } else if (has("h100") && has("nvl")) {
+        kind.peak_flops = 835.5e12;
+    } else if (has("h100") && has("pcie")) {
+        kind.peak_flops = 756.5e12;
+    } else if (has("h100")) {
+        kind.peak_flops = 989.5e12;
+    } else {
+        kind.peak_flops = 312e12;
     }
     return kind;
 }

@@ -12,6 +12,10 @@ struct DeviceKind {
     bool is_cpu = false;
     // Scales the H100 micro-batch table: B200 2x (OLMo-core), 40 GB cards 0.5x, others 1x.
     double microbatch_factor = 1.0;
+    // Dense bf16 peak FLOP/s for MFU, OLMo-core's table (half the sparse spec): H100 SXM
+    // 989.5e12, NVL 835.5e12, PCIe 756.5e12, B200 2.25e15, any other GPU A100's 312e12;
+    // 0 for the CPU, whose ceiling the trainer measures.
+    double peak_flops = 0;
 };
 
 // Classifies a `device_type` string case-insensitively: "cpu" -> CPU; "b200" -> 2x;

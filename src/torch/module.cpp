@@ -1,12 +1,18 @@
 // Entry points of libladder_torch.so, the part of ladder that links LibTorch. The
 // executable dlopens it for commands that need tensors (see cli/torch_module.hpp).
 #include <ATen/Parallel.h>
+#include <sys/resource.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
-
 #include <string>
+
+#include "config/ladder_config.hpp"
+#include "ladder/run_plan.hpp"
+#include "train/benchmark_summary.hpp"
+#include "train/trainer.hpp"
 
 extern "C" {
 
@@ -29,6 +35,27 @@ __attribute__((visibility("default"))) const char* ladder_torch_runtime_info() {
 #endif
     text = info.dump();
     return text.c_str();
+}
+
+// Trains one planned rung (`benchmark`: 100 steps, then the speed table). Errors are
+// thrown as ladder::UsageError (bad data, device) or std::exception; the executable and
+// this module share libladder_core, so the caller catches them like its own.
+__attribute__((visibility("default"))) void ladder_torch_train(
+    const ladder::config::LadderConfig* config, const ladder::RunPlan* plan, bool benchmark) {
+    ladder::train::Trainer trainer(*config, *plan, benchmark);
+    trainer.fit();
+    if (!benchmark)
+        return;
+    ladder::train::BenchmarkNumbers numbers;
+    numbers.step_seconds = trainer.step_seconds();
+    numbers.tokens_per_step = static_cast<double>(trainer.tokens_per_step());
+    numbers.flops_per_token = trainer.flops_per_token();
+    numbers.peak_flops = trainer.peak_flops();
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    numbers.peak_memory_bytes = static_cast<double>(usage.ru_maxrss) * 1024.0;
+    numbers.memory_label = "process max RSS";
+    std::fputs(ladder::train::benchmark_table(numbers).c_str(), stdout);
 }
 
 }  // extern "C"

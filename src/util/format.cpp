@@ -92,6 +92,63 @@ std::string python_float(double x) {
     return sign + digits.substr(0, integer_digits) + "." + digits.substr(integer_digits);
 }
 
+std::string format_metric(double value) {
+    if (std::isnan(value))
+        return "nan";
+    if (std::isinf(value))
+        return value > 0 ? "inf" : "-inf";
+    const double magnitude = std::fabs(value);
+    if (magnitude == 0.0)
+        return "0.0";
+    const auto decimals_for = [](double scaled) {
+        return scaled > 100 ? 1 : scaled > 10 ? 2 : scaled > 1 ? 3 : 4;
+    };
+    if (magnitude >= 1e9) {
+        struct Unit {
+            double factor;
+            const char* suffix;
+        };
+        for (const Unit& unit :
+             {Unit{1e18, "E"}, Unit{1e15, "P"}, Unit{1e12, "T"}, Unit{1e9, "B"}}) {
+            if (magnitude < unit.factor)
+                continue;
+            const double scaled = value / unit.factor;
+            const int decimals = decimals_for(std::fabs(scaled));
+            const std::string text = fixed(scaled, decimals);
+            const size_t dot = text.find('.');
+            const auto whole = static_cast<int64_t>(std::stoll(text.substr(0, dot)));
+            return (scaled < 0 && whole == 0 ? "-" : "") + with_commas(whole) + text.substr(dot) +
+                   unit.suffix;
+        }
+    }
+    if (magnitude < 1e-4) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof buffer, "%.2E", value);
+        return buffer;
+    }
+    if (magnitude >= 1000)
+        return with_commas(static_cast<int64_t>(value));
+    return fixed(value, decimals_for(magnitude));
+}
+
+std::string format_duration(double seconds) {
+    auto total = static_cast<int64_t>(seconds);
+    if (total < 0)
+        total = 0;
+    const int64_t days = total / 86400, hours = total % 86400 / 3600;
+    const int64_t minutes = total % 3600 / 60, secs = total % 60;
+    std::string out;
+    if (days > 0)
+        out += std::to_string(days) + "d";
+    if (hours > 0)
+        out += std::to_string(hours) + "h";
+    if (minutes > 0)
+        out += std::to_string(minutes) + "m";
+    if (secs > 0)
+        out += std::to_string(secs) + "s";
+    return out.empty() ? "0s" : out;
+}
+
 std::string fixed(double x, int digits) {
     char buffer[64];
     std::snprintf(buffer, sizeof buffer, "%.*f", digits, x);

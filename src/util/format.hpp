@@ -19,6 +19,13 @@ std::string with_commas(int64_t n);
 // Shortest decimal text that reads back as exactly `x` ("0.1", "1e-05", "4").
 std::string shortest_number(double x);
 
+// OLMo-core's format_float for metric values: 4 decimals below 1, 3 below 10, 2 below
+// 100, 1 below 1000, commas from 1000, "1.23E-05" below 1e-4, K-free B/T/P/E above 1e9.
+std::string format_metric(double value);
+
+// OLMo-core's format_timedelta without separators: "1d2h3m4s", "0s".
+std::string format_duration(double seconds);
+
 // Python's repr of a float: 4.0 -> "4.0", 0.5 -> "0.5", 1e-05 -> "1e-05".
 std::string python_float(double x);
 

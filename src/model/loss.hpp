@@ -1,0 +1,25 @@
+// Language-modelling loss: cross-entropy plus z-loss on fp32 logits (olmo-facts §1.6, §5.4).
+#pragma once
+
+#include <ATen/ATen.h>
+
+namespace ladder::model {
+
+constexpr int64_t kIgnoreIndex = -100;
+
+// Labels for next-token prediction: tokens shifted left by one, the last position and
+// every position whose label would be the pad token set to kIgnoreIndex.
+// tokens: [B, T] int64 -> [B, T] int64.
+at::Tensor next_token_labels(const at::Tensor& tokens, int64_t pad_token_id);
+
+// Sums over the labelled positions (0-dim fp32 tensors), so that micro-batches of one
+// rank batch add up before dividing by its label count.
+struct LossSums {
+    at::Tensor ce;  // sum of -log p(label)
+    at::Tensor z;   // sum of logsumexp(logits)^2 (unscaled)
+};
+
+// logits: [B, T, V] (any float dtype; computed in fp32), labels: [B, T].
+LossSums loss_sums(const at::Tensor& logits, const at::Tensor& labels);
+
+}  // namespace ladder::model

@@ -1,0 +1,176 @@
+#include "model/transformer.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/nn/functional/activation.h>
+#include <torch/utils.h>
+
+#include <cmath>
+
+#include "model/attention_compat.hpp"
+
+namespace ladder::model {
+
+namespace {
+
+torch::nn::Linear linear(int64_t in, int64_t out) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+}
+
+// PyTorch's trunc_normal_: inverse-CDF sampling from a normal truncated to [a, b].
+void trunc_normal_(torch::Tensor& t, double std, double a, double b) {
+    const auto cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
+    const double low = cdf(a / std), high = cdf(b / std);
+    t.uniform_(2 * low - 1, 2 * high - 1);
+    t.erfinv_();
+    t.mul_(std * std::sqrt(2.0));
+    t.clamp_(a, b);
+}
+
+}  // namespace
+
+RMSNormImpl::RMSNormImpl(int64_t size, double eps) : eps_(eps) {
+    weight = register_parameter("weight", torch::ones({size}));
+}
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+    const torch::Tensor xf = x.to(torch::kFloat32);
+    const torch::Tensor y = xf * torch::rsqrt(xf.pow(2).mean(-1, true) + eps_);
+    return (y * weight.to(torch::kFloat32)).to(x.scalar_type());
+}
+
+torch::Tensor RotaryEmbedding::apply(const torch::Tensor& x) {
+    const int64_t T = x.size(1);
+    if (!sin_.defined() || sin_.size(0) != T || sin_.device() != x.device()) {
+        const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(x.device());
+        const torch::Tensor inv_freq =
+            1.0 / torch::pow(theta_, torch::arange(0, head_dim_, 2, opts) / head_dim_);
+        const torch::Tensor freqs = torch::outer(torch::arange(T, opts), inv_freq);  // [T, hd/2]
+        const torch::Tensor positions = torch::cat({freqs, freqs}, -1);              // [T, hd]
+        sin_ = positions.sin().unsqueeze(1);
+        cos_ = positions.cos().unsqueeze(1);
+    }
+    const torch::Tensor xf = x.to(torch::kFloat32);
+    const auto halves = xf.chunk(2, -1);
+    const torch::Tensor rotated = torch::cat({-halves[1], halves[0]}, -1);
+    return (xf * cos_ + rotated * sin_).to(x.scalar_type());
+}
+
+AttentionImpl::AttentionImpl(const ModelSpec& spec, int64_t window)
+    : n_heads_(spec.n_heads),
+      n_kv_heads_(spec.n_kv_heads),
+      head_dim_(spec.head_dim),
+      window_(window),
+      rope_(spec.head_dim, spec.rope_theta) {
+    const int64_t d = spec.d_model;
+    w_q = register_module("w_q", linear(d, n_heads_ * head_dim_));
+    w_k = register_module("w_k", linear(d, n_kv_heads_ * head_dim_));
+    w_v = register_module("w_v", linear(d, n_kv_heads_ * head_dim_));
+    w_out = register_module("w_out", linear(n_heads_ * head_dim_, d));
+    q_norm = register_module("q_norm", RMSNorm(n_heads_ * head_dim_, spec.norm_eps));
+    k_norm = register_module("k_norm", RMSNorm(n_kv_heads_ * head_dim_, spec.norm_eps));
+}
+
+torch::Tensor AttentionImpl::mask_for(int64_t T, const torch::Device& device) {
+    if (!mask_.defined() || mask_.size(0) != T || mask_.device() != device) {
+        const auto opts = torch::TensorOptions().dtype(torch::kInt64).device(device);
+        const torch::Tensor query = torch::arange(T, opts).unsqueeze(1);
+        const torch::Tensor key = torch::arange(T, opts).unsqueeze(0);
+        // A query sees itself and the window - 1 keys before it (flash window (w-1, 0)).
+        torch::Tensor visible = key <= query;
+        if (window_ > 0)
+            visible = visible & (query - key < window_);
+        mask_ = torch::zeros({T, T}, torch::TensorOptions().dtype(torch::kFloat32).device(device))
+                    .masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
+    }
+    return mask_;
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
+    const int64_t B = x.size(0), T = x.size(1);
+    torch::Tensor q = q_norm(w_q(x)).view({B, T, n_heads_, head_dim_});
+    torch::Tensor k = k_norm(w_k(x)).view({B, T, n_kv_heads_, head_dim_});
+    torch::Tensor v = w_v(x).view({B, T, n_kv_heads_, head_dim_});
+    q = rope_.apply(q).transpose(1, 2);  // [B, H, T, hd]
+    k = rope_.apply(k).transpose(1, 2);  // [B, KV, T, hd]
+    v = v.transpose(1, 2);
+    if (n_kv_heads_ != n_heads_) {
+        k = k.repeat_interleave(n_heads_ / n_kv_heads_, 1);
+        v = v.repeat_interleave(n_heads_ / n_kv_heads_, 1);
+    }
+    const bool plain_causal = window_ < 0 || window_ >= T;
+    const torch::Tensor out = causal_attention(q, k, v, mask_for(T, x.device()), plain_causal);
+    return w_out(out.transpose(1, 2).reshape({B, T, n_heads_ * head_dim_}));
+}
+
+FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t hidden) {
+    w1 = register_module("w1", linear(d_model, hidden));
+    w2 = register_module("w2", linear(hidden, d_model));
+    w3 = register_module("w3", linear(d_model, hidden));
+}
+
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
+    return w2(torch::silu(w1(x)) * w3(x));
+}
+
+BlockImpl::BlockImpl(const ModelSpec& spec, int64_t layer) {
+    attention = register_module("attention", Attention(spec, spec.window(layer)));
+    attention_norm = register_module("attention_norm", RMSNorm(spec.d_model, spec.norm_eps));
+    feed_forward = register_module("feed_forward", FeedForward(spec.d_model, spec.hidden_size));
+    feed_forward_norm = register_module("feed_forward_norm", RMSNorm(spec.d_model, spec.norm_eps));
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x) {
+    const torch::Tensor h = x + attention_norm(attention(x));
+    return h + feed_forward_norm(feed_forward(h));
+}
+
+LMHeadImpl::LMHeadImpl(int64_t d_model, int64_t vocab, double eps) {
+    norm = register_module("norm", RMSNorm(d_model, eps));
+    w_out = register_module("w_out", linear(d_model, vocab));
+}
+
+torch::Tensor LMHeadImpl::forward(const torch::Tensor& x) {
+    return w_out(norm(x));
+}
+
+TransformerImpl::TransformerImpl(const ModelSpec& spec) : spec_(spec) {
+    embeddings = register_module("embeddings", torch::nn::Embedding(torch::nn::EmbeddingOptions(
+                                                   spec.vocab_size, spec.d_model)));
+    blocks = register_module("blocks", torch::nn::ModuleList());
+    for (int64_t layer = 0; layer < spec.n_layers; ++layer)
+        blocks->push_back(Block(spec, layer));
+    lm_head = register_module("lm_head", LMHead(spec.d_model, spec.vocab_size, spec.norm_eps));
+}
+
+torch::Tensor TransformerImpl::forward(const torch::Tensor& tokens) {
+    torch::Tensor h = embeddings(tokens);  // [B, T, d]
+    for (const auto& block : *blocks)
+        h = block->as<Block>()->forward(h);
+    return lm_head(h);
+}
+
+void TransformerImpl::initialize(uint64_t seed) {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(seed);
+    const double std = 0.02;
+    const auto init = [&](torch::Tensor weight) { trunc_normal_(weight, std, -3 * std, 3 * std); };
+    init(embeddings->weight);
+    for (const auto& module : *blocks) {
+        const Block block = Block(std::dynamic_pointer_cast<BlockImpl>(module));
+        for (const auto& w : {block->attention->w_q, block->attention->w_k, block->attention->w_v,
+                              block->attention->w_out}) {
+            init(w->weight);
+        }
+        for (const auto& w :
+             {block->feed_forward->w1, block->feed_forward->w3, block->feed_forward->w2}) {
+            init(w->weight);
+        }
+    }
+    init(lm_head->w_out->weight);
+    for (auto& item : named_parameters()) {
+        if (item.key().find("norm") != std::string::npos)
+            item.value().fill_(1.0);
+    }
+}
+
+}  // namespace ladder::model

@@ -1,0 +1,411 @@
+// The encoder behind `ladder tokenize`: encodes documents (plain text, JSONL, JSONL.gz) with a
+// SentencePiece model into an OLMo-style token file: a raw, headerless little-endian array of
+// uint16 or uint32 ids, each document's ids followed by the EOS id and nothing else.
+#include <sentencepiece_processor.h>
+#include <zlib.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sched.h>
+#include <unistd.h>
+
+#include "tokenize/tokenize.hpp"
+#include "util/error.hpp"
+#include "util/format.hpp"
+
+namespace ladder::tokenize {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+    return text.size() >= suffix.size() &&
+           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Dolma names its JSONL shards `*.json.gz`, so `.json` counts as JSONL too.
+bool is_jsonl_name(std::string path) {
+    if (ends_with(path, ".gz"))
+        path.resize(path.size() - 3);
+    return ends_with(path, ".jsonl") || ends_with(path, ".ndjson") || ends_with(path, ".json");
+}
+
+// Reads a file in chunks, gzip or not: zlib passes files that are not gzip through as they
+// are, so one reader serves .txt, .jsonl and .jsonl.gz alike.
+class InputFile {
+  public:
+    explicit InputFile(const std::string& path) : path_(path) {
+        errno = 0;
+        file_ = gzopen(path.c_str(), "rb");
+        if (!file_)
+            throw UsageError("cannot open '" + path +
+                             "': " + (errno ? std::strerror(errno) : "out of memory"));
+        gzbuffer(file_, 1 << 18);
+    }
+    ~InputFile() { gzclose(file_); }
+    InputFile(const InputFile&) = delete;
+    InputFile& operator=(const InputFile&) = delete;
+
+    // The next line without its "\n" (or "\r\n"); false at the end of the file.
+    bool next_line(std::string& line) {
+        line.clear();
+        while (true) {
+            const size_t newline = pending_.find('\n', offset_);
+            if (newline != std::string::npos) {
+                line.append(pending_, offset_, newline - offset_);
+                offset_ = newline + 1;
+                break;
+            }
+            line.append(pending_, offset_, std::string::npos);
+            offset_ = 0;
+            if (!fill()) {
+                if (line.empty())
+                    return false;
+                break;
+            }
+        }
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        return true;
+    }
+
+    // Everything from the current position to the end.
+    std::string rest() {
+        std::string text = pending_.substr(offset_);
+        offset_ = 0;
+        while (fill())
+            text += pending_;
+        pending_.clear();
+        return text;
+    }
+
+  private:
+    // Replaces `pending_` with the next chunk; false at the end of the file.
+    bool fill() {
+        pending_.resize(1 << 18);
+        const int n = gzread(file_, pending_.data(), static_cast<unsigned>(pending_.size()));
+        // A gzip stream cut short can read as a normal end; zlib flags it only in gzerror.
+        int code = Z_OK;
+        const std::string message = gzerror(file_, &code);
+        if (n < 0 || code != Z_OK) {
+            // zlib's message starts with the path; the error names it once already.
+            std::string detail = code == Z_ERRNO ? std::strerror(errno) : message;
+            if (detail.rfind(path_ + ": ", 0) == 0)
+                detail = detail.substr(path_.size() + 2);
+            throw UsageError("cannot read '" + path_ + "': " + detail);
+        }
+        pending_.resize(static_cast<size_t>(n));
+        return n > 0;
+    }
+
+    std::string path_;
+    gzFile file_ = nullptr;
+    std::string pending_;
+    size_t offset_ = 0;
+};
+
+// Writes the token file beside its final name and renames it into place only when
+// complete, so an error never leaves a half-written file under the requested name.
+class TokenFileWriter {
+  public:
+    TokenFileWriter(const std::string& path, int width) : path_(path), width_(width) {
+        const fs::path parent = fs::path(path).parent_path();
+        std::error_code error;
+        if (!parent.empty())
+            fs::create_directories(parent, error);
+        std::string pattern = path + ".tmp-XXXXXX";
+        const int fd = mkstemp(pattern.data());
+        if (fd < 0)
+            throw UsageError("cannot write '" + path + "': " + std::strerror(errno));
+        temp_path_ = pattern;
+        file_ = fdopen(fd, "wb");
+        if (!file_) {
+            ::close(fd);
+            std::remove(temp_path_.c_str());
+            throw std::runtime_error("cannot write '" + temp_path_ + "': " + std::strerror(errno));
+        }
+    }
+    ~TokenFileWriter() {
+        if (file_)
+            std::fclose(file_);
+        if (!committed_)
+            std::remove(temp_path_.c_str());
+    }
+    TokenFileWriter(const TokenFileWriter&) = delete;
+    TokenFileWriter& operator=(const TokenFileWriter&) = delete;
+
+    // Appends one document: its ids, then EOS. Bytes are laid out explicitly so the file
+    // is little-endian whatever the host.
+    void append_document(const std::vector<int>& ids, int eos) {
+        buffer_.clear();
+        buffer_.reserve((ids.size() + 1) * static_cast<size_t>(width_));
+        for (const int id : ids)
+            put(static_cast<uint32_t>(id));
+        put(static_cast<uint32_t>(eos));
+        if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size())
+            throw std::runtime_error("cannot write '" + temp_path_ + "': " + std::strerror(errno));
+        tokens_ += ids.size() + 1;
+    }
+
+    uint64_t tokens() const { return tokens_; }
+
+    void commit() {
+        const int closed = std::fclose(file_);
+        file_ = nullptr;
+        if (closed != 0)
+            throw std::runtime_error("cannot write '" + temp_path_ + "': " + std::strerror(errno));
+        // mkstemp creates the file 0600; a token file is ordinary data.
+        fs::permissions(temp_path_, fs::perms::owner_read | fs::perms::owner_write |
+                                        fs::perms::group_read | fs::perms::others_read);
+        if (std::rename(temp_path_.c_str(), path_.c_str()) != 0)
+            throw UsageError("cannot write '" + path_ + "': " + std::strerror(errno));
+        committed_ = true;
+    }
+
+  private:
+    void put(uint32_t id) {
+        for (int byte = 0; byte < width_; ++byte)
+            buffer_.push_back(static_cast<char>((id >> (8 * byte)) & 0xff));
+    }
+
+    std::string path_, temp_path_;
+    int width_;
+    std::FILE* file_ = nullptr;
+    std::vector<char> buffer_;
+    uint64_t tokens_ = 0;
+    bool committed_ = false;
+};
+
+// Encodes documents in batches, spread over the CPU cores (SentencePiece's Encode is
+// const and thread-safe), and writes each batch in input order.
+class Encoder {
+  public:
+    Encoder(const sentencepiece::SentencePieceProcessor& model, int eos, TokenFileWriter& out)
+        : model_(model), eos_(eos), out_(out) {}
+
+    // `where` names the document in errors ("file" or "file:line").
+    void add(std::string text, std::string where) {
+        batch_bytes_ += text.size();
+        texts_.push_back(std::move(text));
+        wheres_.push_back(std::move(where));
+        if (texts_.size() >= kBatchDocuments || batch_bytes_ >= kBatchBytes)
+            flush();
+    }
+
+    // Encodes and writes what is pending; call once more after the last document.
+    void flush() {
+        const size_t n = texts_.size();
+        ids_.resize(n);
+        std::atomic<size_t> next{0};
+        const size_t workers = std::max<size_t>(1, std::min<size_t>(threads(), n));
+        std::vector<std::string> errors(workers);
+        auto work = [&](size_t worker) {
+            for (size_t i = next++; i < n; i = next++) {
+                const auto status = model_.Encode(texts_[i], &ids_[i]);
+                if (!status.ok()) {
+                    errors[worker] = wheres_[i] + ": cannot encode: " + status.ToString();
+                    return;
+                }
+            }
+        };
+        std::vector<std::thread> pool;
+        for (size_t worker = 1; worker < workers; ++worker)
+            pool.emplace_back(work, worker);
+        work(0);
+        for (auto& thread : pool)
+            thread.join();
+        for (const auto& error : errors) {
+            if (!error.empty())
+                throw std::runtime_error(error);
+        }
+        for (size_t i = 0; i < n; ++i) {
+            // Text that encodes to nothing (blank or whitespace only) is not a document: a
+            // lone EOS would only add an empty document to the training data.
+            if (ids_[i].empty()) {
+                ++skipped_;
+                continue;
+            }
+            out_.append_document(ids_[i], eos_);
+            ++documents_;
+        }
+        texts_.clear();
+        wheres_.clear();
+        batch_bytes_ = 0;
+    }
+
+    uint64_t documents() const { return documents_; }
+    uint64_t skipped() const { return skipped_; }
+
+  private:
+    static constexpr size_t kBatchDocuments = 4096;
+    static constexpr size_t kBatchBytes = size_t{64} << 20;
+
+    static size_t threads() {
+        cpu_set_t cpus;
+        if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+            return static_cast<size_t>(CPU_COUNT(&cpus));
+        return std::max(1u, std::thread::hardware_concurrency());
+    }
+
+    const sentencepiece::SentencePieceProcessor& model_;
+    int eos_;
+    TokenFileWriter& out_;
+    std::vector<std::string> texts_, wheres_;
+    std::vector<std::vector<int>> ids_;
+    size_t batch_bytes_ = 0;
+    uint64_t documents_ = 0, skipped_ = 0;
+};
+
+void tokenize_jsonl(const std::string& path, const std::string& field, Encoder& encoder) {
+    InputFile in(path);
+    std::string line;
+    for (uint64_t number = 1; in.next_line(line); ++number) {
+        if (line.find_first_not_of(" \t") == std::string::npos)
+            continue;
+        const std::string where = path + ":" + std::to_string(number);
+        nlohmann::json doc;
+        try {
+            doc = nlohmann::json::parse(line);
+        } catch (const nlohmann::json::parse_error& e) {
+            // Drop nlohmann's "[json.exception.parse_error.101] " tag; keep its detail.
+            std::string detail = e.what();
+            const size_t tag_end = detail.find("] ");
+            if (tag_end != std::string::npos)
+                detail = detail.substr(tag_end + 2);
+            // The input is one line, so nlohmann's "line 1" would only contradict `where`.
+            const size_t line_one = detail.find("at line 1, ");
+            if (line_one != std::string::npos)
+                detail.erase(line_one + 3, 8);
+            throw UsageError(where + ": not valid JSON (" + detail + ")");
+        }
+        if (!doc.is_object())
+            throw UsageError(where + ": expected a JSON object, got " + doc.type_name());
+        const auto text = doc.find(field);
+        if (text == doc.end())
+            throw UsageError(where + ": no \"" + field + "\" field (see --text-field)");
+        if (!text->is_string())
+            throw UsageError(where + ": field \"" + field + "\" is " + text->type_name() +
+                             ", not a string");
+        encoder.add(text->get_ref<const std::string&>(), where);
+    }
+}
+
+void tokenize_text(const std::string& path, bool doc_per_line, Encoder& encoder) {
+    InputFile in(path);
+    if (doc_per_line) {
+        std::string line;
+        for (uint64_t number = 1; in.next_line(line); ++number) {
+            if (!line.empty())
+                encoder.add(line, path + ":" + std::to_string(number));
+        }
+        return;
+    }
+    std::string text = in.rest();
+    // The final newline ends the file's last line; it is not part of the document.
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        text.pop_back();
+    encoder.add(text, path);
+}
+
+// The byte width of each id: --dtype, or from the vocabulary size when auto.
+int id_width(const std::string& dtype, int pieces) {
+    if (dtype == "uint32")
+        return 4;
+    if (dtype == "uint16") {
+        if (pieces > 65536)
+            throw UsageError("--dtype uint16 cannot hold this model's ids: it has " +
+                             with_commas(pieces) + " pieces (more than 65,536); use uint32");
+        return 2;
+    }
+    return pieces <= 65536 ? 2 : 4;
+}
+
+void check_inputs(const TokenizeOptions& options) {
+    for (const auto& path : options.inputs) {
+        std::error_code error;
+        const auto status = fs::status(path, error);
+        if (!fs::exists(status))
+            throw UsageError("input file '" + path + "' not found");
+        if (fs::is_directory(status))
+            throw UsageError("input '" + path + "' is a directory; pass the files in it");
+    }
+}
+
+void load_model(const std::string& path, sentencepiece::SentencePieceProcessor& model) {
+    std::error_code error;
+    if (!fs::is_regular_file(path, error))
+        throw UsageError("SentencePiece model '" + path + "' not found");
+    const auto status = model.Load(path);
+    if (!status.ok())
+        throw UsageError("cannot load SentencePiece model '" + path + "': " + status.ToString());
+}
+
+int choose_eos(const TokenizeOptions& options, const sentencepiece::SentencePieceProcessor& model) {
+    const int pieces = model.GetPieceSize();
+    if (!options.eos_given) {
+        if (model.eos_id() < 0)
+            throw UsageError("SentencePiece model '" + options.model +
+                             "' defines no EOS piece; pass --eos ID");
+        return model.eos_id();
+    }
+    if (options.eos < 0 || options.eos >= pieces)
+        throw UsageError("--eos " + std::to_string(options.eos) + " is not an id of model '" +
+                         options.model + "' (0 to " + std::to_string(pieces - 1) + ")");
+    return static_cast<int>(options.eos);
+}
+
+}  // namespace
+
+void tokenize(const TokenizeOptions& options) {
+    check_inputs(options);
+    sentencepiece::SentencePieceProcessor model;
+    load_model(options.model, model);
+    const int eos = choose_eos(options, model);
+    const int width = id_width(options.dtype, model.GetPieceSize());
+
+    TokenFileWriter out(options.output, width);
+    Encoder encoder(model, eos, out);
+    for (const auto& path : options.inputs) {
+        const bool jsonl =
+            options.format == "jsonl" || (options.format == "auto" && is_jsonl_name(path));
+        if (jsonl)
+            tokenize_jsonl(path, options.text_field, encoder);
+        else
+            tokenize_text(path, options.doc_per_line, encoder);
+    }
+    encoder.flush();
+    out.commit();
+
+    const uint64_t documents = encoder.documents();
+    std::cout << "Tokenized " << with_commas(static_cast<int64_t>(documents))
+              << (documents == 1 ? " document" : " documents") << " into "
+              << with_commas(static_cast<int64_t>(out.tokens())) << " tokens (EOS " << eos << ")";
+    if (encoder.skipped() > 0)
+        std::cout << ", skipped " << with_commas(static_cast<int64_t>(encoder.skipped()))
+                  << " empty";
+    std::cout << ": wrote '" << options.output << "' as " << (width == 2 ? "uint16" : "uint32")
+              << "\n";
+}
+
+}  // namespace ladder::tokenize
+
+// The module's entry point; `ladder tokenize` loads this library only when it runs, so
+// SentencePiece's protobuf never meets LibTorch's in one process.
+extern "C" __attribute__((visibility("default"))) void ladder_tokenize_run(
+    const ladder::tokenize::TokenizeOptions* options) {
+    ladder::tokenize::tokenize(*options);
+}

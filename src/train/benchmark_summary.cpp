@@ -1,0 +1,56 @@
+#include "train/benchmark_summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "util/format.hpp"
+
+namespace ladder::train {
+
+namespace {
+
+// Linear-interpolated quantile q of sorted values.
+double quantile(const std::vector<double>& sorted, double q) {
+    const double position = q * static_cast<double>(sorted.size() - 1);
+    const auto low = static_cast<size_t>(std::floor(position));
+    const size_t high = std::min(low + 1, sorted.size() - 1);
+    return sorted[low] + (sorted[high] - sorted[low]) * (position - static_cast<double>(low));
+}
+
+std::string row(const char* name, double median, double p10, double p90, int digits) {
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-16s %14s %14s %14s\n", name,
+                  fixed(median, digits).c_str(), fixed(p10, digits).c_str(),
+                  fixed(p90, digits).c_str());
+    return line;
+}
+
+}  // namespace
+
+std::string benchmark_table(const BenchmarkNumbers& n) {
+    if (n.step_seconds.empty())
+        return "  no timed steps (the first step is not timed)\n";
+    std::vector<double> seconds = n.step_seconds;
+    std::sort(seconds.begin(), seconds.end());
+    // Fast steps are high throughput: the p10 of tokens/s comes from the p90 of step time.
+    const double t50 = quantile(seconds, 0.5), t10 = quantile(seconds, 0.1),
+                 t90 = quantile(seconds, 0.9);
+    const double tps50 = n.tokens_per_step / t50, tps10 = n.tokens_per_step / t90,
+                 tps90 = n.tokens_per_step / t10;
+    std::string text = "Benchmark over " + std::to_string(seconds.size()) + " timed steps\n";
+    char header[160];
+    std::snprintf(header, sizeof header, "  %-16s %14s %14s %14s\n", "", "median", "p10", "p90");
+    text += header;
+    text += row("tokens/s", tps50, tps10, tps90, 0);
+    text += row("step time (ms)", 1000 * t50, 1000 * t10, 1000 * t90, 1);
+    if (n.peak_flops > 0) {
+        const double mfu = 100.0 * n.flops_per_token / n.peak_flops;
+        text += row("MFU (%)", mfu * tps50, mfu * tps10, mfu * tps90, 1);
+    }
+    text += "  peak memory      " + fixed(n.peak_memory_bytes / (1 << 30), 2) + " GiB (" +
+            n.memory_label + ")\n";
+    return text;
+}
+
+}  // namespace ladder::train

@@ -1,0 +1,20 @@
+// The table `ladder benchmark` ends with.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ladder::train {
+
+struct BenchmarkNumbers {
+    std::vector<double> step_seconds;  // timed steps (the first step is excluded)
+    double tokens_per_step = 0;
+    double flops_per_token = 0;
+    double peak_flops = 0;  // per device; 0 when unknown
+    double peak_memory_bytes = 0;
+    std::string memory_label;  // what peak_memory_bytes measures
+};
+
+std::string benchmark_table(const BenchmarkNumbers& numbers);
+
+}  // namespace ladder::train

@@ -1,0 +1,39 @@
+#include "train/callback.hpp"
+
+#include <algorithm>
+
+namespace ladder::train {
+
+void CallbackList::add(std::unique_ptr<Callback> callback) {
+    const int priority = callback->priority();
+    const auto at = std::find_if(callbacks_.begin(), callbacks_.end(),
+                                 [&](const auto& c) { return c->priority() < priority; });
+    callbacks_.insert(at, std::move(callback));
+}
+
+void CallbackList::pre_train(const TrainProgress& p) {
+    for (auto& c : callbacks_)
+        c->pre_train(p);
+}
+void CallbackList::pre_load_batch(const TrainProgress& p) {
+    for (auto& c : callbacks_)
+        c->pre_load_batch(p);
+}
+void CallbackList::pre_step(const TrainProgress& p) {
+    for (auto& c : callbacks_)
+        c->pre_step(p);
+}
+void CallbackList::post_step(const TrainProgress& p, Metrics& metrics) {
+    for (auto& c : callbacks_)
+        c->post_step(p, metrics);
+}
+void CallbackList::log_metrics(const TrainProgress& p, const Metrics& metrics) {
+    for (auto& c : callbacks_)
+        c->log_metrics(p, metrics);
+}
+void CallbackList::post_train(const TrainProgress& p) {
+    for (auto& c : callbacks_)
+        c->post_train(p);
+}
+
+}  // namespace ladder::train

@@ -1,0 +1,91 @@
+#include "train/runtime.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <link.h>
+#include <malloc.h>
+#include <sched.h>
+#include <torch/cuda.h>
+
+#include <chrono>
+#include <climits>
+#include <filesystem>
+
+#include "util/error.hpp"
+
+namespace ladder::train {
+
+c10::Device choose_device(const std::string& setting) {
+    const bool cuda = torch::cuda::is_available();
+    if (setting == "cuda" && !cuda) {
+        throw UsageError(
+            "trainer.device: cuda requested, but no CUDA device is visible to this "
+            "LibTorch");
+    }
+    if (setting == "cuda" || (setting == "auto" && cuda))
+        return c10::Device(c10::kCUDA, 0);
+    return c10::Device(c10::kCPU);
+}
+
+int available_cores() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    return std::max(1, CPU_COUNT(&set));
+}
+
+int configure_threads(int64_t requested) {
+    const int threads = requested > 0 ? static_cast<int>(requested) : available_cores();
+    at::set_num_threads(threads);
+    return at::get_num_threads();
+}
+
+std::string blas_library() {
+    std::string found;
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, size_t, void* data) {
+            const std::string name = info->dlpi_name ? info->dlpi_name : "";
+            const std::string file = std::filesystem::path(name).filename().string();
+            if (file.rfind("libblas.so", 0) == 0 || file.rfind("libopenblas", 0) == 0 ||
+                file.rfind("libmkl_rt", 0) == 0 || file.rfind("libblis", 0) == 0) {
+                std::error_code ec;
+                const auto real = std::filesystem::canonical(name, ec);
+                *static_cast<std::string*>(data) = ec ? name : real.string();
+                return 1;
+            }
+            return 0;
+        },
+        &found);
+    return found.empty() ? "none found (LibTorch's own kernels)" : found;
+}
+
+bool is_reference_blas(const std::string& path) {
+    // Debian installs the netlib reference BLAS as .../blas/libblas.so.3.
+    return path.find("/blas/libblas.so") != std::string::npos;
+}
+
+void keep_freed_memory() {
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, INT_MAX);
+}
+
+double measure_cpu_matmul_flops() {
+    const int64_t n = 512;
+    const at::Tensor a = at::randn({n, n});
+    const at::Tensor b = at::randn({n, n});
+    at::Tensor c = at::matmul(a, b);  // warm-up
+    double best = 0;
+    for (int round = 0; round < 3; ++round) {
+        const auto start = std::chrono::steady_clock::now();
+        const int repeats = 4;
+        for (int i = 0; i < repeats; ++i)
+            at::matmul_out(c, a, b);
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        best = std::max(best, repeats * 2.0 * n * n * n / seconds);
+    }
+    return best;
+}
+
+}  // namespace ladder::train

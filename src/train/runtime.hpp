@@ -1,0 +1,32 @@
+// The machine a run trains on: device, CPU threads, BLAS library, allocator behaviour,
+// and the CPU's measured matmul ceiling (for MFU).
+#pragma once
+
+#include <c10/core/Device.h>
+
+#include <string>
+
+namespace ladder::train {
+
+// "auto" | "cpu" | "cuda"; a CUDA request without a visible GPU is a UsageError.
+c10::Device choose_device(const std::string& setting);
+
+// Cores this process may run on (its CPU affinity), not what LibTorch guesses.
+int available_cores();
+
+// Sets LibTorch's intra-op threads (0: available_cores()); returns the count in use.
+int configure_threads(int64_t requested);
+
+// Path of the BLAS library LibTorch calls (resolving Debian's alternatives links).
+std::string blas_library();
+// The slow netlib reference BLAS (~60x slower matmuls than OpenBLAS).
+bool is_reference_blas(const std::string& path);
+
+// Keeps memory freed by one step for the next instead of returning it to the OS, so
+// steps do not pay page faults for their activations again and again.
+void keep_freed_memory();
+
+// Measured fp32 matmul FLOP/s on this CPU with the threads in use.
+double measure_cpu_matmul_flops();
+
+}  // namespace ladder::train

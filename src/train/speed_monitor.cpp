@@ -1,0 +1,48 @@
+#include "train/speed_monitor.hpp"
+
+namespace ladder::train {
+
+void SpeedMonitor::pre_load_batch(const TrainProgress&) {
+    batch_start_ = Clock::now();
+}
+
+void SpeedMonitor::pre_step(const TrainProgress&) {
+    step_start_ = Clock::now();
+}
+
+void SpeedMonitor::post_step(const TrainProgress& p, Metrics& metrics) {
+    const auto now = Clock::now();
+    const double data_seconds = std::chrono::duration<double>(step_start_ - batch_start_).count();
+    const double step_seconds = std::chrono::duration<double>(now - batch_start_).count();
+    metrics["throughput/total tokens"] = static_cast<double>(p.tokens_seen);
+    if (settings_.chinchilla_tokens > 0) {
+        metrics["throughput/chinchilla multiple"] =
+            static_cast<double>(p.tokens_seen) / settings_.chinchilla_tokens;
+    }
+    metrics["throughput/device/data loading (s)"] = data_seconds;
+    if (p.step <= 1 || step_seconds <= 0)
+        return;  // the first step pays for start-up
+
+    step_seconds_.push_back(step_seconds);
+    timed_seconds_ += step_seconds;
+    timed_tokens_ += settings_.tokens_per_step;
+    const double tokens = static_cast<double>(settings_.tokens_per_step);
+    const double tps = tokens / step_seconds;
+    const double tps_avg = static_cast<double>(timed_tokens_) / timed_seconds_;
+    const double flops = static_cast<double>(settings_.flops_per_token);
+    metrics["throughput/device/data loading (%)"] = data_seconds / step_seconds;
+    metrics["throughput/device/TPS"] = tps;
+    metrics["throughput/device/TPS (actual avg)"] = tps_avg;
+    metrics["throughput/device/BPS"] = 1.0 / step_seconds;
+    metrics["throughput/device/BPS (actual avg)"] =
+        static_cast<double>(step_seconds_.size()) / timed_seconds_;
+    metrics["throughput/device/flopsPS"] = flops * tps;
+    metrics["throughput/device/flopsPS (actual avg)"] = flops * tps_avg;
+    if (settings_.peak_flops > 0) {
+        metrics["throughput/device/MFU"] = 100.0 * flops * tps / settings_.peak_flops;
+        metrics["throughput/device/MFU (actual avg)"] =
+            100.0 * flops * tps_avg / settings_.peak_flops;
+    }
+}
+
+}  // namespace ladder::train

@@ -1,0 +1,231 @@
+#include "train/trainer.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/utils.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "data/token_file.hpp"
+#include "model/loss.hpp"
+#include "train/console_logger.hpp"
+#include "train/runtime.hpp"
+#include "util/format.hpp"
+#include "util/terminal.hpp"
+
+namespace ladder::train {
+
+// What one step leaves for the metrics flush: device scalars read only at the collect
+// interval (no host sync inside the step), plus host-side metrics.
+struct Trainer::StepRecord {
+    TrainProgress progress;
+    at::Tensor ce_loss, z_loss, grad_norm, skipped;  // 0-dim
+    double lr = 0;
+    Metrics host;
+};
+
+namespace {
+
+std::vector<std::string> expand_all(const std::vector<std::string>& patterns) {
+    if (patterns.empty()) {
+        throw UsageError(
+            "data.paths: no training files configured (set data.paths to token "
+            "files or globs)");
+    }
+    return data::expand_paths(patterns);
+}
+
+// Global L2 norm of all gradients, then gradients scaled down to at most `max_norm`
+// (torch's clip_grad_norm_ semantics). Returns the norm before clipping.
+at::Tensor clip_gradients(const std::vector<at::Tensor>& parameters, double max_norm) {
+    std::vector<at::Tensor> norms;
+    for (const auto& p : parameters) {
+        if (p.grad().defined())
+            norms.push_back(p.grad().norm(2));
+    }
+    const at::Tensor total = at::stack(norms).norm(2);
+    const at::Tensor scale = at::clamp_max(max_norm / (total + 1e-6), 1.0);
+    for (const auto& p : parameters) {
+        if (p.grad().defined())
+            p.grad().mul_(scale);
+    }
+    return total;
+}
+
+}  // namespace
+
+Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool benchmark)
+    : config_(config), plan_(plan), device_(choose_device(config.trainer.device)) {
+    keep_freed_memory();
+    const int threads = configure_threads(config.trainer.threads);
+
+    // Data first: a bad file should fail before any model is built.
+    const int64_t seq = config.sequence_length;
+    source_ = data::InstanceSource(
+        expand_all(config.data.paths), seq,
+        data::token_dtype_rule(config.data.dtype, *config.tokenizer.vocab_size));
+    source_.validate(*config.tokenizer.vocab_size);
+    loader_ =
+        std::make_unique<data::DataLoader>(source_, plan.batch.instances(), /*rank=*/0,
+                                           /*dp_world_size=*/1, static_cast<uint64_t>(config.seed));
+
+    max_steps_ = plan.stop_step.value_or(plan.duration_steps);
+    if (benchmark && !plan.hard_stop)
+        max_steps_ = std::min<int64_t>(max_steps_, 100);
+    for (const auto* duration : {&plan.hard_stop, &plan.max_duration}) {
+        if (*duration && (*duration)->unit == "epochs") {
+            stop_after_epoch_ =
+                std::min(stop_after_epoch_.value_or((*duration)->value), (*duration)->value);
+        }
+    }
+
+    model_ = model::Transformer(plan.model);
+    model_->initialize(static_cast<uint64_t>(config.seed));
+    model_->to(device_);
+    optim::ParamGroup embeddings{{}, 0.0};
+    optim::ParamGroup rest{{}, plan.optimizer.weight_decay};
+    for (const auto& item : model_->named_parameters()) {
+        (item.key() == "embeddings.weight" ? embeddings : rest).params.push_back(item.value());
+        parameters_.push_back(item.value());
+    }
+    optimizer_ = std::make_unique<optim::SkipStepAdamW>(
+        std::vector<optim::ParamGroup>{embeddings, rest},
+        optim::AdamWSettings{plan.optimizer.beta1, plan.optimizer.beta2, plan.optimizer.eps});
+
+    const DeviceKind kind = classify_device(config.device_type);
+    peak_flops_ = device_.is_cpu() ? measure_cpu_matmul_flops() : kind.peak_flops;
+    const std::string blas = blas_library();
+    std::printf("ladder: training %s (%s non-embedding params) on %s with %d thread%s\n",
+                plan.run_name.c_str(),
+                format_count(static_cast<double>(plan.num_non_embedding_params)).c_str(),
+                device_.str().c_str(), threads, threads == 1 ? "" : "s");
+    std::printf("ladder: BLAS %s; matmul ceiling %s FLOP/s\n", blas.c_str(),
+                format_metric(peak_flops_).c_str());
+    if (device_.is_cpu() && is_reference_blas(blas)) {
+        std::fprintf(stderr,
+                     "ladder: WARNING: LibTorch is calling the reference BLAS (%s), which runs "
+                     "matmuls ~60x slower than OpenBLAS. Install libopenblas0-openmp "
+                     "(scripts/setup.sh does) so it becomes the selected BLAS.\n",
+                     blas.c_str());
+    }
+    std::printf(
+        "ladder: data %s instances of %s tokens; %s instances per step in %s "
+        "micro-batch(es); %s steps\n",
+        with_commas(source_.num_instances()).c_str(), with_commas(seq).c_str(),
+        with_commas(plan.batch.instances()).c_str(),
+        with_commas(plan.batch.grad_accum_steps).c_str(), with_commas(max_steps_).c_str());
+    std::fflush(stdout);
+
+    ConsoleLoggerSettings console;
+    console.log_interval = config.trainer.callbacks.console_logger.log_interval;
+    console.live_progress =
+        config.trainer.callbacks.console_logger.progress && stdout_is_terminal();
+    console.hard_stop = max_steps_ < plan.duration_steps;
+    callbacks_.add(std::make_unique<ConsoleLogger>(console));
+    SpeedMonitorSettings speed;
+    speed.tokens_per_step = plan.batch.global_batch_size;
+    speed.flops_per_token = plan.model.flops_per_token(seq);
+    speed.peak_flops = peak_flops_;
+    speed.chinchilla_tokens = 20.0 * static_cast<double>(plan.num_non_embedding_params);
+    auto monitor = std::make_unique<SpeedMonitor>(speed);
+    speed_ = monitor.get();
+    if (config.trainer.callbacks.speed_monitor.enabled)
+        callbacks_.add(std::move(monitor));
+    progress_.max_steps = max_steps_;
+}
+
+Trainer::~Trainer() = default;
+
+double Trainer::flops_per_token() const {
+    return static_cast<double>(plan_.model.flops_per_token(config_.sequence_length));
+}
+
+bool Trainer::finished() const {
+    if (progress_.step >= max_steps_)
+        return true;
+    return stop_after_epoch_ && loader_->epochs_completed() >= *stop_after_epoch_;
+}
+
+Trainer::StepRecord Trainer::train_step(int64_t step) {
+    const int64_t seq = config_.sequence_length;
+    const int64_t instances = static_cast<int64_t>(batch_.size()) / seq;
+    const at::Tensor tokens =
+        at::from_blob(batch_.data(), {instances, seq}, at::kInt).to(device_, at::kLong);
+    const at::Tensor labels = model::next_token_labels(tokens, *config_.tokenizer.pad_token_id);
+    // The loss of the whole rank batch is normalised by its label count, so micro-batches
+    // add up to exactly the full-batch gradient.
+    const at::Tensor label_count = (labels != model::kIgnoreIndex).sum().to(at::kFloat);
+    const double z_multiplier = config_.trainer.z_loss_multiplier;
+
+    for (auto& p : parameters_)
+        p.mutable_grad() = at::Tensor();
+    at::Tensor ce_sum = at::zeros({}, tokens.options().dtype(at::kFloat));
+    at::Tensor z_sum = at::zeros_like(ce_sum);
+    const int64_t micro = plan_.batch.rank_microbatch_instances();
+    for (int64_t start = 0; start < instances; start += micro) {
+        const int64_t n = std::min(micro, instances - start);
+        const at::Tensor logits = model_->forward(tokens.narrow(0, start, n));
+        const model::LossSums sums = model::loss_sums(logits, labels.narrow(0, start, n));
+        ((sums.ce + z_multiplier * sums.z) / label_count).backward();
+        ce_sum += sums.ce.detach();
+        z_sum += sums.z.detach();
+    }
+
+    StepRecord record;
+    record.lr = plan_.lr_at_step(step);
+    record.ce_loss = ce_sum / label_count;
+    record.z_loss = z_sum * z_multiplier / label_count;
+    record.grad_norm = clip_gradients(parameters_, config_.trainer.max_grad_norm);
+    record.skipped = 1 - optimizer_->step(record.lr, record.ce_loss, record.grad_norm);
+    return record;
+}
+
+void Trainer::flush_metrics() {
+    for (auto& record : pending_) {
+        Metrics metrics = record.host;
+        const double ce = record.ce_loss.item<double>();
+        if (!std::isfinite(ce)) {
+            throw std::runtime_error("train/CE loss is " + format_metric(ce) + " at step " +
+                                     std::to_string(record.progress.step) +
+                                     "; stopping (lower run.lr_multiplier or check the data)");
+        }
+        metrics["train/CE loss"] = ce;
+        if (ce < 10)
+            metrics["train/PPL"] = std::exp(ce);
+        if (config_.trainer.z_loss_multiplier > 0) {
+            const double z = record.z_loss.item<double>();
+            metrics["train/Z loss"] = z;
+            metrics["train/Z loss unscaled"] = z / config_.trainer.z_loss_multiplier;
+        }
+        metrics["optim/total grad norm"] = record.grad_norm.item<double>();
+        metrics["optim/step skipped"] = record.skipped.item<double>();
+        metrics["optim/LR (group 0)"] = record.lr;
+        metrics["optim/LR (group 1)"] = record.lr;
+        callbacks_.log_metrics(record.progress, metrics);
+    }
+    pending_.clear();
+}
+
+void Trainer::fit() {
+    model_->train();
+    callbacks_.pre_train(progress_);
+    const int64_t collect = config_.trainer.metrics_collect_interval;
+    while (!finished()) {
+        callbacks_.pre_load_batch(progress_);
+        loader_->next_batch(batch_);
+        callbacks_.pre_step(progress_);
+        StepRecord record = train_step(progress_.step + 1);
+        progress_.step += 1;
+        progress_.tokens_seen += plan_.batch.global_batch_size;
+        progress_.epoch = loader_->epoch();
+        record.progress = progress_;
+        callbacks_.post_step(progress_, record.host);
+        pending_.push_back(std::move(record));
+        if (progress_.step == 1 || progress_.step % collect == 0)
+            flush_metrics();
+    }
+    flush_metrics();
+    callbacks_.post_train(progress_);
+}
+
+}  // namespace ladder::train

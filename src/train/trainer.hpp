@@ -1,0 +1,58 @@
+// The training loop of one rung: data -> forward/backward over micro-batches -> clip ->
+// SkipStepAdamW at the plan's LR -> metrics, until the plan's duration or a hard stop.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "config/ladder_config.hpp"
+#include "data/data_loader.hpp"
+#include "data/instance_source.hpp"
+#include "ladder/run_plan.hpp"
+#include "model/transformer.hpp"
+#include "optim/skip_step_adamw.hpp"
+#include "train/callback.hpp"
+#include "train/speed_monitor.hpp"
+
+namespace ladder::train {
+
+class Trainer {
+  public:
+    // Builds the model, optimizer and data loader; data errors surface here, before the
+    // first step. `benchmark` stops after 100 steps unless the config has a hard stop.
+    Trainer(const config::LadderConfig& config, const RunPlan& plan, bool benchmark);
+    ~Trainer();
+
+    void fit();
+
+    // Seconds per step after the first, for the benchmark summary.
+    const std::vector<double>& step_seconds() const { return speed_->step_seconds(); }
+    int64_t tokens_per_step() const { return plan_.batch.global_batch_size; }
+    double flops_per_token() const;
+    double peak_flops() const { return peak_flops_; }
+
+  private:
+    struct StepRecord;
+    StepRecord train_step(int64_t step);
+    void flush_metrics();
+    bool finished() const;
+
+    const config::LadderConfig& config_;
+    RunPlan plan_;
+    int64_t max_steps_ = 0;
+    std::optional<int64_t> stop_after_epoch_;
+    c10::Device device_;
+    double peak_flops_ = 0;
+    model::Transformer model_{nullptr};
+    std::unique_ptr<optim::SkipStepAdamW> optimizer_;
+    std::vector<at::Tensor> parameters_;
+    data::InstanceSource source_;
+    std::unique_ptr<data::DataLoader> loader_;
+    std::vector<int32_t> batch_;
+    CallbackList callbacks_;
+    SpeedMonitor* speed_ = nullptr;  // owned by callbacks_
+    TrainProgress progress_;
+    std::vector<StepRecord> pending_;
+};
+
+}  // namespace ladder::train

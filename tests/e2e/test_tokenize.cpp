@@ -1,0 +1,329 @@
+// End-to-end: `ladder tokenize` on text, JSONL and JSONL.gz inputs, with a tiny SentencePiece
+// model trained here, checked id by id against the same model and decoded back to the text.
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
+#include <zlib.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "e2e/run_ladder.hpp"
+
+using ladder::test::make_temp_dir;
+using ladder::test::run_ladder;
+using ladder::test::write_file;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A few hundred deterministic sentences over a small word list: enough for a tiny BPE model
+// whose pieces cover every character, so decoding gives back exactly the text.
+std::vector<std::string> make_sentences(size_t count) {
+    static const char* const words[] = {"the",     "people", "of",     "union", "state", "congress",
+                                        "nation",  "peace",  "trade",  "law",   "shall", "our",
+                                        "country", "year",   "public", "war",   "great", "credit",
+                                        "senate",  "house",  "treaty", "duty",  "and",   "to"};
+    const size_t n_words = sizeof(words) / sizeof(words[0]);
+    std::vector<std::string> sentences;
+    uint32_t state = 12345;
+    for (size_t i = 0; i < count; ++i) {
+        std::string sentence;
+        const size_t length = 4 + i % 9;
+        for (size_t w = 0; w < length; ++w) {
+            state = state * 1103515245u + 12345u;
+            sentence += (w ? " " : "") + std::string(words[(state >> 16) % n_words]);
+        }
+        sentence += i % 3 == 0 ? "." : (i % 3 == 1 ? "," : "!");
+        sentences.push_back(sentence);
+    }
+    return sentences;
+}
+
+// Trains a model into `dir` and returns its path; `eos_id` -1 trains one without EOS.
+std::string train_model(const std::string& dir, const std::string& name, int eos_id) {
+    std::string corpus;
+    for (const auto& sentence : make_sentences(400))
+        corpus += sentence + "\n";
+    write_file(dir + "/corpus.txt", corpus);
+    const auto status = sentencepiece::SentencePieceTrainer::Train({
+        {"input", dir + "/corpus.txt"},
+        {"model_prefix", dir + "/" + name},
+        {"vocab_size", "120"},
+        {"model_type", "bpe"},
+        {"character_coverage", "1.0"},
+        {"unk_id", "0"},
+        {"bos_id", "1"},
+        {"eos_id", std::to_string(eos_id)},
+        {"pad_id", "3"},
+        {"minloglevel", "2"},
+    });
+    REQUIRE(status.ok());
+    return dir + "/" + name + ".model";
+}
+
+// A temporary directory, removed with everything in it at the end of the scope.
+struct TempDir {
+    std::string path = make_temp_dir();
+    TempDir() = default;
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(path, ignored);
+    }
+};
+
+// One model for the whole run: training it is the slow part.
+struct Fixture {
+    TempDir dir;
+    std::string model_path = train_model(dir.path, "tiny", 2);
+    sentencepiece::SentencePieceProcessor model;
+    Fixture() { REQUIRE(model.Load(model_path).ok()); }
+};
+
+Fixture& fixture() {
+    static Fixture f;
+    return f;
+}
+
+std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Reads a little-endian token file of 2- or 4-byte ids.
+std::vector<int> read_ids(const std::string& path, int width) {
+    const std::string bytes = read_bytes(path);
+    REQUIRE(bytes.size() % static_cast<size_t>(width) == 0);
+    std::vector<int> ids;
+    for (size_t i = 0; i < bytes.size(); i += static_cast<size_t>(width)) {
+        uint32_t id = 0;
+        for (int b = 0; b < width; ++b)
+            id |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + b])) << (8 * b);
+        ids.push_back(static_cast<int>(id));
+    }
+    return ids;
+}
+
+// Each document's ids then EOS, as the token file must hold them.
+std::vector<int> expected_ids(const std::vector<std::string>& documents, int eos) {
+    std::vector<int> all;
+    for (const auto& doc : documents) {
+        std::vector<int> ids;
+        REQUIRE(fixture().model.Encode(doc, &ids).ok());
+        all.insert(all.end(), ids.begin(), ids.end());
+        all.push_back(eos);
+    }
+    return all;
+}
+
+// Splits at EOS and decodes each document; the file must end with EOS.
+std::vector<std::string> decode_documents(const std::vector<int>& ids, int eos) {
+    REQUIRE(!ids.empty());
+    REQUIRE(ids.back() == eos);
+    std::vector<std::string> documents;
+    std::vector<int> current;
+    for (const int id : ids) {
+        if (id != eos) {
+            current.push_back(id);
+            continue;
+        }
+        documents.push_back(fixture().model.DecodeIds(current));
+        current.clear();
+    }
+    return documents;
+}
+
+// Documents of several sentences each, from the model's own training vocabulary.
+std::vector<std::string> make_documents(size_t count, size_t first) {
+    const auto sentences = make_sentences(first + count * 3);
+    std::vector<std::string> documents;
+    for (size_t d = 0; d < count; ++d) {
+        const size_t s = first + d * 3;
+        documents.push_back(sentences[s] + " " + sentences[s + 1] + " " + sentences[s + 2]);
+    }
+    return documents;
+}
+
+std::string jsonl(const std::vector<std::string>& documents, const std::string& field) {
+    std::string text;
+    for (size_t i = 0; i < documents.size(); ++i)
+        text += nlohmann::json{{"id", i}, {field, documents[i]}}.dump() + "\n";
+    return text;
+}
+
+void write_gzip(const std::string& path, const std::string& text) {
+    gzFile file = gzopen(path.c_str(), "wb");
+    REQUIRE(file != nullptr);
+    REQUIRE(gzwrite(file, text.data(), static_cast<unsigned>(text.size())) ==
+            static_cast<int>(text.size()));
+    REQUIRE(gzclose(file) == Z_OK);
+}
+
+size_t count_lines(const std::string& text) {
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+void require_usage_error(const ladder::test::Result& r, const std::string& needle) {
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(count_lines(r.err) == 1);
+    REQUIRE(r.err.find(needle) != std::string::npos);
+    REQUIRE(r.out.empty());
+}
+
+// Nothing but the inputs in `dir`: no token file, no temporary left behind.
+void require_no_output(const std::string& dir) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        INFO(entry.path());
+        REQUIRE(entry.path().filename().string().find("out") == std::string::npos);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("tokenize: text files are one document each, uint16, EOS-separated", "[tokenize]") {
+    const TempDir temp;
+    const std::string& dir = temp.path;
+    const auto documents = make_documents(3, 0);
+    write_file(dir + "/a.txt", documents[0] + "\n");
+    write_file(dir + "/b.txt", documents[1]);
+    write_file(dir + "/c.txt", documents[2]);
+
+    const auto r = run_ladder(
+        "tokenize --model '" + fixture().model_path + "' -o out.u16 a.txt b.txt c.txt", dir);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto expected = expected_ids(documents, 2);
+    // Raw and headerless: two bytes per id, nothing else.
+    REQUIRE(fs::file_size(dir + "/out.u16") == expected.size() * 2);
+    REQUIRE(read_ids(dir + "/out.u16", 2) == expected);
+    REQUIRE(decode_documents(read_ids(dir + "/out.u16", 2), 2) == documents);
+    CHECK(r.out == "Tokenized 3 documents into " + std::to_string(expected.size()) +
+                       " tokens (EOS 2): wrote 'out.u16' as uint16\n");
+    CHECK(r.err.empty());
+}
+
+TEST_CASE("tokenize: --doc-per-line makes each non-empty line a document", "[tokenize]") {
+    const TempDir temp;
+    const std::string& dir = temp.path;
+    const auto documents = make_documents(4, 30);
+    write_file(dir + "/lines.txt",
+               documents[0] + "\n" + documents[1] + "\r\n\n" + documents[2] + "\n" + documents[3]);
+    const auto r = run_ladder(
+        "tokenize --doc-per-line --model '" + fixture().model_path + "' -o out.u16 lines.txt", dir);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(read_ids(dir + "/out.u16", 2) == expected_ids(documents, 2));
+    REQUIRE(decode_documents(read_ids(dir + "/out.u16", 2), 2) == documents);
+}
+
+TEST_CASE("tokenize: JSONL and JSONL.gz give the same ids as the text", "[tokenize]") {
+    const TempDir temp;
+    const std::string& dir = temp.path;
+    const auto documents = make_documents(20, 60);
+    const std::vector<std::string> first(documents.begin(), documents.begin() + 10);
+    const std::vector<std::string> second(documents.begin() + 10, documents.end());
+    write_file(dir + "/a.jsonl", jsonl(first, "text") + "\n");  // a blank line is no document
+    write_gzip(dir + "/b.jsonl.gz", jsonl(second, "text"));
+
+    const auto r = run_ladder(
+        "tokenize --model '" + fixture().model_path + "' -o out/all.u16 a.jsonl b.jsonl.gz", dir);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto expected = expected_ids(documents, 2);
+    REQUIRE(fs::file_size(dir + "/out/all.u16") == expected.size() * 2);
+    REQUIRE(read_ids(dir + "/out/all.u16", 2) == expected);
+    REQUIRE(decode_documents(read_ids(dir + "/out/all.u16", 2), 2) == documents);
+    CHECK(r.out.find("Tokenized 20 documents into " + std::to_string(expected.size())) == 0);
+
+    SECTION("gzip alone") {
+        const auto gz =
+            run_ladder("tokenize --model '" + fixture().model_path + "' -o gz.u16 b.jsonl.gz", dir);
+        REQUIRE(gz.exit_code == 0);
+        REQUIRE(decode_documents(read_ids(dir + "/gz.u16", 2), 2) == second);
+    }
+    SECTION("another text field, another EOS, uint32") {
+        write_file(dir + "/body.jsonl", jsonl(first, "body"));
+        const auto r32 = run_ladder("tokenize --model '" + fixture().model_path +
+                                        "' --text-field body --eos 3 --dtype uint32 -o out.u32 "
+                                        "body.jsonl",
+                                    dir);
+        INFO("stderr: " << r32.err);
+        REQUIRE(r32.exit_code == 0);
+        const auto expected32 = expected_ids(first, 3);
+        REQUIRE(fs::file_size(dir + "/out.u32") == expected32.size() * 4);
+        REQUIRE(read_ids(dir + "/out.u32", 4) == expected32);
+        CHECK(r32.out.find("(EOS 3): wrote 'out.u32' as uint32") != std::string::npos);
+    }
+}
+
+TEST_CASE("tokenize: user mistakes are one line naming the file, exit 2, no output", "[tokenize]") {
+    const TempDir temp;
+    const std::string& dir = temp.path;
+    const std::string model = "--model '" + fixture().model_path + "'";
+    write_file(dir + "/good.txt", make_documents(1, 0)[0]);
+
+    SECTION("missing model") {
+        require_usage_error(run_ladder("tokenize --model nope.model -o out.u16 good.txt", dir),
+                            "nope.model");
+    }
+    SECTION("a file that is not a model") {
+        require_usage_error(run_ladder("tokenize --model good.txt -o out.u16 good.txt", dir),
+                            "cannot load SentencePiece model 'good.txt'");
+    }
+    SECTION("missing input") {
+        require_usage_error(run_ladder("tokenize " + model + " -o out.u16 good.txt gone.txt", dir),
+                            "'gone.txt' not found");
+    }
+    SECTION("bad JSON line") {
+        const auto docs = make_documents(2, 0);
+        write_file(dir + "/bad.jsonl", jsonl(docs, "text") + "{\"text\": \"cut short\n");
+        require_usage_error(run_ladder("tokenize " + model + " -o out.u16 bad.jsonl", dir),
+                            "bad.jsonl:3: not valid JSON");
+    }
+    SECTION("bad JSON line in a gzip file") {
+        write_gzip(dir + "/bad.jsonl.gz", "{\"text\": \"a\"}\n[1, 2]\n");
+        require_usage_error(run_ladder("tokenize " + model + " -o out.u16 bad.jsonl.gz", dir),
+                            "bad.jsonl.gz:2: expected a JSON object");
+    }
+    SECTION("missing text field") {
+        write_file(dir + "/nofield.jsonl", "{\"text\": \"the year\"}\n{\"body\": \"the war\"}\n");
+        require_usage_error(run_ladder("tokenize " + model + " -o out.u16 nofield.jsonl", dir),
+                            "nofield.jsonl:2: no \"text\" field");
+    }
+    SECTION("corrupt gzip") {
+        std::string gz;
+        {
+            write_gzip(dir + "/whole.jsonl.gz", jsonl(make_documents(50, 0), "text"));
+            gz = read_bytes(dir + "/whole.jsonl.gz");
+            fs::remove(dir + "/whole.jsonl.gz");
+        }
+        write_file(dir + "/cut.jsonl.gz", gz.substr(0, gz.size() / 2));
+        require_usage_error(run_ladder("tokenize " + model + " -o out.u16 cut.jsonl.gz", dir),
+                            "cut.jsonl.gz");
+    }
+    SECTION("EOS outside the model") {
+        require_usage_error(
+            run_ladder("tokenize " + model + " --eos 5000 -o out.u16 good.txt", dir), "--eos 5000");
+    }
+    SECTION("a model without EOS needs --eos") {
+        const TempDir model_dir;
+        const std::string no_eos = train_model(model_dir.path, "no-eos", -1);
+        require_usage_error(
+            run_ladder("tokenize --model '" + no_eos + "' -o out.u16 good.txt", dir),
+            "defines no EOS piece; pass --eos");
+        const auto r =
+            run_ladder("tokenize --model '" + no_eos + "' --eos 2 -o out.u16 good.txt", dir);
+        REQUIRE(r.exit_code == 0);
+        fs::remove(dir + "/out.u16");
+    }
+    require_no_output(dir);
+}

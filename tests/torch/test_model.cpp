@@ -1,0 +1,212 @@
+// The LibTorch model against the plan's counts and against naive references.
+#include <ATen/ATen.h>
+#include <torch/utils.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "config/load.hpp"
+#include "ladder/run_plan.hpp"
+#include "model/attention_compat.hpp"
+#include "model/loss.hpp"
+#include "model/transformer.hpp"
+
+using namespace ladder;
+
+namespace {
+
+ModelSpec tiny_spec(int64_t n_heads = 4, int64_t n_kv_heads = 4,
+                    std::vector<int64_t> windows = {}) {
+    ModelSpec spec;
+    spec.family = "olmo3";
+    spec.d_model = 32;
+    spec.n_layers = 2;
+    spec.n_heads = n_heads;
+    spec.n_kv_heads = n_kv_heads;
+    spec.head_dim = 8;
+    spec.hidden_size = 64;
+    spec.vocab_size = 128;
+    spec.window_pattern = std::move(windows);
+    return spec;
+}
+
+int64_t parameter_count(model::Transformer& m) {
+    int64_t n = 0;
+    for (const auto& p : m->parameters())
+        n += p.numel();
+    return n;
+}
+
+double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
+    return (a - b).abs().max().item<double>();
+}
+
+// Attention spelled out with loops over heads and positions.
+at::Tensor naive_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                           int64_t window) {
+    const int64_t B = q.size(0), H = q.size(1), T = q.size(2), hd = q.size(3);
+    at::Tensor out = at::zeros_like(q);
+    for (int64_t b = 0; b < B; ++b) {
+        for (int64_t h = 0; h < H; ++h) {
+            for (int64_t i = 0; i < T; ++i) {
+                const int64_t first = window > 0 ? std::max<int64_t>(0, i - window + 1) : 0;
+                const at::Tensor keys = k[b][h].narrow(0, first, i - first + 1);
+                const at::Tensor scores = at::matmul(keys, q[b][h][i]) / std::sqrt(double(hd));
+                const at::Tensor weights = at::softmax(scores, 0);
+                out[b][h][i] = at::matmul(weights, v[b][h].narrow(0, first, i - first + 1));
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("the model has exactly the plan's parameter count", "[model]") {
+    const auto config = config::load_config(std::nullopt, {});
+    for (const std::string size : {"1M", "14M", "30M", "60M", "100M", "190M"}) {
+        INFO(size);
+        const ModelSpec spec = *find_model_spec(config, size);
+        model::Transformer m(spec);
+        CHECK(parameter_count(m) == spec.num_params());
+    }
+}
+
+TEST_CASE("parameter names follow OLMo-core", "[model]") {
+    model::Transformer m(tiny_spec());
+    std::vector<std::string> names;
+    for (const auto& item : m->named_parameters())
+        names.push_back(item.key());
+    CHECK(names.front() == "embeddings.weight");
+    CHECK(std::find(names.begin(), names.end(), "blocks.1.attention.q_norm.weight") != names.end());
+    CHECK(std::find(names.begin(), names.end(), "blocks.0.feed_forward_norm.weight") !=
+          names.end());
+    CHECK(names.back() == "lm_head.w_out.weight");
+}
+
+TEST_CASE("output shape and causality: a future token never changes an earlier logit", "[model]") {
+    model::Transformer m(tiny_spec(4, 2, {3, -1}));
+    m->initialize(0);
+    torch::NoGradGuard no_grad;
+    at::Tensor tokens = at::randint(0, 128, {2, 12}, at::kLong);
+    const at::Tensor logits = m->forward(tokens);
+    CHECK(logits.sizes() == at::IntArrayRef({2, 12, 128}));
+    at::Tensor changed = tokens.clone();
+    changed.narrow(1, 7, 5).random_(0, 128);
+    const at::Tensor again = m->forward(changed);
+    CHECK(max_abs_diff(logits.narrow(1, 0, 7), again.narrow(1, 0, 7)) == 0.0);
+    CHECK(max_abs_diff(logits.narrow(1, 7, 5), again.narrow(1, 7, 5)) > 0.0);
+}
+
+TEST_CASE("init: truncated normal with std 0.02, norms 1", "[model]") {
+    const auto config = config::load_config(std::nullopt, {});
+    model::Transformer m(*find_model_spec(config, "14M"));
+    m->initialize(42);
+    const at::Tensor e = m->embeddings->weight;
+    CHECK(e.std().item<double>() ==
+          Approx(0.02 * 0.9866).epsilon(0.01));  // std of N truncated at 3 sigma
+    CHECK(e.abs().max().item<double>() <= 0.06 + 1e-7);
+    for (const auto& item : m->named_parameters()) {
+        if (item.key().find("norm") != std::string::npos)
+            CHECK(item.value().eq(1).all().item<bool>());
+    }
+    model::Transformer same(*find_model_spec(config, "14M"));
+    same->initialize(42);
+    CHECK(max_abs_diff(same->lm_head->w_out->weight, m->lm_head->w_out->weight) == 0.0);
+}
+
+TEST_CASE("attention matches a naive reference, with sliding windows and GQA", "[model]") {
+    torch::manual_seed(1);
+    const at::Tensor q = at::randn({2, 4, 9, 8}, at::kDouble);
+    const at::Tensor k = at::randn({2, 4, 9, 8}, at::kDouble);
+    const at::Tensor v = at::randn({2, 4, 9, 8}, at::kDouble);
+    for (int64_t window : {-1, 1, 3, 9}) {
+        INFO("window " << window);
+        const at::Tensor query = at::arange(9).unsqueeze(1), key = at::arange(9).unsqueeze(0);
+        at::Tensor visible = key <= query;
+        if (window > 0)
+            visible = visible & (query - key < window);
+        const at::Tensor mask =
+            at::zeros({9, 9}, at::kDouble).masked_fill(visible.logical_not(), -INFINITY);
+        const at::Tensor ours = model::causal_attention(q, k, v, mask, window < 0);
+        CHECK(max_abs_diff(ours, naive_attention(q, k, v, window)) < 1e-12);
+    }
+}
+
+TEST_CASE("GQA layer equals MHA with repeated key/value heads", "[model]") {
+    torch::NoGradGuard no_grad;
+    model::Attention gqa(tiny_spec(4, 2), -1);
+    model::Attention mha(tiny_spec(4, 4), -1);
+    mha->w_q->weight.copy_(gqa->w_q->weight);
+    mha->w_out->weight.copy_(gqa->w_out->weight);
+    // Heads (0,1) share KV head 0 and (2,3) share KV head 1.
+    const auto repeat = [](const at::Tensor& w) {
+        return w.view({2, 8, 32}).repeat_interleave(2, 0).reshape({32, 32});
+    };
+    mha->w_k->weight.copy_(repeat(gqa->w_k->weight));
+    mha->w_v->weight.copy_(repeat(gqa->w_v->weight));
+    mha->k_norm->weight.copy_(
+        gqa->k_norm->weight.view({2, 8}).repeat_interleave(2, 0).reshape({32}));
+    const at::Tensor x = at::randn({1, 6, 32});
+    // k_norm normalises over all KV heads at once, so repeating heads keeps its statistics.
+    CHECK(max_abs_diff(gqa->forward(x), mha->forward(x)) < 1e-5);
+}
+
+TEST_CASE("RoPE rotates each pair (j, j + hd/2) by position * theta^(-2j/hd)", "[model]") {
+    model::RotaryEmbedding rope(8, 500000.0);
+    const at::Tensor x = at::randn({1, 5, 2, 8});
+    const at::Tensor ours = rope.apply(x);
+    at::Tensor expected = at::zeros_like(x);
+    for (int64_t t = 0; t < 5; ++t) {
+        for (int64_t h = 0; h < 2; ++h) {
+            for (int64_t j = 0; j < 4; ++j) {
+                const double angle = t * std::pow(500000.0, -2.0 * j / 8);
+                const double a = x[0][t][h][j].item<double>(), b = x[0][t][h][j + 4].item<double>();
+                expected[0][t][h][j] = a * std::cos(angle) - b * std::sin(angle);
+                expected[0][t][h][j + 4] = b * std::cos(angle) + a * std::sin(angle);
+            }
+        }
+    }
+    CHECK(max_abs_diff(ours, expected) < 1e-5);
+}
+
+TEST_CASE("loss sums: CE and z-loss on a hand example", "[model]") {
+    // Two positions over a vocabulary of 3; the second label is ignored.
+    const at::Tensor logits = at::tensor({0.0, 1.0, 2.0, 5.0, 5.0, 5.0}).view({1, 2, 3});
+    const at::Tensor labels = at::tensor({2, -100}, at::kLong).view({1, 2});
+    const model::LossSums sums = model::loss_sums(logits, labels);
+    const double lse = std::log(std::exp(0.0) + std::exp(1.0) + std::exp(2.0));
+    CHECK(sums.ce.item<double>() == Approx(lse - 2.0));
+    CHECK(sums.z.item<double>() == Approx(lse * lse));
+}
+
+TEST_CASE("labels are the next tokens; the last position and pads are ignored", "[model]") {
+    const at::Tensor tokens = at::tensor({5, 6, 3, 7}, at::kLong).view({1, 4});
+    const at::Tensor labels = model::next_token_labels(tokens, /*pad=*/3);
+    CHECK(labels.equal(at::tensor({6, -100, 7, -100}, at::kLong).view({1, 4})));
+}
+
+TEST_CASE("gradient accumulation: 1x8 and 4x2 micro-batches give the same gradients", "[model]") {
+    const ModelSpec spec = tiny_spec(4, 2, {4, -1});
+    const at::Tensor tokens = at::randint(0, 128, {8, 10}, at::kLong);
+    const at::Tensor labels = model::next_token_labels(tokens, -1);
+    const double count = (labels != model::kIgnoreIndex).sum().item<double>();
+    std::vector<at::Tensor> grads[2];
+    for (int split = 0; split < 2; ++split) {
+        model::Transformer m(spec);
+        m->initialize(3);
+        const int64_t micro = split == 0 ? 8 : 2;
+        for (int64_t start = 0; start < 8; start += micro) {
+            const auto sums = model::loss_sums(m->forward(tokens.narrow(0, start, micro)),
+                                               labels.narrow(0, start, micro));
+            ((sums.ce + 1e-5 * sums.z) / count).backward();
+        }
+        for (const auto& p : m->parameters())
+            grads[split].push_back(p.grad().clone());
+    }
+    for (size_t i = 0; i < grads[0].size(); ++i) {
+        INFO("parameter " << i);
+        CHECK(max_abs_diff(grads[0][i], grads[1][i]) <=
+              1e-6 * (1 + grads[0][i].abs().max().item<double>()));
+    }
+}
