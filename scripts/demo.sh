@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds, and runs the main job on the demo ladder: its plan and
-# LR schedules. Outputs go to ladder-output/.
+# Installs dependencies, builds, prepares the demo data (State of the Union addresses,
+# tokenized with an 8k SentencePiece BPE; cached in data/demo/), then shows the demo
+# ladder's plan and LR schedules (ladder-output/) and trains its smallest rung on the CPU
+# up to its first post-decay checkpoint, a couple of minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -8,7 +10,15 @@ scripts/build.sh
 ladder=build/ladder
 [ -n "${LADDER_BUILD_DIR:-}" ] && ladder="$LADDER_BUILD_DIR/ladder"
 
+scripts/prepare_demo_data.sh
+
 set -x
-"$ladder" dry-run 14M --config configs/demo.yaml --show-model
+"$ladder" dry-run 1M --config configs/demo.yaml --show-model
 "$ladder" plot-lr 1M 14M 30M --config configs/demo.yaml
-"$ladder" dry-run 190M --no-plot
+set +x
+first_post_decay=$("$ladder" dry-run 1M --config configs/demo.yaml --json 2>/dev/null |
+    awk '/"step":/ {step = $2} /post-decay/ {sub(",", "", step); print step; exit}')
+set -x
+"$ladder" train 1M --config configs/demo.yaml \
+    --trainer.hard_stop="{value: $first_post_decay, unit: steps}" \
+    --trainer.callbacks.console_logger.log_interval=50

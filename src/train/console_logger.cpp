@@ -21,8 +21,8 @@ void ConsoleLogger::pre_train(const TrainProgress& p) {
     start_step_ = p.step;
 }
 
-bool ConsoleLogger::should_log(int64_t step) const {
-    return step == 1 || (step > 1 && step % settings_.log_interval == 0);
+bool ConsoleLogger::should_log(const TrainProgress& p) const {
+    return p.step == 1 || p.step % settings_.log_interval == 0 || p.step == p.max_steps;
 }
 
 std::string ConsoleLogger::marker(const TrainProgress& p, bool with_eta) const {
@@ -47,7 +47,7 @@ void ConsoleLogger::clear_live_line() {
 }
 
 void ConsoleLogger::post_step(const TrainProgress& p, Metrics&) {
-    if (!settings_.live_progress || should_log(p.step))
+    if (!settings_.live_progress || should_log(p))
         return;
     std::fprintf(out_, "\r\033[K%s", marker(p, true).c_str());
     std::fflush(out_);
@@ -55,7 +55,7 @@ void ConsoleLogger::post_step(const TrainProgress& p, Metrics&) {
 }
 
 void ConsoleLogger::log_metrics(const TrainProgress& p, const Metrics& metrics) {
-    if (!should_log(p.step))
+    if (!should_log(p))
         return;
     clear_live_line();
     std::string text = marker(p, true) + "\n";

@@ -1,6 +1,7 @@
-// Progress and metrics on stdout (OLMo-core's ConsoleLoggerCallback): at step 1 and every
-// log_interval steps a `[step=N/MAX,epoch=E,eta=...]` line and one `name=value` line per
-// metric, so logs grep the same way; on a terminal a live progress line in between.
+// Progress and metrics on stdout (OLMo-core's ConsoleLoggerCallback): at step 1, every
+// log_interval steps and at the last step a `[step=N/MAX,epoch=E,eta=...]` line and one
+// `name=value` line per metric, so logs grep the same way; on a terminal a live progress line in
+// between.
 #pragma once
 
 #include <chrono>
@@ -31,7 +32,7 @@ class ConsoleLogger : public Callback {
     static const std::vector<std::string>& shown_metrics();
 
   private:
-    bool should_log(int64_t step) const;
+    bool should_log(const TrainProgress& p) const;
     std::string marker(const TrainProgress& p, bool with_eta) const;
     void clear_live_line();
 

@@ -218,6 +218,9 @@ void Trainer::fit() {
         progress_.step += 1;
         progress_.tokens_seen += plan_.batch.global_batch_size;
         progress_.epoch = loader_->epoch();
+        // A stop in epochs is known only when it comes: from then on it is the last step.
+        if (finished())
+            progress_.max_steps = progress_.step;
         record.progress = progress_;
         callbacks_.post_step(progress_, record.host);
         pending_.push_back(std::move(record));

@@ -1,0 +1,137 @@
+// End-to-end: `ladder train` and `ladder benchmark` on token files written by the test.
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "e2e/run_ladder.hpp"
+
+using ladder::test::make_temp_dir;
+using ladder::test::run_ladder;
+using ladder::test::write_file;
+
+namespace {
+
+// `count` uint16 tokens in [low, high) from a fixed LCG, as a raw OLMo token file.
+void write_tokens(const std::string& path, int64_t count, uint16_t low, uint16_t high) {
+    std::ofstream out(path, std::ios::binary);
+    uint64_t state = 12345;
+    for (int64_t i = 0; i < count; ++i) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        const uint16_t token = static_cast<uint16_t>(low + (state >> 33) % (high - low));
+        out.write(reinterpret_cast<const char*>(&token), sizeof token);
+    }
+}
+
+// A ~1M-parameter model ("tiny": the 14M dimensions with a 512-token vocabulary) on
+// 128-token instances, 8 per step, constant LR after a short warmup.
+std::string tiny_ladder(const std::string& data) {
+    return "name: tiny\n"
+           "dir: runs\n"
+           "sizes: [tiny]\n"
+           "max_devices: 1\n"
+           "device_type: cpu\n"
+           "sequence_length: 128\n"
+           "tokenizer: {name: synthetic, vocab_size: 512, eos_token_id: 0, pad_token_id: 1}\n"
+           "model: {family: olmo2, rank_microbatch_size: 512,\n"
+           "        sizes: {tiny: {d_model: 128, n_layers: 4, n_heads: 8}}}\n"
+           "run: {type: levanter, learning_rate: 3.0e-3, global_batch_size: 1024,\n"
+           "      num_train_steps: 150, warmup: 10, lr_schedule: constant}\n"
+           "data: {paths: [" +
+           data + "]}\n";
+}
+
+struct TempDir {
+    std::string path = make_temp_dir();
+    ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+// Every value of a metric in a log, in order.
+std::vector<double> metric_values(const std::string& log, const std::string& name) {
+    std::vector<double> values;
+    const std::string needle = "    " + name + "=";
+    for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) {
+        std::string text = log.substr(at + needle.size(), 32);
+        text.erase(std::remove(text.begin(), text.end(), ','), text.end());
+        values.push_back(std::stod(text));
+    }
+    return values;
+}
+
+}  // namespace
+
+TEST_CASE("a ~1M-parameter model memorizes a 4k-token file", "[train]") {
+    TempDir dir;
+    write_tokens(dir.path + "/mem.u16", 4096, 2, 512);
+    write_file(dir.path + "/tiny.yaml", tiny_ladder("mem.u16"));
+    const auto r = run_ladder(
+        "train tiny --config tiny.yaml "
+        "--trainer.callbacks.console_logger.log_interval=50",
+        dir.path);
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("ladder: training tiny-tiny") != std::string::npos);
+    CHECK(r.out.find("ladder: data 32 instances of 128 tokens; 8 instances per step in 2 "
+                     "micro-batch(es); 150 steps") != std::string::npos);
+    CHECK(r.out.find("[step=150/150,epoch=38") != std::string::npos);
+    const auto losses = metric_values(r.out, "train/CE loss");
+    REQUIRE(losses.size() == 4);  // steps 1, 50, 100 and 150
+    CHECK(losses.front() > 6.0);  // about ln(512)
+    CHECK(losses.back() < 1.0);
+    CHECK(metric_values(r.out, "optim/LR (group 1)").back() == Approx(3e-3));
+}
+
+TEST_CASE("train obeys hard stops in steps and epochs", "[train]") {
+    TempDir dir;
+    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
+    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    const auto steps = run_ladder(
+        "train tiny --config tiny.yaml --trainer.hard_stop='{value: 3, unit: steps}'", dir.path);
+    REQUIRE(steps.exit_code == 0);
+    CHECK(steps.out.find("[step=3/3,epoch=1,eta=0s(hard stop)]") != std::string::npos);
+    CHECK(steps.out.find("[step=4") == std::string::npos);
+    // 32 instances, 8 per step: one epoch is 4 steps.
+    const auto epochs = run_ladder(
+        "train tiny --config tiny.yaml --trainer.hard_stop='{value: 1, unit: epochs}'", dir.path);
+    REQUIRE(epochs.exit_code == 0);
+    CHECK(epochs.out.find("[step=4/4,epoch=1") != std::string::npos);
+    CHECK(epochs.out.find("[step=5") == std::string::npos);
+}
+
+TEST_CASE("benchmark prints the speed table", "[train]") {
+    TempDir dir;
+    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
+    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    const auto r = run_ladder(
+        "benchmark tiny --config tiny.yaml --trainer.hard_stop='{value: 6, unit: steps}'",
+        dir.path);
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("Benchmark over 5 timed steps") != std::string::npos);
+    CHECK(std::regex_search(r.out, std::regex(R"(\n  tokens/s +[0-9]+ +[0-9]+ +[0-9]+\n)")));
+    CHECK(std::regex_search(r.out, std::regex(R"(\n  MFU \(%\) +[0-9.]+ )")));
+    CHECK(r.out.find("  peak memory ") != std::string::npos);
+}
+
+TEST_CASE("bad data stops before the first step with one line and exit 2", "[train]") {
+    TempDir dir;
+    write_tokens(dir.path + "/ok.u16", 4096, 2, 512);
+    write_tokens(dir.path + "/big.u16", 4096, 2, 600);
+    write_tokens(dir.path + "/short.u16", 1000, 2, 512);
+    write_file(dir.path + "/odd.u16", "abc");
+    write_file(dir.path + "/tiny.yaml", tiny_ladder("ok.u16"));
+    const auto fails = [&](const std::string& overrides, const std::string& needle) {
+        const auto r = run_ladder("train tiny --config tiny.yaml " + overrides, dir.path);
+        INFO(overrides << "\n" << r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+        CHECK(r.err.find(needle) != std::string::npos);
+    };
+    fails("--data.paths='[missing.u16]'", "missing.u16");
+    fails("--data.paths='[odd.u16]'", "odd.u16");
+    fails("--data.paths='[big.u16]'", "is not below the vocabulary size 512");
+    fails("--data.paths='[short.u16]'", "fewer than one global batch");
+    fails("--data.paths='[nothing*.u16]'", "matches no files");
+    fails("--data.paths='[]'", "data.paths");
+}
