@@ -46,20 +46,27 @@ trainer:
   threads: $threads
 YAML
 
-ours_log="$work/ladder.log"
-"$ladder" benchmark bench --config "$work/bench.yaml" --trainer.hard_stop="{value: $steps, unit: steps}" >"$ours_log"
-ours_tps=$(awk '/^  tokens\/s/ {print $2}' "$ours_log")
-
+# The machine's speed drifts (shared VM): the two trainers alternate for $rounds rounds and
+# each keeps its best median.
+rounds="${ROUNDS:-2}"
 preload=""
 for lib in /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 /usr/lib/aarch64-linux-gnu/libtcmalloc_minimal.so.4; do
     [ -e "$lib" ] && preload="$lib"
 done
-peer_json=$(LD_PRELOAD="$preload" "$python" scripts/bench/torch_reference.py \
-    --tokens "$work/tokens.u16" --steps "$steps" --threads "$threads")
-read -r peer_tps ceiling flops <<<"$("$python" -c "import json,sys; j=json.loads(sys.argv[1]); print(j['tokens_per_second'], j['matmul_flops'], j['flops_per_token'])" "$peer_json")"
+ours_log="$work/ladder.log"
+ours_tps=0
+peer_tps=0
+for _ in $(seq "$rounds"); do
+    "$ladder" benchmark bench --config "$work/bench.yaml" --trainer.hard_stop="{value: $steps, unit: steps}" >"$ours_log"
+    ours_tps=$(awk -v best="$ours_tps" '/^  tokens\/s/ {print ($2 > best ? $2 : best)}' "$ours_log")
+    peer_json=$(LD_PRELOAD="$preload" "$python" scripts/bench/torch_reference.py \
+        --tokens "$work/tokens.u16" --steps "$steps" --threads "$threads")
+    read -r tps ceiling flops <<<"$("$python" -c "import json,sys; j=json.loads(sys.argv[1]); print(j['tokens_per_second'], j['matmul_flops'], j['flops_per_token'])" "$peer_json")"
+    peer_tps=$(awk -v a="$tps" -v b="$peer_tps" 'BEGIN {print (a > b ? a : b)}')
+done
 
 mfu() { awk -v t="$1" -v f="$flops" -v c="$ceiling" 'BEGIN {printf "%.1f%%", 100 * t * f / c}'; }
-printf 'CPU training, 12.6M-param OLMo-style model, %s threads, %s steps (median of steps after the first)\n' "$threads" "$steps"
+printf 'CPU training, 12.6M-param OLMo-style model, %s threads, %s steps; best of %s alternating rounds of the median step\n' "$threads" "$steps" "$rounds"
 printf 'matmul ceiling (fp32, same LibTorch): %.1f GFLOP/s; BLAS: %s\n' "$(awk -v c="$ceiling" 'BEGIN {print c / 1e9}')" \
     "$(grep -o 'BLAS [^;]*' "$ours_log" | head -1 | cut -d' ' -f2-)"
 printf '%-34s %12s %8s\n' "trainer" "tokens/s" "MFU"
