@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "model/attention_compat.hpp"
+#include "model/torch_compat.hpp"
 
 namespace ladder::model {
 

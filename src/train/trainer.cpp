@@ -8,6 +8,7 @@
 
 #include "data/token_file.hpp"
 #include "model/loss.hpp"
+#include "model/torch_compat.hpp"
 #include "train/console_logger.hpp"
 #include "train/runtime.hpp"
 #include "util/format.hpp"
@@ -164,7 +165,12 @@ Trainer::StepRecord Trainer::train_step(int64_t step) {
     const int64_t micro = plan_.batch.rank_microbatch_instances();
     for (int64_t start = 0; start < instances; start += micro) {
         const int64_t n = std::min(micro, instances - start);
-        const at::Tensor logits = model_->forward(tokens.narrow(0, start, n));
+        at::Tensor logits;
+        {
+            const model::CudaBf16Autocast autocast(device_.is_cuda());
+            logits = model_->forward(tokens.narrow(0, start, n));
+        }
+        // The loss upcasts the logits itself, outside autocast.
         const model::LossSums sums = model::loss_sums(logits, labels.narrow(0, start, n));
         ((sums.ce + z_multiplier * sums.z) / label_count).backward();
         ce_sum += sums.ce.detach();

@@ -7,7 +7,7 @@
 
 #include "config/load.hpp"
 #include "ladder/run_plan.hpp"
-#include "model/attention_compat.hpp"
+#include "model/torch_compat.hpp"
 #include "model/loss.hpp"
 #include "model/transformer.hpp"
 

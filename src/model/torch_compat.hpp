@@ -1,9 +1,10 @@
 // The one place that knows which LibTorch version is in use. Causal attention goes through
 // scaled_dot_product_attention on LibTorch 2.x (flash / memory-efficient kernels on CUDA);
-// LibTorch 1.13 (Debian's, CPU) gets the same math spelled out.
+// LibTorch 1.13 (Debian's, CPU) gets the same math spelled out. Autocast's API moved in 2.4.
 #pragma once
 
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
 #include <cmath>
@@ -28,5 +29,37 @@ inline at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, con
     return at::matmul(at::softmax(scores, -1), v);
 #endif
 }
+
+// bf16 autocast for CUDA forward passes (parameters and optimizer stay fp32), for the
+// lifetime of the guard; a no-op on the CPU, which trains in fp32.
+class CudaBf16Autocast {
+  public:
+    explicit CudaBf16Autocast(bool on) : on_(on) {
+        if (!on_)
+            return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+        at::autocast::set_autocast_enabled(at::kCUDA, true);
+#else
+        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+        at::autocast::set_enabled(true);
+#endif
+    }
+    ~CudaBf16Autocast() {
+        if (!on_)
+            return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+        at::autocast::set_enabled(false);
+#endif
+        at::autocast::clear_cache();
+    }
+    CudaBf16Autocast(const CudaBf16Autocast&) = delete;
+    CudaBf16Autocast& operator=(const CudaBf16Autocast&) = delete;
+
+  private:
+    bool on_;
+};
 
 }  // namespace ladder::model
