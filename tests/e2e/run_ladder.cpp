@@ -1,7 +1,10 @@
 #include "e2e/run_ladder.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +30,19 @@ std::string read_file(const std::string& path) {
     std::stringstream buffer;
     buffer << in.rdbuf();
     return buffer.str();
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+}
+
+void require_usage_error(const Result& r, const std::string& needle) {
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 2);
+    REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    REQUIRE(r.err.find(needle) != std::string::npos);
+    REQUIRE(r.out.empty());
 }
 
 Result run_ladder(const std::string& args, const std::string& cwd, const std::string& env) {

@@ -19,6 +19,18 @@ Result run_ladder(const std::string& args, const std::string& cwd = ".",
 // A new empty directory under the system temp dir.
 std::string make_temp_dir();
 
+// A temporary directory removed, with everything in it, at the end of the scope.
+struct TempDir {
+    std::string path = make_temp_dir();
+    TempDir() = default;
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir();
+};
+
+// A usage error: exit 2, exactly one line on stderr containing `needle`, nothing on stdout.
+void require_usage_error(const Result& r, const std::string& needle);
+
 void write_file(const std::string& path, const std::string& text);
 std::string read_file(const std::string& path);
 

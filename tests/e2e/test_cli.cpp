@@ -13,25 +13,11 @@
 
 using ladder::test::make_temp_dir;
 using ladder::test::read_file;
+using ladder::test::require_usage_error;
 using ladder::test::run_ladder;
 using ladder::test::write_file;
 
-namespace {
-
-size_t count_lines(const std::string& text) {
-    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
-// A usage error: exit 2, exactly one line on stderr, nothing on stdout.
-void require_usage_error(const ladder::test::Result& r, const std::string& needle) {
-    INFO("stderr: " << r.err);
-    REQUIRE(r.exit_code == 2);
-    REQUIRE(count_lines(r.err) == 1);
-    REQUIRE(r.err.find(needle) != std::string::npos);
-    REQUIRE(r.out.empty());
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("dry-run --json matches OLMo-core's plan for 190M with no config") {
     const auto r = run_ladder("dry-run 190M --json");

@@ -16,7 +16,9 @@
 #include "e2e/run_ladder.hpp"
 
 using ladder::test::make_temp_dir;
+using ladder::test::require_usage_error;
 using ladder::test::run_ladder;
+using ladder::test::TempDir;
 using ladder::test::write_file;
 
 namespace {
@@ -67,18 +69,6 @@ std::string train_model(const std::string& dir, const std::string& name, int eos
     REQUIRE(status.ok());
     return dir + "/" + name + ".model";
 }
-
-// A temporary directory, removed with everything in it at the end of the scope.
-struct TempDir {
-    std::string path = make_temp_dir();
-    TempDir() = default;
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
 
 // One model for the whole run: training it is the slow part.
 struct Fixture {
@@ -165,18 +155,6 @@ void write_gzip(const std::string& path, const std::string& text) {
     REQUIRE(gzwrite(file, text.data(), static_cast<unsigned>(text.size())) ==
             static_cast<int>(text.size()));
     REQUIRE(gzclose(file) == Z_OK);
-}
-
-size_t count_lines(const std::string& text) {
-    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
-void require_usage_error(const ladder::test::Result& r, const std::string& needle) {
-    INFO("stderr: " << r.err);
-    REQUIRE(r.exit_code == 2);
-    REQUIRE(count_lines(r.err) == 1);
-    REQUIRE(r.err.find(needle) != std::string::npos);
-    REQUIRE(r.out.empty());
 }
 
 // Nothing but the inputs in `dir`: no token file, no temporary left behind.

@@ -9,6 +9,7 @@
 
 using ladder::test::make_temp_dir;
 using ladder::test::run_ladder;
+using ladder::test::TempDir;
 using ladder::test::write_file;
 
 namespace {
@@ -41,11 +42,6 @@ std::string tiny_ladder(const std::string& data) {
            "data: {paths: [" +
            data + "]}\n";
 }
-
-struct TempDir {
-    std::string path = make_temp_dir();
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 // Every value of a metric in a log, in order.
 std::vector<double> metric_values(const std::string& log, const std::string& name) {

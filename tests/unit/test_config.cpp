@@ -8,6 +8,7 @@
 
 using namespace ladder::config;
 using ladder::test::make_temp_dir;
+using ladder::test::TempDir;
 using ladder::test::write_file;
 
 namespace {
@@ -32,11 +33,6 @@ std::string error_of(F&& f) {
     FAIL("expected a UsageError");
     return "";
 }
-
-struct TempDir {
-    std::string path = make_temp_dir();
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 }  // namespace
 
