@@ -180,7 +180,7 @@ TEST_CASE("loss sums: CE and z-loss on a hand example", "[model]") {
     CHECK(sums.z.item<double>() == Approx(lse * lse));
 }
 
-TEST_CASE("labels are the next tokens; the last position and pads are ignored", "[model]") {
+TEST_CASE("labels are the next tokens, with the last position and pads ignored", "[model]") {
     const at::Tensor tokens = at::tensor({5, 6, 3, 7}, at::kLong).view({1, 4});
     const at::Tensor labels = model::next_token_labels(tokens, /*pad=*/3);
     CHECK(labels.equal(at::tensor({6, -100, 7, -100}, at::kLong).view({1, 4})));

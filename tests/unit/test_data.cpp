@@ -479,7 +479,7 @@ TEST_CASE("ranks take strided columns of every global batch, the tail dropped", 
     }
 }
 
-TEST_CASE("epochs follow one another with new orders; shuffle off keeps file order", "[data]") {
+TEST_CASE("epochs follow one another with new orders, and shuffle off keeps file order", "[data]") {
     ScratchDir dir;
     const int64_t seq = 2;
     const InstanceSource source(write_numbered_files(dir, {5, 6}, seq, 1), seq,
