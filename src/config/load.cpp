@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "config/tokenizers.hpp"
 
@@ -331,6 +332,45 @@ std::string to_yaml(const LadderConfig& config) {
     YAML::Emitter emitter;
     emitter << encode(config);
     return std::string(emitter.c_str()) + "\n";
+}
+
+namespace {
+
+nlohmann::json yaml_to_json(const YAML::Node& node) {
+    switch (node.Type()) {
+        case YAML::NodeType::Map: {
+            nlohmann::json out = nlohmann::json::object();
+            for (const auto& item : node)
+                out[item.first.Scalar()] = yaml_to_json(item.second);
+            return out;
+        }
+        case YAML::NodeType::Sequence: {
+            nlohmann::json out = nlohmann::json::array();
+            for (const auto& item : node)
+                out.push_back(yaml_to_json(item));
+            return out;
+        }
+        case YAML::NodeType::Scalar: {
+            const std::string& text = node.Scalar();
+            if (text == "true" || text == "false")
+                return text == "true";
+            if (text == "~" || text == "null")
+                return nullptr;
+            // Numbers the encoder wrote (python_float / integers) read back exactly.
+            const auto parsed = nlohmann::json::parse(text, nullptr, false);
+            if (!parsed.is_discarded() && parsed.is_number())
+                return parsed;
+            return text;
+        }
+        default:
+            return nullptr;
+    }
+}
+
+}  // namespace
+
+std::string to_json_text(const LadderConfig& config) {
+    return yaml_to_json(encode(config)).dump(2) + "\n";
 }
 
 std::vector<KeyDoc> describe_keys() {

@@ -29,6 +29,10 @@ LadderConfig load_config(const std::optional<std::string>& file,
 // The fully resolved config as YAML text (for --print-config).
 std::string to_yaml(const LadderConfig& config);
 
+// The fully resolved config as JSON (written beside every checkpoint): YAML scalars typed
+// as JSON booleans, numbers and nulls where they read as such.
+std::string to_json_text(const LadderConfig& config);
+
 // Every key with type, default and help, in declaration order.
 std::vector<KeyDoc> describe_keys();
 

@@ -1,6 +1,8 @@
 #include "optim/skip_step_adamw.hpp"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace ladder::optim {
 
@@ -42,6 +44,31 @@ at::Tensor SkipStepAdamW::step_factor(const at::Tensor& loss, const at::Tensor& 
     remember(state_.losses, loss);
     remember(state_.grad_norms, grad_norm);
     return factor;
+}
+
+void SkipStepAdamW::load_state(const State& saved) {
+    if (saved.exp_avg.size() != state_.exp_avg.size()) {
+        throw std::invalid_argument("optimizer state has " + std::to_string(saved.exp_avg.size()) +
+                                    " parameters, the model " +
+                                    std::to_string(state_.exp_avg.size()));
+    }
+    at::NoGradGuard no_grad;
+    for (size_t i = 0; i < saved.exp_avg.size(); ++i) {
+        if (!saved.exp_avg[i].sizes().equals(state_.exp_avg[i].sizes()) ||
+            !saved.exp_avg_sq[i].sizes().equals(state_.exp_avg_sq[i].sizes())) {
+            throw std::invalid_argument("optimizer state of parameter " + std::to_string(i) +
+                                        " has another shape");
+        }
+        state_.exp_avg[i].copy_(saved.exp_avg[i]);
+        state_.exp_avg_sq[i].copy_(saved.exp_avg_sq[i]);
+    }
+    state_.step.copy_(saved.step);
+    state_.losses.clear();
+    state_.grad_norms.clear();
+    for (const auto& t : saved.losses)
+        state_.losses.push_back(t.to(state_.step.device()));
+    for (const auto& t : saved.grad_norms)
+        state_.grad_norms.push_back(t.to(state_.step.device()));
 }
 
 at::Tensor SkipStepAdamW::step(double lr, const at::Tensor& loss, const at::Tensor& grad_norm) {

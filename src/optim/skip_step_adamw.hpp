@@ -42,6 +42,9 @@ class SkipStepAdamW {
         std::deque<at::Tensor> losses, grad_norms;
     };
     const State& state() const { return state_; }
+    // Copies a saved state in (same parameters, same order); throws std::invalid_argument
+    // when a tensor's shape differs.
+    void load_state(const State& saved);
 
   private:
     at::Tensor step_factor(const at::Tensor& loss, const at::Tensor& grad_norm);

@@ -7,8 +7,11 @@
 #include <cstdio>
 
 #include "data/token_file.hpp"
+#include "config/load.hpp"
+#include "io/checkpoint_dir.hpp"
 #include "model/loss.hpp"
 #include "model/torch_compat.hpp"
+#include "train/checkpoint.hpp"
 #include "train/console_logger.hpp"
 #include "train/runtime.hpp"
 #include "util/format.hpp"
@@ -133,6 +136,43 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
     if (config.trainer.callbacks.speed_monitor.enabled)
         callbacks_.add(std::move(monitor));
     progress_.max_steps = max_steps_;
+    checkpoints_ = !config.trainer.no_checkpoints;
+    for (const auto& checkpoint : plan.checkpoints)
+        save_steps_.insert(checkpoint.step);
+    resume_if_possible();
+}
+
+// Continues from the latest complete checkpoint in the run's folder, as OLMo-core does.
+void Trainer::resume_if_possible() {
+    if (!checkpoints_)
+        return;
+    if (const int removed = io::remove_temporaries(plan_.save_folder); removed > 0) {
+        std::printf("ladder: removed %d unfinished checkpoint(s) in %s\n", removed,
+                    plan_.save_folder.c_str());
+    }
+    const std::vector<int64_t> steps = io::find_checkpoints(plan_.save_folder);
+    if (steps.empty())
+        return;
+    const std::string dir = io::checkpoint_dir(plan_.save_folder, steps.back());
+    const TrainerState state = load_checkpoint(dir, model_, *optimizer_);
+    loader_->restore(state.loader);
+    progress_.step = state.step;
+    progress_.tokens_seen = state.tokens_seen;
+    progress_.epoch = loader_->epoch();
+    last_saved_step_ = state.step;
+    std::printf("ladder: resuming from %s (step %s)\n", dir.c_str(),
+                with_commas(state.step).c_str());
+    std::fflush(stdout);
+}
+
+void Trainer::save() {
+    flush_metrics();  // metrics reach the host (and the logs) before a checkpoint
+    TrainerState state;
+    state.step = progress_.step;
+    state.tokens_seen = progress_.tokens_seen;
+    state.loader = loader_->state();
+    save_checkpoint(plan_.save_folder, model_, *optimizer_, state, config::to_json_text(config_));
+    last_saved_step_ = progress_.step;
 }
 
 Trainer::~Trainer() = default;
@@ -215,6 +255,8 @@ void Trainer::flush_metrics() {
 void Trainer::fit() {
     model_->train();
     callbacks_.pre_train(progress_);
+    if (checkpoints_ && last_saved_step_ < 0)
+        save();  // step 0: "initialization"
     const int64_t collect = config_.trainer.metrics_collect_interval;
     while (!finished()) {
         callbacks_.pre_load_batch(progress_);
@@ -232,8 +274,12 @@ void Trainer::fit() {
         pending_.push_back(std::move(record));
         if (progress_.step == 1 || progress_.step % collect == 0)
             flush_metrics();
+        if (checkpoints_ && save_steps_.count(progress_.step))
+            save();
     }
     flush_metrics();
+    if (checkpoints_ && last_saved_step_ < progress_.step)
+        save();  // the final state
     callbacks_.post_train(progress_);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "config/ladder_config.hpp"
@@ -34,6 +35,8 @@ class Trainer {
   private:
     struct StepRecord;
     StepRecord train_step(int64_t step);
+    void resume_if_possible();
+    void save();
     void flush_metrics();
     bool finished() const;
 
@@ -52,6 +55,9 @@ class Trainer {
     CallbackList callbacks_;
     SpeedMonitor* speed_ = nullptr;  // owned by callbacks_
     TrainProgress progress_;
+    bool checkpoints_ = false;
+    std::set<int64_t> save_steps_;  // the plan's checkpoint steps
+    int64_t last_saved_step_ = -1;
     std::vector<StepRecord> pending_;
 };
 

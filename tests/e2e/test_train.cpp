@@ -131,3 +131,67 @@ TEST_CASE("bad data stops before the first step with one line and exit 2", "[tra
     fails("--data.paths='[nothing*.u16]'", "matches no files");
     fails("--data.paths='[]'", "data.paths");
 }
+
+TEST_CASE("a run stopped and resumed continues bit for bit like the uninterrupted run",
+          "[train][checkpoint]") {
+    TempDir dir;
+    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
+    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    const std::string train = "train tiny --config tiny.yaml --trainer.hard_stop='{value: ";
+    const auto straight = run_ladder(train + "8, unit: steps}' --dir straight", dir.path);
+    REQUIRE(straight.exit_code == 0);
+    const auto first = run_ladder(train + "4, unit: steps}' --dir resumed", dir.path);
+    REQUIRE(first.exit_code == 0);
+    // A crashed save leaves a temporary behind; the next run removes it.
+    std::filesystem::create_directories(dir.path + "/resumed/tiny/step6-tmp/train");
+    const auto second = run_ladder(train + "8, unit: steps}' --dir resumed", dir.path);
+    INFO(second.out << second.err);
+    REQUIRE(second.exit_code == 0);
+    CHECK(second.out.find("ladder: removed 1 unfinished checkpoint(s)") != std::string::npos);
+    CHECK(second.out.find("ladder: resuming from " + dir.path + "/resumed/tiny/step4 (step 4)") !=
+          std::string::npos);
+    CHECK(second.out.find("[step=5/8") == std::string::npos);  // logs at 1, 8 only; none before
+    CHECK_FALSE(std::filesystem::exists(dir.path + "/resumed/tiny/step6-tmp"));
+    for (const char* file :
+         {"model_and_optim/model.pt", "model_and_optim/optim.pt", "train/rank0.json"}) {
+        INFO(file);
+        CHECK(ladder::test::read_file(dir.path + "/straight/tiny/step8/" + file) ==
+              ladder::test::read_file(dir.path + "/resumed/tiny/step8/" + file));
+    }
+    for (const char* step : {"step0", "step4", "step8"}) {
+        CHECK(std::filesystem::exists(dir.path + "/resumed/tiny/" + std::string(step) +
+                                      "/.metadata.json"));
+    }
+    CHECK(metric_values(second.out, "train/CE loss").back() ==
+          metric_values(straight.out, "train/CE loss").back());
+}
+
+TEST_CASE("a checkpoint of another model or a corrupt one is a clear error",
+          "[train][checkpoint]") {
+    TempDir dir;
+    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
+    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    REQUIRE(
+        run_ladder("train tiny --config tiny.yaml --trainer.hard_stop='{value: 2, unit: steps}'",
+                   dir.path)
+            .exit_code == 0);
+    const auto other = run_ladder(
+        "train tiny --config tiny.yaml --model.sizes.tiny.d_model=64 "
+        "--trainer.hard_stop='{value: 3, unit: steps}'",
+        dir.path);
+    CHECK(other.exit_code == 2);
+    CHECK(other.err.find("step2/model_and_optim/model.pt': embeddings.weight has shape [512, "
+                         "128], the model [512, 64]") != std::string::npos);
+    std::filesystem::resize_file(dir.path + "/runs/tiny/step2/model_and_optim/model.pt", 100);
+    const auto corrupt = run_ladder(
+        "train tiny --config tiny.yaml --trainer.hard_stop='{value: 3, unit: steps}'", dir.path);
+    CHECK(corrupt.exit_code == 2);
+    CHECK(corrupt.err.find("step2/model_and_optim/model.pt' cannot be loaded") !=
+          std::string::npos);
+    CHECK(std::count(corrupt.err.begin(), corrupt.err.end(), '\n') == 1);
+    const auto benchmark = run_ladder(
+        "benchmark tiny --config tiny.yaml --trainer.hard_stop='{value: 2, unit: steps}' --dir b",
+        dir.path);
+    CHECK(benchmark.exit_code == 0);
+    CHECK_FALSE(std::filesystem::exists(dir.path + "/b"));
+}

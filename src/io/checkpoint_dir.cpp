@@ -1,0 +1,100 @@
+#include "io/checkpoint_dir.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <stdexcept>
+
+namespace ladder::io {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Flushes a file or directory to disk, so a rename after it never exposes lost data.
+void sync_path(const fs::path& path) {
+    const int fd = open(path.c_str(), O_RDONLY);
+    if (fd < 0)
+        return;
+    fsync(fd);
+    close(fd);
+}
+
+}  // namespace
+
+std::string checkpoint_dir(const std::string& save_folder, int64_t step) {
+    return (fs::path(save_folder) / ("step" + std::to_string(step))).string();
+}
+
+std::string temporary_checkpoint_dir(const std::string& save_folder, int64_t step) {
+    return checkpoint_dir(save_folder, step) + "-tmp";
+}
+
+bool is_complete_checkpoint(const std::string& dir) {
+    const fs::path d(dir);
+    std::error_code ec;
+    return fs::is_regular_file(d / ".metadata.json", ec) &&
+           fs::is_regular_file(d / "train" / "rank0.json", ec) &&
+           fs::is_regular_file(d / "model_and_optim" / "model.pt", ec) &&
+           fs::is_regular_file(d / "model_and_optim" / "optim.pt", ec);
+}
+
+std::vector<int64_t> find_checkpoints(const std::string& save_folder) {
+    std::vector<int64_t> steps;
+    std::error_code ec;
+    if (!fs::is_directory(save_folder, ec))
+        return steps;
+    static const std::regex pattern("^step(\\d+)$");
+    for (const auto& entry : fs::directory_iterator(save_folder, ec)) {
+        std::smatch match;
+        const std::string name = entry.path().filename().string();
+        if (std::regex_match(name, match, pattern) && is_complete_checkpoint(entry.path())) {
+            steps.push_back(std::stoll(match[1]));
+        }
+    }
+    std::sort(steps.begin(), steps.end());
+    return steps;
+}
+
+int remove_temporaries(const std::string& save_folder) {
+    int removed = 0;
+    std::error_code ec;
+    if (!fs::is_directory(save_folder, ec))
+        return 0;
+    static const std::regex pattern("^step\\d+-tmp$");
+    for (const auto& entry : fs::directory_iterator(save_folder, ec)) {
+        if (std::regex_match(entry.path().filename().string(), pattern)) {
+            fs::remove_all(entry.path(), ec);
+            ++removed;
+        }
+    }
+    return removed;
+}
+
+void commit_checkpoint(const std::string& temporary, const std::string& final_dir,
+                       const std::string& version) {
+    const fs::path marker = fs::path(temporary) / ".metadata.json";
+    {
+        std::ofstream out(marker);
+        out << "{\"ephemeral\": false, \"version\": \"" << version << "\"}\n";
+        if (!out)
+            throw std::runtime_error("cannot write '" + marker.string() + "'");
+    }
+    for (const auto& entry : fs::recursive_directory_iterator(temporary))
+        sync_path(entry.path());
+    sync_path(temporary);
+    std::error_code ec;
+    if (fs::exists(final_dir, ec)) {
+        // Remove the marker first, so a crash mid-removal leaves no complete-looking rest.
+        fs::remove(fs::path(final_dir) / ".metadata.json", ec);
+        fs::remove_all(final_dir, ec);
+    }
+    fs::rename(temporary, final_dir);
+    sync_path(fs::path(final_dir).parent_path());
+}
+
+}  // namespace ladder::io

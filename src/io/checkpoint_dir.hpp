@@ -1,0 +1,35 @@
+// Where checkpoints live and when a directory counts as one (olmo-facts §6.1):
+//   <save_folder>/step<N>/
+//       model_and_optim/model.pt, model_and_optim/optim.pt   tensors
+//       train/rank<R>.json                                  trainer state per rank
+//       config.json                                         the resolved ladder config
+//       .metadata.json                                      written last: the marker
+// A checkpoint is written into `step<N>-tmp` and renamed into place, so a crash never
+// leaves a directory that looks complete; leftover temporaries are removed on the next run.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ladder::io {
+
+std::string checkpoint_dir(const std::string& save_folder, int64_t step);
+std::string temporary_checkpoint_dir(const std::string& save_folder, int64_t step);
+
+// All marker files present.
+bool is_complete_checkpoint(const std::string& dir);
+
+// Steps of the complete checkpoints in `save_folder`, ascending.
+std::vector<int64_t> find_checkpoints(const std::string& save_folder);
+
+// Deletes `step<N>-tmp` directories a crashed run left; returns how many.
+int remove_temporaries(const std::string& save_folder);
+
+// Renames a finished temporary into place (replacing an older checkpoint of that step,
+// as OLMo-core's save_overwrite does) after writing the marker `.metadata.json`.
+void commit_checkpoint(const std::string& temporary, const std::string& final_dir,
+                       const std::string& version);
+
+}  // namespace ladder::io

@@ -1,0 +1,140 @@
+#include "train/checkpoint.hpp"
+
+#include <torch/serialize/archive.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "io/checkpoint_dir.hpp"
+#include "util/error.hpp"
+
+namespace ladder::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kVersion = "ladder-checkpoint-1";
+
+void write_text(const fs::path& path, const std::string& text) {
+    std::ofstream out(path);
+    out << text;
+    if (!out)
+        throw std::runtime_error("cannot write '" + path.string() + "'");
+}
+
+void write_history(torch::serialize::OutputArchive& archive, const std::string& key,
+                   const std::deque<at::Tensor>& history) {
+    archive.write(
+        key, history.empty() ? at::empty({0}) : at::stack(std::vector<at::Tensor>(history.begin(), history.end())).cpu());
+}
+
+std::deque<at::Tensor> read_history(torch::serialize::InputArchive& archive,
+                                    const std::string& key) {
+    at::Tensor stacked;
+    archive.read(key, stacked);
+    std::deque<at::Tensor> history;
+    for (int64_t i = 0; i < stacked.size(0); ++i)
+        history.push_back(stacked[i].clone());
+    return history;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& save_folder, model::Transformer& model,
+                     const optim::SkipStepAdamW& optimizer, const TrainerState& state,
+                     const std::string& config_json) {
+    const std::string temporary = io::temporary_checkpoint_dir(save_folder, state.step);
+    std::error_code ec;
+    fs::remove_all(temporary, ec);
+    fs::create_directories(fs::path(temporary) / "model_and_optim");
+    fs::create_directories(fs::path(temporary) / "train");
+
+    torch::serialize::OutputArchive weights;
+    for (const auto& item : model->named_parameters())
+        weights.write(item.key(), item.value().detach().cpu());
+    weights.save_to((fs::path(temporary) / "model_and_optim" / "model.pt").string());
+
+    const auto& s = optimizer.state();
+    torch::serialize::OutputArchive optim;
+    for (size_t i = 0; i < s.exp_avg.size(); ++i) {
+        optim.write("exp_avg." + std::to_string(i), s.exp_avg[i].cpu());
+        optim.write("exp_avg_sq." + std::to_string(i), s.exp_avg_sq[i].cpu());
+    }
+    optim.write("step", s.step.cpu());
+    write_history(optim, "losses", s.losses);
+    write_history(optim, "grad_norms", s.grad_norms);
+    optim.save_to((fs::path(temporary) / "model_and_optim" / "optim.pt").string());
+
+    const nlohmann::json trainer = {
+        {"global_step", state.step},
+        {"global_train_tokens_seen", state.tokens_seen},
+        {"data_loader",
+         {{"epoch", state.loader.epoch}, {"batches_processed", state.loader.batches_processed}}},
+        {"world_size", 1},
+        {"version", kVersion}};
+    write_text(fs::path(temporary) / "train" / "rank0.json", trainer.dump(2) + "\n");
+    write_text(fs::path(temporary) / "config.json", config_json);
+    io::commit_checkpoint(temporary, io::checkpoint_dir(save_folder, state.step), kVersion);
+}
+
+TrainerState load_checkpoint(const std::string& dir, model::Transformer& model,
+                             optim::SkipStepAdamW& optimizer) {
+    const fs::path root(dir);
+    const std::string weights_path = (root / "model_and_optim" / "model.pt").string();
+    const std::string optim_path = (root / "model_and_optim" / "optim.pt").string();
+    std::string current = weights_path;
+    try {
+        torch::NoGradGuard no_grad;
+        torch::serialize::InputArchive weights;
+        weights.load_from(weights_path);
+        for (auto& item : model->named_parameters()) {
+            at::Tensor saved;
+            weights.read(item.key(), saved);
+            if (!saved.sizes().equals(item.value().sizes())) {
+                throw UsageError("checkpoint '" + weights_path + "': " + item.key() +
+                                 " has shape " + c10::str(saved.sizes()) + ", the model " +
+                                 c10::str(item.value().sizes()) + " (another size or vocab?)");
+            }
+            item.value().copy_(saved);
+        }
+        current = optim_path;
+        torch::serialize::InputArchive archive;
+        archive.load_from(optim_path);
+        optim::SkipStepAdamW::State saved;
+        for (size_t i = 0; i < optimizer.state().exp_avg.size(); ++i) {
+            saved.exp_avg.emplace_back();
+            saved.exp_avg_sq.emplace_back();
+            archive.read("exp_avg." + std::to_string(i), saved.exp_avg.back());
+            archive.read("exp_avg_sq." + std::to_string(i), saved.exp_avg_sq.back());
+        }
+        archive.read("step", saved.step);
+        saved.losses = read_history(archive, "losses");
+        saved.grad_norms = read_history(archive, "grad_norms");
+        optimizer.load_state(saved);
+    } catch (const UsageError&) {
+        throw;
+    } catch (const std::exception& e) {
+        // LibTorch's messages carry stack traces: keep their first line only.
+        std::string what = e.what();
+        what = what.substr(0, what.find('\n'));
+        throw UsageError("checkpoint '" + current + "' cannot be loaded: " + what);
+    }
+
+    const std::string state_path = (root / "train" / "rank0.json").string();
+    try {
+        std::ifstream in(state_path);
+        const nlohmann::json j = nlohmann::json::parse(in);
+        TrainerState state;
+        state.step = j.at("global_step");
+        state.tokens_seen = j.at("global_train_tokens_seen");
+        state.loader.epoch = j.at("data_loader").at("epoch");
+        state.loader.batches_processed = j.at("data_loader").at("batches_processed");
+        return state;
+    } catch (const std::exception& e) {
+        throw UsageError("checkpoint '" + state_path + "' cannot be read: " + e.what());
+    }
+}
+
+}  // namespace ladder::train
