@@ -26,8 +26,10 @@ void write_text(const fs::path& path, const std::string& text) {
 
 void write_history(torch::serialize::OutputArchive& archive, const std::string& key,
                    const std::deque<at::Tensor>& history) {
-    archive.write(
-        key, history.empty() ? at::empty({0}) : at::stack(std::vector<at::Tensor>(history.begin(), history.end())).cpu());
+    archive.write(key,
+                  history.empty()
+                      ? at::empty({0})
+                      : at::stack(std::vector<at::Tensor>(history.begin(), history.end())).cpu());
 }
 
 std::deque<at::Tensor> read_history(torch::serialize::InputArchive& archive,

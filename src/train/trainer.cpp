@@ -6,8 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "data/token_file.hpp"
 #include "config/load.hpp"
+#include "data/token_file.hpp"
 #include "io/checkpoint_dir.hpp"
 #include "model/loss.hpp"
 #include "model/torch_compat.hpp"
@@ -137,6 +137,18 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
         callbacks_.add(std::move(monitor));
     progress_.max_steps = max_steps_;
     checkpoints_ = !config.trainer.no_checkpoints;
+    if (checkpoints_) {
+        auto saver = std::make_unique<MetricSaver>(plan.save_folder);
+        metric_saver_ = saver.get();
+        callbacks_.add(std::move(saver));
+    }
+    if (!config.trainer.no_evals && !config.data.validation.empty()) {
+        evaluator_ = std::make_unique<LMEvaluator>(
+            config.data.validation, seq,
+            data::token_dtype_rule(config.data.dtype, *config.tokenizer.vocab_size),
+            *config.tokenizer.vocab_size, *config.tokenizer.pad_token_id,
+            plan.batch.rank_microbatch_instances(), device_);
+    }
     for (const auto& checkpoint : plan.checkpoints)
         save_steps_.insert(checkpoint.step);
     resume_if_possible();
@@ -163,6 +175,25 @@ void Trainer::resume_if_possible() {
     std::printf("ladder: resuming from %s (step %s)\n", dir.c_str(),
                 with_commas(state.step).c_str());
     std::fflush(stdout);
+}
+
+// At a planned checkpoint step, after the checkpoint: in-loop evaluation (never at step
+// 0, as OLMo-core), then the metrics file with the latest training and eval metrics.
+void Trainer::evaluate_and_save_metrics() {
+    if (evaluator_ && progress_.step > 0) {
+        const Metrics metrics = evaluator_->evaluate(model_);
+        std::string line = "ladder: eval at step " + std::to_string(progress_.step) + ":";
+        for (const auto& [name, value] : metrics) {
+            if (name.rfind("eval/", 0) == 0)
+                line += " " + name + "=" + format_metric(value);
+        }
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+        if (metric_saver_)
+            metric_saver_->merge(metrics);
+    }
+    if (metric_saver_ && progress_.step > 0)
+        metric_saver_->write_step(progress_.step);
 }
 
 void Trainer::save() {
@@ -274,12 +305,18 @@ void Trainer::fit() {
         pending_.push_back(std::move(record));
         if (progress_.step == 1 || progress_.step % collect == 0)
             flush_metrics();
-        if (checkpoints_ && save_steps_.count(progress_.step))
-            save();
+        if (save_steps_.count(progress_.step)) {
+            if (checkpoints_)
+                save();
+            flush_metrics();
+            evaluate_and_save_metrics();
+        }
     }
     flush_metrics();
     if (checkpoints_ && last_saved_step_ < progress_.step)
         save();  // the final state
+    if (metric_saver_)
+        metric_saver_->write_final();
     callbacks_.post_train(progress_);
 }
 

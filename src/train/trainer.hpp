@@ -13,6 +13,8 @@
 #include "model/transformer.hpp"
 #include "optim/skip_step_adamw.hpp"
 #include "train/callback.hpp"
+#include "train/lm_evaluator.hpp"
+#include "train/metric_saver.hpp"
 #include "train/speed_monitor.hpp"
 
 namespace ladder::train {
@@ -37,6 +39,7 @@ class Trainer {
     StepRecord train_step(int64_t step);
     void resume_if_possible();
     void save();
+    void evaluate_and_save_metrics();
     void flush_metrics();
     bool finished() const;
 
@@ -53,7 +56,9 @@ class Trainer {
     std::unique_ptr<data::DataLoader> loader_;
     std::vector<int32_t> batch_;
     CallbackList callbacks_;
-    SpeedMonitor* speed_ = nullptr;  // owned by callbacks_
+    SpeedMonitor* speed_ = nullptr;           // owned by callbacks_
+    MetricSaver* metric_saver_ = nullptr;     // owned by callbacks_; null without checkpoints
+    std::unique_ptr<LMEvaluator> evaluator_;  // null without validation sets or evals
     TrainProgress progress_;
     bool checkpoints_ = false;
     std::set<int64_t> save_steps_;  // the plan's checkpoint steps

@@ -1,8 +1,10 @@
 // End-to-end: `ladder train` and `ladder benchmark` on token files written by the test.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "e2e/run_ladder.hpp"
@@ -194,4 +196,34 @@ TEST_CASE("a checkpoint of another model or a corrupt one is a clear error",
         dir.path);
     CHECK(benchmark.exit_code == 0);
     CHECK_FALSE(std::filesystem::exists(dir.path + "/b"));
+}
+
+TEST_CASE("at planned checkpoints the validation sets are evaluated and metrics saved",
+          "[train][checkpoint]") {
+    TempDir dir;
+    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
+    write_tokens(dir.path + "/v.u16", 1024, 2, 512);
+    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    // The constant schedule's single cycle decays from step 10: a pre-decay checkpoint there.
+    const auto r = run_ladder(
+        "train tiny --config tiny.yaml --data.validation='{held: [v.u16]}' "
+        "--trainer.hard_stop='{value: 12, unit: steps}'",
+        dir.path);
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("ladder: eval at step 10: eval/lm/held/CE loss=") != std::string::npos);
+    const auto metrics =
+        nlohmann::json::parse(ladder::test::read_file(dir.path + "/runs/tiny/metrics_step10.json"));
+    CHECK(metrics["eval/lm/held/CE loss"].get<double>() > 0);
+    CHECK(metrics["eval/lm/held/PPL"].get<double>() ==
+          Approx(std::exp(metrics["eval/lm/held/CE loss"].get<double>())));
+    // Step 10 is the last warmup step: Levanter reads update index 9, 0.9 * 3e-3.
+    CHECK(metrics["optim/LR (group 1)"].get<double>() == Approx(2.7e-3));
+    CHECK(metrics.contains("train/CE loss"));
+    CHECK(std::filesystem::exists(dir.path + "/runs/tiny/metrics.json"));
+    CHECK(std::filesystem::exists(dir.path + "/runs/tiny/step10/config.json"));
+    const auto config =
+        nlohmann::json::parse(ladder::test::read_file(dir.path + "/runs/tiny/step10/config.json"));
+    CHECK(config["sequence_length"] == 128);
+    CHECK(config["run"]["type"] == "levanter");
 }

@@ -1,0 +1,41 @@
+#include "train/metric_saver.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace ladder::train {
+
+void MetricSaver::merge(const Metrics& metrics) {
+    for (const auto& [name, value] : metrics)
+        latest_[name] = value;
+}
+
+std::string MetricSaver::write(const std::string& file) const {
+    namespace fs = std::filesystem;
+    fs::create_directories(save_folder_);
+    const std::string path = (fs::path(save_folder_) / file).string();
+    const std::string temporary = path + ".tmp";
+    nlohmann::json json = nlohmann::json::object();
+    for (const auto& [name, value] : latest_)
+        json[name] = value;
+    {
+        std::ofstream out(temporary);
+        out << json.dump(2) << "\n";
+        if (!out)
+            throw std::runtime_error("cannot write '" + temporary + "'");
+    }
+    fs::rename(temporary, path);
+    return path;
+}
+
+std::string MetricSaver::write_step(int64_t step) const {
+    return write("metrics_step" + std::to_string(step) + ".json");
+}
+
+std::string MetricSaver::write_final() const {
+    return write("metrics.json");
+}
+
+}  // namespace ladder::train

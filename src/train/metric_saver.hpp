@@ -1,0 +1,30 @@
+// OLMo-core's MetricSaverCallback: keeps the latest value of every metric (training and
+// evaluation) and writes them as flat JSON, `metrics_step<N>.json` at the plan's
+// checkpoint steps and `metrics.json` at the end, in the run's save folder.
+#pragma once
+
+#include <string>
+
+#include "train/callback.hpp"
+
+namespace ladder::train {
+
+class MetricSaver : public Callback {
+  public:
+    explicit MetricSaver(std::string save_folder) : save_folder_(std::move(save_folder)) {}
+
+    void log_metrics(const TrainProgress&, const Metrics& metrics) override { merge(metrics); }
+    void merge(const Metrics& metrics);
+
+    // Written temp-then-rename; returns the path.
+    std::string write_step(int64_t step) const;
+    std::string write_final() const;
+
+  private:
+    std::string write(const std::string& file) const;
+
+    std::string save_folder_;
+    Metrics latest_;
+};
+
+}  // namespace ladder::train
