@@ -58,6 +58,8 @@ int run(int argc, char** argv) {
     register_help_config(app);
     register_env(app);
     register_tokenize(app);
+    register_checkpoints(app, common);
+    register_metrics(app, common);
 
     try {
         std::vector<std::string> args(argv + 1, argv + argc);
@@ -71,6 +73,8 @@ int run(int argc, char** argv) {
         std::reverse(split.remaining.begin(), split.remaining.end());  // CLI11 reads it backwards
         app.parse(split.remaining);
         return 0;
+    } catch (const ExitCode& e) {
+        return e.code;
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {

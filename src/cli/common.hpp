@@ -13,6 +13,11 @@
 
 namespace ladder::cli {
 
+// Ends the process with this code without an error message (the command said why).
+struct ExitCode {
+    int code;
+};
+
 struct CommonOptions {
     std::optional<std::string> config_file;  // --config, or LADDER_CONFIG
     std::vector<config::Override> overrides;
@@ -43,5 +48,7 @@ void register_help_config(CLI::App& app);
 void register_train(CLI::App& app, CommonOptions& common);
 void register_env(CLI::App& app);
 void register_tokenize(CLI::App& app);
+void register_checkpoints(CLI::App& app, CommonOptions& common);
+void register_metrics(CLI::App& app, CommonOptions& common);
 
 }  // namespace ladder::cli

@@ -21,10 +21,11 @@ void train(const TrainOptions& options, const CommonOptions& common, bool benchm
     }
     const RunPlan plan = plan_run(config, options.size);
     print_warnings(plan);
-    using TrainEntry = void (*)(const config::LadderConfig*, const RunPlan*, bool);
+    using TrainEntry = int (*)(const config::LadderConfig*, const RunPlan*, bool);
     const auto entry =
         reinterpret_cast<TrainEntry>(module_symbol("libladder_torch.so", "ladder_torch_train"));
-    entry(&config, &plan, benchmark);
+    if (const int code = entry(&config, &plan, benchmark); code != 0)
+        throw ExitCode{code};
 }
 
 void register_one(CLI::App& app, CommonOptions& common, const char* name, const char* help,

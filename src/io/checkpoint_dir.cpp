@@ -76,11 +76,12 @@ int remove_temporaries(const std::string& save_folder) {
 }
 
 void commit_checkpoint(const std::string& temporary, const std::string& final_dir,
-                       const std::string& version) {
+                       const std::string& version, bool ephemeral) {
     const fs::path marker = fs::path(temporary) / ".metadata.json";
     {
         std::ofstream out(marker);
-        out << "{\"ephemeral\": false, \"version\": \"" << version << "\"}\n";
+        out << "{\"ephemeral\": " << (ephemeral ? "true" : "false") << ", \"version\": \""
+            << version << "\"}\n";
         if (!out)
             throw std::runtime_error("cannot write '" + marker.string() + "'");
     }

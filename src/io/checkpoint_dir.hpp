@@ -29,7 +29,8 @@ int remove_temporaries(const std::string& save_folder);
 
 // Renames a finished temporary into place (replacing an older checkpoint of that step,
 // as OLMo-core's save_overwrite does) after writing the marker `.metadata.json`.
+// `ephemeral` marks a checkpoint written for a stop rather than at a planned step.
 void commit_checkpoint(const std::string& temporary, const std::string& final_dir,
-                       const std::string& version);
+                       const std::string& version, bool ephemeral);
 
 }  // namespace ladder::io

@@ -13,6 +13,7 @@
 #include "ladder/run_plan.hpp"
 #include "train/benchmark_summary.hpp"
 #include "train/trainer.hpp"
+#include "util/stop_request.hpp"
 
 extern "C" {
 
@@ -37,15 +38,17 @@ __attribute__((visibility("default"))) const char* ladder_torch_runtime_info() {
     return text.c_str();
 }
 
-// Trains one planned rung (`benchmark`: 100 steps, then the speed table). Errors are
+// Trains one planned rung (`benchmark`: 100 steps, then the speed table); returns the
+// process exit code: 0, or kExitRequeue after a stop signal. Errors are
 // thrown as ladder::UsageError (bad data, device) or std::exception; the executable and
 // this module share libladder_core, so the caller catches them like its own.
-__attribute__((visibility("default"))) void ladder_torch_train(
+__attribute__((visibility("default"))) int ladder_torch_train(
     const ladder::config::LadderConfig* config, const ladder::RunPlan* plan, bool benchmark) {
     ladder::train::Trainer trainer(*config, *plan, benchmark);
-    trainer.fit();
+    if (!trainer.fit())
+        return ladder::kExitRequeue;
     if (!benchmark)
-        return;
+        return 0;
     ladder::train::BenchmarkNumbers numbers;
     numbers.step_seconds = trainer.step_seconds();
     numbers.tokens_per_step = static_cast<double>(trainer.tokens_per_step());
@@ -56,6 +59,7 @@ __attribute__((visibility("default"))) void ladder_torch_train(
     numbers.peak_memory_bytes = static_cast<double>(usage.ru_maxrss) * 1024.0;
     numbers.memory_label = "process max RSS";
     std::fputs(ladder::train::benchmark_table(numbers).c_str(), stdout);
+    return 0;
 }
 
 }  // extern "C"

@@ -46,7 +46,7 @@ std::deque<at::Tensor> read_history(torch::serialize::InputArchive& archive,
 
 void save_checkpoint(const std::string& save_folder, model::Transformer& model,
                      const optim::SkipStepAdamW& optimizer, const TrainerState& state,
-                     const std::string& config_json) {
+                     const std::string& config_json, bool ephemeral) {
     const std::string temporary = io::temporary_checkpoint_dir(save_folder, state.step);
     std::error_code ec;
     fs::remove_all(temporary, ec);
@@ -78,7 +78,8 @@ void save_checkpoint(const std::string& save_folder, model::Transformer& model,
         {"version", kVersion}};
     write_text(fs::path(temporary) / "train" / "rank0.json", trainer.dump(2) + "\n");
     write_text(fs::path(temporary) / "config.json", config_json);
-    io::commit_checkpoint(temporary, io::checkpoint_dir(save_folder, state.step), kVersion);
+    io::commit_checkpoint(temporary, io::checkpoint_dir(save_folder, state.step), kVersion,
+                          ephemeral);
 }
 
 TrainerState load_checkpoint(const std::string& dir, model::Transformer& model,

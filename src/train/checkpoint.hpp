@@ -19,7 +19,7 @@ struct TrainerState {
 // Writes a complete checkpoint of `step` into <save_folder>/step<N> (temporary + rename).
 void save_checkpoint(const std::string& save_folder, model::Transformer& model,
                      const optim::SkipStepAdamW& optimizer, const TrainerState& state,
-                     const std::string& config_json);
+                     const std::string& config_json, bool ephemeral);
 
 // Loads <dir> into the model and optimizer; throws UsageError naming the file when the
 // checkpoint does not match the model or cannot be read.

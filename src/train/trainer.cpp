@@ -15,6 +15,7 @@
 #include "train/console_logger.hpp"
 #include "train/runtime.hpp"
 #include "util/format.hpp"
+#include "util/stop_request.hpp"
 #include "util/terminal.hpp"
 
 namespace ladder::train {
@@ -196,13 +197,14 @@ void Trainer::evaluate_and_save_metrics() {
         metric_saver_->write_step(progress_.step);
 }
 
-void Trainer::save() {
+void Trainer::save(bool ephemeral) {
     flush_metrics();  // metrics reach the host (and the logs) before a checkpoint
     TrainerState state;
     state.step = progress_.step;
     state.tokens_seen = progress_.tokens_seen;
     state.loader = loader_->state();
-    save_checkpoint(plan_.save_folder, model_, *optimizer_, state, config::to_json_text(config_));
+    save_checkpoint(plan_.save_folder, model_, *optimizer_, state, config::to_json_text(config_),
+                    ephemeral);
     last_saved_step_ = progress_.step;
 }
 
@@ -283,7 +285,8 @@ void Trainer::flush_metrics() {
     pending_.clear();
 }
 
-void Trainer::fit() {
+bool Trainer::fit() {
+    install_stop_handlers();
     model_->train();
     callbacks_.pre_train(progress_);
     if (checkpoints_ && last_saved_step_ < 0)
@@ -311,6 +314,17 @@ void Trainer::fit() {
             flush_metrics();
             evaluate_and_save_metrics();
         }
+        if (const int signal = stop_requested(); signal != 0) {
+            flush_metrics();
+            if (checkpoints_ && last_saved_step_ < progress_.step)
+                save(/*ephemeral=*/true);
+            callbacks_.post_train(progress_);
+            std::printf("ladder: stopped by %s after step %s%s\n", signal_name(signal),
+                        with_commas(progress_.step).c_str(),
+                        checkpoints_ ? "; the next run resumes from its checkpoint" : "");
+            std::fflush(stdout);
+            return false;
+        }
     }
     flush_metrics();
     if (checkpoints_ && last_saved_step_ < progress_.step)
@@ -318,6 +332,7 @@ void Trainer::fit() {
     if (metric_saver_)
         metric_saver_->write_final();
     callbacks_.post_train(progress_);
+    return true;
 }
 
 }  // namespace ladder::train

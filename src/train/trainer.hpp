@@ -26,7 +26,9 @@ class Trainer {
     Trainer(const config::LadderConfig& config, const RunPlan& plan, bool benchmark);
     ~Trainer();
 
-    void fit();
+    // Trains to the end of the plan or the stop; returns false when a stop signal ended it
+    // early (after saving a checkpoint unless checkpoints are off).
+    bool fit();
 
     // Seconds per step after the first, for the benchmark summary.
     const std::vector<double>& step_seconds() const { return speed_->step_seconds(); }
@@ -38,7 +40,7 @@ class Trainer {
     struct StepRecord;
     StepRecord train_step(int64_t step);
     void resume_if_possible();
-    void save();
+    void save(bool ephemeral = false);
     void evaluate_and_save_metrics();
     void flush_metrics();
     bool finished() const;

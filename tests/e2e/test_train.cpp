@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "e2e/run_ladder.hpp"
+#include "io/checkpoint_dir.hpp"
 
 using ladder::test::make_temp_dir;
 using ladder::test::run_ladder;
@@ -226,4 +227,34 @@ TEST_CASE("at planned checkpoints the validation sets are evaluated and metrics 
         nlohmann::json::parse(ladder::test::read_file(dir.path + "/runs/tiny/step10/config.json"));
     CHECK(config["sequence_length"] == 128);
     CHECK(config["run"]["type"] == "levanter");
+}
+
+TEST_CASE("SIGTERM finishes the step, saves a checkpoint and exits 75 for requeueing",
+          "[train][checkpoint]") {
+    TempDir dir;
+    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
+    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    // Signal once the first step has been logged; `wait` gives the exit code.
+    const std::string script =
+        "cd '" + dir.path + "' && ('" + LADDER_BINARY +
+        "' train tiny --config tiny.yaml --run.num_train_steps=100000 >out.txt 2>err.txt & "
+        "pid=$!; for i in $(seq 600); do grep -q 'step=1/' out.txt 2>/dev/null && break; "
+        "sleep 0.1; done; kill -TERM $pid; wait $pid; echo $? >code.txt)";
+    REQUIRE(std::system(script.c_str()) == 0);
+    const std::string out = ladder::test::read_file(dir.path + "/out.txt");
+    INFO(out << ladder::test::read_file(dir.path + "/err.txt"));
+    CHECK(ladder::test::read_file(dir.path + "/code.txt") == "75\n");
+    CHECK(out.find("ladder: stopped by SIGTERM after step ") != std::string::npos);
+    const auto steps = ladder::io::find_checkpoints(dir.path + "/runs/tiny");
+    REQUIRE(steps.size() == 2);  // step 0 and the stop
+    const std::string last = ladder::io::checkpoint_dir(dir.path + "/runs/tiny", steps.back());
+    CHECK(ladder::test::read_file(last + "/.metadata.json").find("\"ephemeral\": true") !=
+          std::string::npos);
+    const auto resumed = run_ladder(
+        "train tiny --config tiny.yaml --run.num_train_steps=100000 "
+        "--trainer.hard_stop='{value: " +
+            std::to_string(steps.back() + 1) + ", unit: steps}'",
+        dir.path);
+    CHECK(resumed.exit_code == 0);
+    CHECK(resumed.out.find("ladder: resuming from " + last) != std::string::npos);
 }

@@ -1,0 +1,107 @@
+// `ladder metrics SIZE... | --all`: every run's per-checkpoint metrics files collected
+// into one table (CSV, JSON Lines or Markdown), sizes in ladder order.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/common.hpp"
+#include "cli/run_selection.hpp"
+#include "io/metrics_writers.hpp"
+
+namespace ladder::cli {
+
+namespace {
+
+struct MetricsOptions {
+    RunSelection selection;
+    std::string prefix;
+    std::optional<std::string> output;
+};
+
+// Written beside the target and renamed, so a reader never sees half a table.
+void write_file(const io::MetricsTable& table, io::TableFormat format, const std::string& path) {
+    const std::string temporary = path + ".tmp" + std::to_string(getpid());
+    try {
+        std::ofstream out(temporary);
+        if (!out)
+            throw UsageError("cannot write -o file '" + path + "'");
+        io::write_table(table, format, out);
+        out.close();
+        if (!out)
+            throw std::runtime_error("cannot write '" + temporary + "'");
+        std::filesystem::rename(temporary, path);
+    } catch (...) {
+        std::remove(temporary.c_str());
+        throw;
+    }
+}
+
+void metrics(const MetricsOptions& options, const CommonOptions& common) {
+    io::TableFormat format = io::TableFormat::csv;
+    if (options.output) {
+        const auto chosen = io::table_format_for(*options.output);
+        if (!chosen) {
+            throw UsageError("cannot tell the format of -o '" + *options.output +
+                             "': use a .csv, .jsonl or .md file");
+        }
+        format = *chosen;
+    }
+    const config::LadderConfig config = load_ladder(common);
+    const RunSelection& selection = options.selection;
+    std::vector<RunPlan> plans;
+    for (const auto& size : selected_sizes(selection, config, true))
+        plans.push_back(plan_run(config, size));
+
+    io::MetricsTable table(options.prefix);
+    std::vector<std::string> without;
+    for (const auto& plan : plans) {
+        const auto checkpoints = selection.discover_all
+                                     ? io::discover_checkpoints(plan, selection.alternative_dirs)
+                                     : io::expected_checkpoints(plan, selection.alternative_dirs);
+        if (table.add_run(plan, checkpoints) == 0)
+            without.push_back(plan.size);
+    }
+    std::string list;
+    for (const auto& size : without)
+        list += (list.empty() ? "" : ", ") + size;
+    if (table.empty()) {
+        std::string where = "'" + plans.front().save_folder + "'";
+        if (plans.size() > 1)
+            where += " and the other sizes' folders";
+        if (!selection.alternative_dirs.empty())
+            where += " or the alternative dirs";
+        throw std::runtime_error("no metrics files found for size(s) " + list +
+                                 " (no metrics_step<N>.json in " + where + ")");
+    }
+    if (!without.empty())
+        std::cerr << "warning: no metrics files found for size(s) " << list << "\n";
+    if (!options.output) {
+        io::write_table(table, format, std::cout);
+        return;
+    }
+    write_file(table, format, *options.output);
+    std::cout << "Saved metrics of " << table.rows().size() << " checkpoint(s) to '"
+              << *options.output << "'\n";
+}
+
+}  // namespace
+
+void register_metrics(CLI::App& app, CommonOptions& common) {
+    auto options = std::make_shared<MetricsOptions>();
+    CLI::App* command = app.add_subcommand(
+        "metrics",
+        "Collect the metrics files of runs into one table: name, step, tokens, size, "
+        "num_params and every metric");
+    add_run_selection_options(command, options->selection);
+    command->add_option("--prefix", options->prefix,
+                        "keep only metrics whose names start with this (e.g. eval/)");
+    command->add_option("-o,--output", options->output,
+                        "write the table to FILE (.csv, .jsonl or .md) instead of CSV on stdout");
+    add_config_option(command, common);
+    command->callback([options, &common] { metrics(*options, common); });
+}
+
+}  // namespace ladder::cli
