@@ -20,7 +20,6 @@ class LMEvaluator {
                 int64_t sequence_length, const data::TokenDtypeRule& dtype, int64_t vocab_size,
                 int64_t pad_token_id, int64_t batch_instances, c10::Device device);
 
-    bool empty() const { return sets_.empty(); }
     Metrics evaluate(model::Transformer& model) const;
 
   private:

@@ -132,10 +132,12 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
     speed.flops_per_token = plan.model.flops_per_token(seq);
     speed.peak_flops = peak_flops_;
     speed.chinchilla_tokens = 20.0 * static_cast<double>(plan.num_non_embedding_params);
-    auto monitor = std::make_unique<SpeedMonitor>(speed);
-    speed_ = monitor.get();
-    if (config.trainer.callbacks.speed_monitor.enabled)
+    // A benchmark is its speed monitor, whatever the config says.
+    if (config.trainer.callbacks.speed_monitor.enabled || benchmark) {
+        auto monitor = std::make_unique<SpeedMonitor>(speed);
+        speed_ = monitor.get();
         callbacks_.add(std::move(monitor));
+    }
     progress_.max_steps = max_steps_;
     checkpoints_ = !config.trainer.no_checkpoints;
     if (checkpoints_) {

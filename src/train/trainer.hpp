@@ -31,7 +31,9 @@ class Trainer {
     bool fit();
 
     // Seconds per step after the first, for the benchmark summary.
-    const std::vector<double>& step_seconds() const { return speed_->step_seconds(); }
+    std::vector<double> step_seconds() const {
+        return speed_ ? speed_->step_seconds() : std::vector<double>();
+    }
     int64_t tokens_per_step() const { return plan_.batch.global_batch_size; }
     double flops_per_token() const;
     double peak_flops() const { return peak_flops_; }
@@ -58,7 +60,7 @@ class Trainer {
     std::unique_ptr<data::DataLoader> loader_;
     std::vector<int32_t> batch_;
     CallbackList callbacks_;
-    SpeedMonitor* speed_ = nullptr;           // owned by callbacks_
+    SpeedMonitor* speed_ = nullptr;           // owned by callbacks_; null when disabled
     MetricSaver* metric_saver_ = nullptr;     // owned by callbacks_; null without checkpoints
     std::unique_ptr<LMEvaluator> evaluator_;  // null without validation sets or evals
     TrainProgress progress_;
