@@ -247,6 +247,8 @@ struct TrainerConfig {
     std::optional<DurationConfig> hard_stop;
     bool no_checkpoints = false;
     bool no_evals = false;
+    std::optional<std::string> load_path;
+    bool fallback_to_previous = true;
     std::string device = "auto";
     int64_t threads = 0;
     int64_t metrics_collect_interval = 10;
@@ -261,6 +263,11 @@ struct TrainerConfig {
         v.field("hard_stop", hard_stop, "stop early at this point; the LR schedule is unchanged");
         v.field("no_checkpoints", no_checkpoints, "write no checkpoints");
         v.field("no_evals", no_evals, "run no in-loop evaluations");
+        v.field("load_path", load_path,
+                "start from this checkpoint (or the latest in this folder) when the run's own "
+                "folder has none");
+        v.field("fallback_to_previous", fallback_to_previous,
+                "when the latest checkpoint cannot be loaded, fall back to the one before");
         v.choice("device", device, {"auto", "cpu", "cuda"},
                  "where to train (auto: CUDA when a GPU is visible, else the CPU)");
         v.field("threads", threads, "CPU threads for LibTorch (0: every core this process may use)",

@@ -25,7 +25,7 @@ std::string chain_text(const std::vector<fs::path>& chain) {
 // Keys whose string values are file paths; relative ones are resolved against the
 // directory of the file that wrote them.
 bool is_path_key(const std::string& dotted) {
-    for (const char* prefix : {"dir", "data.paths.", "data.validation."}) {
+    for (const char* prefix : {"dir", "trainer.load_path", "data.paths.", "data.validation."}) {
         const std::string p = prefix;
         if (dotted == p || (p.back() == '.' && dotted.rfind(p, 0) == 0))
             return true;
@@ -236,8 +236,10 @@ void resolve(LadderConfig& config) {
     // still relative (defaults, command-line overrides) is relative to the working folder.
     if (!config.dir)
         config.dir = "model-ladders/" + config.name;
-    if (config.dir->find("://") == std::string::npos) {
-        config.dir = fs::absolute(*config.dir).lexically_normal().string();
+    for (std::optional<std::string>* path : {&config.dir, &config.trainer.load_path}) {
+        if (*path && (*path)->find("://") == std::string::npos) {
+            **path = fs::absolute(**path).lexically_normal().string();
+        }
     }
     if (!config.project)
         config.project = config.name;

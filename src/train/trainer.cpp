@@ -165,19 +165,48 @@ void Trainer::resume_if_possible() {
         std::printf("ladder: removed %d unfinished checkpoint(s) in %s\n", removed,
                     plan_.save_folder.c_str());
     }
-    const std::vector<int64_t> steps = io::find_checkpoints(plan_.save_folder);
-    if (steps.empty())
+    // Newest first: the run's own checkpoints, else trainer.load_path (a checkpoint or a
+    // folder of them) to continue another run.
+    const auto newest_first = [](const std::string& folder) {
+        std::vector<std::string> dirs;
+        const std::vector<int64_t> steps = io::find_checkpoints(folder);
+        for (auto it = steps.rbegin(); it != steps.rend(); ++it)
+            dirs.push_back(io::checkpoint_dir(folder, *it));
+        return dirs;
+    };
+    std::vector<std::string> candidates = newest_first(plan_.save_folder);
+    if (candidates.empty() && config_.trainer.load_path) {
+        const std::string& path = *config_.trainer.load_path;
+        candidates =
+            io::is_complete_checkpoint(path) ? std::vector<std::string>{path} : newest_first(path);
+        if (candidates.empty()) {
+            throw UsageError("trainer.load_path: no complete checkpoint in '" + path + "'");
+        }
+    }
+    std::optional<UsageError> newest_error;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+        TrainerState state;
+        try {
+            state = load_checkpoint(candidates[i], model_, *optimizer_);
+        } catch (const UsageError& e) {
+            if (!newest_error)
+                newest_error = e;
+            if (!config_.trainer.fallback_to_previous || i + 1 == candidates.size())
+                throw *newest_error;
+            std::fprintf(stderr, "ladder: warning: %s; falling back to %s\n", e.what(),
+                         candidates[i + 1].c_str());
+            continue;
+        }
+        loader_->restore(state.loader);
+        progress_.step = state.step;
+        progress_.tokens_seen = state.tokens_seen;
+        progress_.epoch = loader_->epoch();
+        last_saved_step_ = state.step;
+        std::printf("ladder: resuming from %s (step %s)\n", candidates[i].c_str(),
+                    with_commas(state.step).c_str());
+        std::fflush(stdout);
         return;
-    const std::string dir = io::checkpoint_dir(plan_.save_folder, steps.back());
-    const TrainerState state = load_checkpoint(dir, model_, *optimizer_);
-    loader_->restore(state.loader);
-    progress_.step = state.step;
-    progress_.tokens_seen = state.tokens_seen;
-    progress_.epoch = loader_->epoch();
-    last_saved_step_ = state.step;
-    std::printf("ladder: resuming from %s (step %s)\n", dir.c_str(),
-                with_commas(state.step).c_str());
-    std::fflush(stdout);
+    }
 }
 
 // At a planned checkpoint step, after the checkpoint: in-loop evaluation (never at step

@@ -186,12 +186,30 @@ TEST_CASE("a checkpoint of another model or a corrupt one is a clear error",
     CHECK(other.err.find("step2/model_and_optim/model.pt': embeddings.weight has shape [512, "
                          "128], the model [512, 64]") != std::string::npos);
     std::filesystem::resize_file(dir.path + "/runs/tiny/step2/model_and_optim/model.pt", 100);
-    const auto corrupt = run_ladder(
-        "train tiny --config tiny.yaml --trainer.hard_stop='{value: 3, unit: steps}'", dir.path);
-    CHECK(corrupt.exit_code == 2);
-    CHECK(corrupt.err.find("step2/model_and_optim/model.pt' cannot be loaded") !=
+    const std::string train_3 =
+        "train tiny --config tiny.yaml --trainer.hard_stop='{value: 3, unit: steps}'";
+    const auto strict = run_ladder(train_3 + " --trainer.fallback_to_previous=false", dir.path);
+    CHECK(strict.exit_code == 2);
+    CHECK(strict.err.find("step2/model_and_optim/model.pt' cannot be loaded") != std::string::npos);
+    CHECK(std::count(strict.err.begin(), strict.err.end(), '\n') == 1);
+    // By default the run falls back to the checkpoint before and says so.
+    const auto fallback = run_ladder(train_3, dir.path);
+    INFO(fallback.err);
+    CHECK(fallback.exit_code == 0);
+    CHECK(fallback.err.find("cannot be loaded") != std::string::npos);
+    CHECK(fallback.err.find("falling back to " + dir.path + "/runs/tiny/step0") !=
           std::string::npos);
-    CHECK(std::count(corrupt.err.begin(), corrupt.err.end(), '\n') == 1);
+    CHECK(fallback.out.find("resuming from " + dir.path + "/runs/tiny/step0 (step 0)") !=
+          std::string::npos);
+    // trainer.load_path continues another run's checkpoint in a new folder.
+    const auto continued = run_ladder(
+        "train tiny --config tiny.yaml --dir other --trainer.load_path=runs/tiny/step3 "
+        "--trainer.hard_stop='{value: 4, unit: steps}'",
+        dir.path);
+    CHECK(continued.exit_code == 0);
+    CHECK(continued.out.find("resuming from " + dir.path + "/runs/tiny/step3 (step 3)") !=
+          std::string::npos);
+    CHECK(std::filesystem::exists(dir.path + "/other/tiny/step4/.metadata.json"));
     const auto benchmark = run_ladder(
         "benchmark tiny --config tiny.yaml --trainer.hard_stop='{value: 2, unit: steps}' --dir b",
         dir.path);
