@@ -231,12 +231,30 @@ struct SpeedMonitorConfig {
     }
 };
 
-struct CallbacksConfig {
-    ConsoleLoggerConfig console_logger;
-    SpeedMonitorConfig speed_monitor;
+// Checkpoints beyond the plan's fixed steps (which are always written and kept).
+struct CheckpointerConfig {
+    std::optional<int64_t> save_interval;
+    std::optional<int64_t> ephemeral_save_interval;
 
     template <class V>
     void fields(V& v) {
+        v.field("save_interval", save_interval, "also keep a checkpoint every this many steps",
+                positive());
+        v.field("ephemeral_save_interval", ephemeral_save_interval,
+                "save every this many steps, keeping only the newest such checkpoint (for "
+                "preemption)",
+                positive());
+    }
+};
+
+struct CallbacksConfig {
+    ConsoleLoggerConfig console_logger;
+    SpeedMonitorConfig speed_monitor;
+    CheckpointerConfig checkpointer;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("checkpointer", checkpointer, "extra checkpoints between the planned ones");
         v.field("console_logger", console_logger, "progress and metric lines on stdout");
         v.field("speed_monitor", speed_monitor, "throughput metrics");
     }

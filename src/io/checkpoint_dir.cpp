@@ -75,6 +75,15 @@ int remove_temporaries(const std::string& save_folder) {
     return removed;
 }
 
+void remove_checkpoint(const std::string& dir) {
+    std::error_code ec;
+    if (!fs::exists(dir, ec))
+        return;
+    fs::remove(fs::path(dir) / ".metadata.json", ec);
+    sync_path(dir);
+    fs::remove_all(dir, ec);
+}
+
 void commit_checkpoint(const std::string& temporary, const std::string& final_dir,
                        const std::string& version, bool ephemeral) {
     const fs::path marker = fs::path(temporary) / ".metadata.json";
@@ -88,12 +97,7 @@ void commit_checkpoint(const std::string& temporary, const std::string& final_di
     for (const auto& entry : fs::recursive_directory_iterator(temporary))
         sync_path(entry.path());
     sync_path(temporary);
-    std::error_code ec;
-    if (fs::exists(final_dir, ec)) {
-        // Remove the marker first, so a crash mid-removal leaves no complete-looking rest.
-        fs::remove(fs::path(final_dir) / ".metadata.json", ec);
-        fs::remove_all(final_dir, ec);
-    }
+    remove_checkpoint(final_dir);
     fs::rename(temporary, final_dir);
     sync_path(fs::path(final_dir).parent_path());
 }

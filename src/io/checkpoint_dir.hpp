@@ -27,6 +27,10 @@ std::vector<int64_t> find_checkpoints(const std::string& save_folder);
 // Deletes `step<N>-tmp` directories a crashed run left; returns how many.
 int remove_temporaries(const std::string& save_folder);
 
+// Deletes a checkpoint, its marker first, so a crash midway leaves nothing that looks
+// complete.
+void remove_checkpoint(const std::string& dir);
+
 // Renames a finished temporary into place (replacing an older checkpoint of that step,
 // as OLMo-core's save_overwrite does) after writing the marker `.metadata.json`.
 // `ephemeral` marks a checkpoint written for a stop rather than at a planned step.

@@ -209,6 +209,21 @@ void Trainer::resume_if_possible() {
     }
 }
 
+// OLMo-core's checkpointer intervals: a permanent checkpoint every save_interval steps,
+// else an ephemeral one every ephemeral_save_interval steps of which only the newest stays.
+void Trainer::save_at_intervals() {
+    const auto& c = config_.trainer.callbacks.checkpointer;
+    const int64_t step = progress_.step;
+    if (c.save_interval && step % *c.save_interval == 0) {
+        save();
+    } else if (c.ephemeral_save_interval && step % *c.ephemeral_save_interval == 0) {
+        save(/*ephemeral=*/true);
+        if (last_ephemeral_step_ >= 0)
+            io::remove_checkpoint(io::checkpoint_dir(plan_.save_folder, last_ephemeral_step_));
+        last_ephemeral_step_ = step;
+    }
+}
+
 // At a planned checkpoint step, after the checkpoint: in-loop evaluation (never at step
 // 0, as OLMo-core), then the metrics file with the latest training and eval metrics.
 void Trainer::evaluate_and_save_metrics() {
@@ -344,6 +359,8 @@ bool Trainer::fit() {
                 save();
             flush_metrics();
             evaluate_and_save_metrics();
+        } else if (checkpoints_) {
+            save_at_intervals();
         }
         if (const int signal = stop_requested(); signal != 0) {
             flush_metrics();

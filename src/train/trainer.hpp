@@ -44,6 +44,7 @@ class Trainer {
     void resume_if_possible();
     void save(bool ephemeral = false);
     void evaluate_and_save_metrics();
+    void save_at_intervals();
     void flush_metrics();
     bool finished() const;
 
@@ -67,6 +68,7 @@ class Trainer {
     bool checkpoints_ = false;
     std::set<int64_t> save_steps_;  // the plan's checkpoint steps
     int64_t last_saved_step_ = -1;
+    int64_t last_ephemeral_step_ = -1;  // written by this run, removed when superseded
     std::vector<StepRecord> pending_;
 };
 

@@ -276,3 +276,43 @@ TEST_CASE("SIGTERM finishes the step, saves a checkpoint and exits 75 for requeu
     CHECK(resumed.exit_code == 0);
     CHECK(resumed.out.find("ladder: resuming from " + last) != std::string::npos);
 }
+
+TEST_CASE("kill -9 at random moments, 50 times: every run resumes from a complete checkpoint",
+          "[train][checkpoint][kill]") {
+    TempDir dir;
+    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
+    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    // A checkpoint after every step, so kills land inside saves; no fallback, so a
+    // half-written checkpoint that looked complete would fail the next run (exit 2).
+    const std::string train = "'" + std::string(LADDER_BINARY) +
+                              "' train tiny --config tiny.yaml --run.num_train_steps=100000 "
+                              "--trainer.callbacks.checkpointer.ephemeral_save_interval=1 "
+                              "--trainer.fallback_to_previous=false";
+    // Runs take about a second to start; the kills fall between 1.0 and 2.8 s.
+    const std::string script = "cd '" + dir.path + "' && (RANDOM=7; for i in $(seq 50); do " +
+                               train +
+                               " >>out.txt 2>>err.txt & pid=$!; "
+                               "sleep 1.$((RANDOM % 10)); sleep 0.$((RANDOM % 10)); "
+                               "kill -9 $pid; wait $pid; echo $? >>codes.txt; done) 2>/dev/null";
+    REQUIRE(std::system(script.c_str()) == 0);
+    const std::string codes = ladder::test::read_file(dir.path + "/codes.txt");
+    INFO(ladder::test::read_file(dir.path + "/err.txt"));
+    CHECK(codes == [] {
+        std::string all;
+        for (int i = 0; i < 50; ++i)
+            all += "137\n";  // every run was alive when killed
+        return all;
+    }());
+    const auto steps = ladder::io::find_checkpoints(dir.path + "/runs/tiny");
+    REQUIRE_FALSE(steps.empty());
+    CHECK(steps.back() > 50);  // the runs made progress between the kills
+    const auto last = run_ladder(
+        "train tiny --config tiny.yaml --trainer.fallback_to_previous=false "
+        "--trainer.hard_stop='{value: " +
+            std::to_string(steps.back() + 1) + ", unit: steps}'",
+        dir.path);
+    INFO(last.out << last.err);
+    CHECK(last.exit_code == 0);
+    if (steps.back() > 0)
+        CHECK(last.out.find("resuming from") != std::string::npos);
+}
