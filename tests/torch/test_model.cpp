@@ -7,8 +7,8 @@
 
 #include "config/load.hpp"
 #include "ladder/run_plan.hpp"
-#include "model/torch_compat.hpp"
 #include "model/loss.hpp"
+#include "model/torch_compat.hpp"
 #include "model/transformer.hpp"
 
 using namespace ladder;
