@@ -131,7 +131,8 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
     speed.tokens_per_step = plan.batch.global_batch_size;
     speed.flops_per_token = plan.model.flops_per_token(seq);
     speed.peak_flops = peak_flops_;
-    speed.chinchilla_tokens = 20.0 * static_cast<double>(plan.num_non_embedding_params);
+    speed.chinchilla_tokens = config.run.wsds_chinchilla.tokens_per_param *
+                              static_cast<double>(plan.num_non_embedding_params);
     // A benchmark is its speed monitor, whatever the config says.
     if (config.trainer.callbacks.speed_monitor.enabled || benchmark) {
         auto monitor = std::make_unique<SpeedMonitor>(speed);

@@ -45,6 +45,17 @@ void require_usage_error(const Result& r, const std::string& needle) {
     REQUIRE(r.out.empty());
 }
 
+void write_tokens(const std::string& path, int64_t count, uint16_t low, uint16_t high,
+                  uint64_t seed) {
+    std::ofstream out(path, std::ios::binary);
+    uint64_t state = seed;
+    for (int64_t i = 0; i < count; ++i) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        const auto token = static_cast<uint16_t>(low + (state >> 33) % (high - low));
+        out.write(reinterpret_cast<const char*>(&token), sizeof token);
+    }
+}
+
 Result run_ladder(const std::string& args, const std::string& cwd, const std::string& env) {
     const std::string dir = make_temp_dir();
     const std::string out = dir + "/out", err = dir + "/err";

@@ -1,6 +1,7 @@
 // Runs the real `ladder` executable for end-to-end tests.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace ladder::test {
@@ -26,7 +27,12 @@ struct TempDir {
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
     ~TempDir();
+    std::string operator/(const std::string& name) const { return path + "/" + name; }
 };
+
+// `count` uint16 token ids in [low, high) from a fixed LCG, as a raw OLMo token file.
+void write_tokens(const std::string& path, int64_t count, uint16_t low, uint16_t high,
+                  uint64_t seed = 12345);
 
 // A usage error: exit 2, exactly one line on stderr containing `needle`, nothing on stdout.
 void require_usage_error(const Result& r, const std::string& needle);

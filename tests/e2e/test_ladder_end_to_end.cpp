@@ -10,18 +10,9 @@
 using ladder::test::run_ladder;
 using ladder::test::TempDir;
 using ladder::test::write_file;
+using ladder::test::write_tokens;
 
 namespace {
-
-void write_tokens(const std::string& path, int64_t count) {
-    std::ofstream out(path, std::ios::binary);
-    uint64_t state = 7;
-    for (int64_t i = 0; i < count; ++i) {
-        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-        const auto token = static_cast<uint16_t>(2 + (state >> 33) % 254);
-        out.write(reinterpret_cast<const char*>(&token), sizeof token);
-    }
-}
 
 // Two sizes, 16 steps each in two WSD-S-like cycles (Levanter schedule), a checkpoint
 // before and after each decay.
@@ -48,8 +39,8 @@ const char* kLadder =
 TEST_CASE("a two-size ladder trains, checkpoints all show, metrics has a row per checkpoint",
           "[ladder]") {
     TempDir dir;
-    write_tokens(dir.path + "/train.u16", 8192);
-    write_tokens(dir.path + "/valid.u16", 1024);
+    write_tokens(dir.path + "/train.u16", 8192, 2, 256, 7);
+    write_tokens(dir.path + "/valid.u16", 1024, 2, 256, 7);
     write_file(dir.path + "/e2e.yaml", kLadder);
     for (const char* size : {"small", "large"}) {
         const auto r = run_ladder(std::string("train ") + size + " --config e2e.yaml", dir.path);

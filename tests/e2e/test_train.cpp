@@ -14,19 +14,9 @@ using ladder::test::make_temp_dir;
 using ladder::test::run_ladder;
 using ladder::test::TempDir;
 using ladder::test::write_file;
+using ladder::test::write_tokens;
 
 namespace {
-
-// `count` uint16 tokens in [low, high) from a fixed LCG, as a raw OLMo token file.
-void write_tokens(const std::string& path, int64_t count, uint16_t low, uint16_t high) {
-    std::ofstream out(path, std::ios::binary);
-    uint64_t state = 12345;
-    for (int64_t i = 0; i < count; ++i) {
-        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-        const uint16_t token = static_cast<uint16_t>(low + (state >> 33) % (high - low));
-        out.write(reinterpret_cast<const char*>(&token), sizeof token);
-    }
-}
 
 // A ~1M-parameter model ("tiny": the 14M dimensions with a 512-token vocabulary) on
 // 128-token instances, 8 per step, constant LR after a short warmup.

@@ -20,6 +20,7 @@
 #include "data/data_loader.hpp"
 #include "data/instance_source.hpp"
 #include "data/token_file.hpp"
+#include "e2e/run_ladder.hpp"
 #include "util/error.hpp"
 
 using ladder::UsageError;
@@ -37,23 +38,7 @@ using ladder::data::TokenFile;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-struct ScratchDir {
-    std::string path;
-
-    ScratchDir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "ladder-data-XXXXXX").string();
-        if (!mkdtemp(pattern.data()))
-            throw std::runtime_error("mkdtemp failed");
-        path = pattern;
-    }
-    ~ScratchDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
+using ScratchDir = ladder::test::TempDir;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary) << bytes;
