@@ -231,19 +231,65 @@ struct SpeedMonitorConfig {
     }
 };
 
-// Checkpoints beyond the plan's fixed steps (which are always written and kept).
+// OLMo-core's CheckpointerCallback. The plan's checkpoint steps are always saved; these
+// settings add checkpoints between them and decide which older ones are removed.
 struct CheckpointerConfig {
+    bool enabled = true;
     std::optional<int64_t> save_interval;
-    std::optional<int64_t> ephemeral_save_interval;
+    std::optional<int64_t> ephemeral_save_interval = 1000;
+    std::optional<int64_t> ephemeral_cooldown = 250;
+    std::optional<bool> pre_train_checkpoint;
+    std::string remove = "ephemeral_only";
+    std::optional<int64_t> max_checkpoints;
+    bool save_async = true;
 
     template <class V>
     void fields(V& v) {
+        v.field("enabled", enabled,
+                "save checkpoints (false: none are written, the run still resumes from them)");
         v.field("save_interval", save_interval, "also keep a checkpoint every this many steps",
                 positive());
         v.field("ephemeral_save_interval", ephemeral_save_interval,
                 "save every this many steps, keeping only the newest such checkpoint (for "
-                "preemption)",
+                "preemption); must be less than save_interval",
                 positive());
+        v.field("ephemeral_cooldown", ephemeral_cooldown,
+                "skip an ephemeral save this soon (in steps) after the last checkpoint",
+                non_negative());
+        v.field("pre_train_checkpoint", pre_train_checkpoint,
+                "save step 0 before training (default: unless the run resumed)");
+        v.choice("remove", remove, {"ephemeral_only", "all_non_permanent", "never"},
+                 "which checkpoints of earlier runs in the save folder are removed once this run "
+                 "saves a newer one: ephemeral ones, all but the permanent ones, or none");
+        v.field("max_checkpoints", max_checkpoints,
+                "keep at most this many of the run's permanent checkpoints, removing the "
+                "oldest (default: keep all, so every planned checkpoint stays)",
+                positive());
+        v.field("save_async", save_async,
+                "write checkpoints in the background while training continues");
+    }
+};
+
+// OLMo-core's MetricSaverCallback.
+struct MetricSaverConfig {
+    std::vector<std::string> metrics_to_capture;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("metrics_to_capture", metrics_to_capture,
+                "glob patterns of the metrics the metrics files keep (empty: all), e.g. "
+                "['train/*', 'eval/lm/*']");
+    }
+};
+
+// OLMo-core's LMEvaluatorCallback: always at the plan's checkpoint steps.
+struct LMEvaluatorConfig {
+    std::optional<int64_t> eval_interval;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("eval_interval", eval_interval,
+                "also evaluate the validation sets every this many steps", positive());
     }
 };
 
@@ -251,11 +297,15 @@ struct CallbacksConfig {
     ConsoleLoggerConfig console_logger;
     SpeedMonitorConfig speed_monitor;
     CheckpointerConfig checkpointer;
+    MetricSaverConfig metric_saver;
+    LMEvaluatorConfig lm_evaluator;
 
     template <class V>
     void fields(V& v) {
-        v.field("checkpointer", checkpointer, "extra checkpoints between the planned ones");
+        v.field("checkpointer", checkpointer, "when checkpoints are saved and removed");
         v.field("console_logger", console_logger, "progress and metric lines on stdout");
+        v.field("lm_evaluator", lm_evaluator, "validation loss and perplexity");
+        v.field("metric_saver", metric_saver, "the metrics_step<N>.json and metrics.json files");
         v.field("speed_monitor", speed_monitor, "throughput metrics");
     }
 };

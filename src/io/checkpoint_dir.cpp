@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <stdexcept>
 
@@ -58,6 +59,12 @@ std::vector<int64_t> find_checkpoints(const std::string& save_folder) {
     }
     std::sort(steps.begin(), steps.end());
     return steps;
+}
+
+bool is_ephemeral_checkpoint(const std::string& dir) {
+    std::ifstream in(fs::path(dir) / ".metadata.json");
+    const nlohmann::json marker = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    return marker.is_object() && marker.value("ephemeral", false);
 }
 
 int remove_temporaries(const std::string& save_folder) {

@@ -24,6 +24,10 @@ bool is_complete_checkpoint(const std::string& dir);
 // Steps of the complete checkpoints in `save_folder`, ascending.
 std::vector<int64_t> find_checkpoints(const std::string& save_folder);
 
+// Whether the marker of a complete checkpoint says it was saved as ephemeral (between
+// planned steps, or at a stop signal); an unreadable marker counts as permanent.
+bool is_ephemeral_checkpoint(const std::string& dir);
+
 // Deletes `step<N>-tmp` directories a crashed run left; returns how many.
 int remove_temporaries(const std::string& save_folder);
 

@@ -2,6 +2,7 @@
 
 #include <torch/serialize/archive.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -44,42 +45,94 @@ std::deque<at::Tensor> read_history(torch::serialize::InputArchive& archive,
 
 }  // namespace
 
-void save_checkpoint(const std::string& save_folder, model::Transformer& model,
-                     const optim::SkipStepAdamW& optimizer, const TrainerState& state,
-                     const std::string& config_json, bool ephemeral) {
-    const std::string temporary = io::temporary_checkpoint_dir(save_folder, state.step);
+struct CheckpointContents {
+    torch::serialize::OutputArchive weights;
+    torch::serialize::OutputArchive optim;
+    TrainerState state;
+    std::string config_json;
+    bool ephemeral = false;
+};
+
+std::shared_ptr<CheckpointContents> take_checkpoint(model::Transformer& model,
+                                                    const optim::SkipStepAdamW& optimizer,
+                                                    const TrainerState& state,
+                                                    const std::string& config_json, bool ephemeral,
+                                                    bool copy) {
+    const auto host = [copy](const at::Tensor& t) {
+        return t.detach().to(at::kCPU, t.scalar_type(), /*non_blocking=*/false, copy);
+    };
+    auto c = std::make_shared<CheckpointContents>();
+    for (const auto& item : model->named_parameters())
+        c->weights.write(item.key(), host(item.value()));
+    const auto& s = optimizer.state();
+    for (size_t i = 0; i < s.exp_avg.size(); ++i) {
+        c->optim.write("exp_avg." + std::to_string(i), host(s.exp_avg[i]));
+        c->optim.write("exp_avg_sq." + std::to_string(i), host(s.exp_avg_sq[i]));
+    }
+    c->optim.write("step", host(s.step));
+    write_history(c->optim, "losses", s.losses);
+    write_history(c->optim, "grad_norms", s.grad_norms);
+    c->state = state;
+    c->config_json = config_json;
+    c->ephemeral = ephemeral;
+    return c;
+}
+
+namespace {
+
+void write_checkpoint(const std::string& save_folder, CheckpointContents& c) {
+    const std::string temporary = io::temporary_checkpoint_dir(save_folder, c.state.step);
     std::error_code ec;
     fs::remove_all(temporary, ec);
     fs::create_directories(fs::path(temporary) / "model_and_optim");
     fs::create_directories(fs::path(temporary) / "train");
-
-    torch::serialize::OutputArchive weights;
-    for (const auto& item : model->named_parameters())
-        weights.write(item.key(), item.value().detach().cpu());
-    weights.save_to((fs::path(temporary) / "model_and_optim" / "model.pt").string());
-
-    const auto& s = optimizer.state();
-    torch::serialize::OutputArchive optim;
-    for (size_t i = 0; i < s.exp_avg.size(); ++i) {
-        optim.write("exp_avg." + std::to_string(i), s.exp_avg[i].cpu());
-        optim.write("exp_avg_sq." + std::to_string(i), s.exp_avg_sq[i].cpu());
-    }
-    optim.write("step", s.step.cpu());
-    write_history(optim, "losses", s.losses);
-    write_history(optim, "grad_norms", s.grad_norms);
-    optim.save_to((fs::path(temporary) / "model_and_optim" / "optim.pt").string());
-
-    const nlohmann::json trainer = {
-        {"global_step", state.step},
-        {"global_train_tokens_seen", state.tokens_seen},
-        {"data_loader",
-         {{"epoch", state.loader.epoch}, {"batches_processed", state.loader.batches_processed}}},
-        {"world_size", 1},
-        {"version", kVersion}};
+    c.weights.save_to((fs::path(temporary) / "model_and_optim" / "model.pt").string());
+    c.optim.save_to((fs::path(temporary) / "model_and_optim" / "optim.pt").string());
+    const nlohmann::json trainer = {{"global_step", c.state.step},
+                                    {"global_train_tokens_seen", c.state.tokens_seen},
+                                    {"data_loader",
+                                     {{"epoch", c.state.loader.epoch},
+                                      {"batches_processed", c.state.loader.batches_processed}}},
+                                    {"world_size", 1},
+                                    {"version", kVersion}};
     write_text(fs::path(temporary) / "train" / "rank0.json", trainer.dump(2) + "\n");
-    write_text(fs::path(temporary) / "config.json", config_json);
-    io::commit_checkpoint(temporary, io::checkpoint_dir(save_folder, state.step), kVersion,
-                          ephemeral);
+    write_text(fs::path(temporary) / "config.json", c.config_json);
+    io::commit_checkpoint(temporary, io::checkpoint_dir(save_folder, c.state.step), kVersion,
+                          c.ephemeral);
+}
+
+}  // namespace
+
+CheckpointWriter::~CheckpointWriter() {
+    // A write still running finishes (or fails) before the process goes on to exit; an
+    // error here was already overtaken by the one unwinding the trainer.
+    if (pending_.valid())
+        pending_.wait();
+}
+
+void CheckpointWriter::save(std::shared_ptr<CheckpointContents> contents) {
+    wait();
+    if (!async_) {
+        write_checkpoint(save_folder_, *contents);
+        return;
+    }
+    pending_ = std::async(std::launch::async, [folder = save_folder_, contents] {
+        write_checkpoint(folder, *contents);
+    });
+}
+
+bool CheckpointWriter::busy() {
+    if (!pending_.valid())
+        return false;
+    if (pending_.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+        return true;
+    pending_.get();
+    return false;
+}
+
+void CheckpointWriter::wait() {
+    if (pending_.valid())
+        pending_.get();
 }
 
 TrainerState load_checkpoint(const std::string& dir, model::Transformer& model,

@@ -2,6 +2,8 @@
 // optimizer tensors, and the trainer's position, so a resumed run continues exactly.
 #pragma once
 
+#include <future>
+#include <memory>
 #include <string>
 
 #include "data/data_loader.hpp"
@@ -16,10 +18,39 @@ struct TrainerState {
     data::LoaderState loader;
 };
 
-// Writes a complete checkpoint of `step` into <save_folder>/step<N> (temporary + rename).
-void save_checkpoint(const std::string& save_folder, model::Transformer& model,
-                     const optim::SkipStepAdamW& optimizer, const TrainerState& state,
-                     const std::string& config_json, bool ephemeral);
+// Everything one checkpoint holds, serialized into archives when it is taken, so training
+// may change its tensors while the files are written.
+struct CheckpointContents;
+
+// Takes a checkpoint of `step`. `copy` clones tensors that live on the CPU (needed when the
+// files are written while training goes on; tensors on a GPU are copied to the host anyway).
+std::shared_ptr<CheckpointContents> take_checkpoint(model::Transformer& model,
+                                                    const optim::SkipStepAdamW& optimizer,
+                                                    const TrainerState& state,
+                                                    const std::string& config_json, bool ephemeral,
+                                                    bool copy);
+
+// Writes checkpoints into <save_folder>/step<N> (temporary + rename), one at a time: in
+// the background when `async` (training continues meanwhile), else before save() returns.
+class CheckpointWriter {
+  public:
+    CheckpointWriter(std::string save_folder, bool async)
+        : save_folder_(std::move(save_folder)), async_(async) {}
+    ~CheckpointWriter();
+
+    bool async() const { return async_; }
+    // Waits for the previous checkpoint, then writes this one.
+    void save(std::shared_ptr<CheckpointContents> contents);
+    // Whether a background write is still running; rethrows the error of one that failed.
+    bool busy();
+    // Waits for the background write; rethrows its error.
+    void wait();
+
+  private:
+    std::string save_folder_;
+    bool async_;
+    std::future<void> pending_;
+};
 
 // Loads <dir> into the model and optimizer; throws UsageError naming the file when the
 // checkpoint does not match the model or cannot be read.

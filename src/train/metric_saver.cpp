@@ -1,5 +1,8 @@
 #include "train/metric_saver.hpp"
 
+#include <fnmatch.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -8,8 +11,15 @@
 namespace ladder::train {
 
 void MetricSaver::merge(const Metrics& metrics) {
-    for (const auto& [name, value] : metrics)
-        latest_[name] = value;
+    for (const auto& [name, value] : metrics) {
+        const bool wanted =
+            capture_.empty() ||
+            std::any_of(capture_.begin(), capture_.end(), [&name = name](const std::string& glob) {
+                return fnmatch(glob.c_str(), name.c_str(), 0) == 0;
+            });
+        if (wanted)
+            latest_[name] = value;
+    }
 }
 
 std::string MetricSaver::write(const std::string& file) const {

@@ -1,9 +1,11 @@
 // OLMo-core's MetricSaverCallback: keeps the latest value of every metric (training and
 // evaluation) and writes them as flat JSON, `metrics_step<N>.json` at the plan's
-// checkpoint steps and `metrics.json` at the end, in the run's save folder.
+// checkpoint steps and `metrics.json` at the end, in the run's save folder; optionally
+// only the metrics matching `metrics_to_capture`.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "train/callback.hpp"
 
@@ -11,7 +13,9 @@ namespace ladder::train {
 
 class MetricSaver : public Callback {
   public:
-    explicit MetricSaver(std::string save_folder) : save_folder_(std::move(save_folder)) {}
+    // `capture`: glob patterns (fnmatch, as OLMo-core) of the metrics to keep; empty: all.
+    MetricSaver(std::string save_folder, std::vector<std::string> capture)
+        : save_folder_(std::move(save_folder)), capture_(std::move(capture)) {}
 
     void log_metrics(const TrainProgress&, const Metrics& metrics) override { merge(metrics); }
     void merge(const Metrics& metrics);
@@ -24,6 +28,7 @@ class MetricSaver : public Callback {
     std::string write(const std::string& file) const;
 
     std::string save_folder_;
+    std::vector<std::string> capture_;
     Metrics latest_;
 };
 

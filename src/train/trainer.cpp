@@ -61,6 +61,15 @@ at::Tensor clip_gradients(const std::vector<at::Tensor>& parameters, double max_
 
 Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool benchmark)
     : config_(config), plan_(plan), device_(choose_device(config.trainer.device)) {
+    // Settings first: a contradiction should fail before any file is read.
+    checkpoints_ = !config.trainer.no_checkpoints;
+    for (const auto& checkpoint : plan.checkpoints)
+        save_steps_.insert(checkpoint.step);
+    if (checkpoints_) {
+        policy_ =
+            std::make_unique<CheckpointPolicy>(config.trainer.callbacks.checkpointer, save_steps_);
+        writer_ = std::make_unique<CheckpointWriter>(plan.save_folder, policy_->save_async());
+    }
     keep_freed_memory();
     const int threads = configure_threads(config.trainer.threads);
 
@@ -140,9 +149,9 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
         callbacks_.add(std::move(monitor));
     }
     progress_.max_steps = max_steps_;
-    checkpoints_ = !config.trainer.no_checkpoints;
     if (checkpoints_) {
-        auto saver = std::make_unique<MetricSaver>(plan.save_folder);
+        auto saver = std::make_unique<MetricSaver>(
+            plan.save_folder, config.trainer.callbacks.metric_saver.metrics_to_capture);
         metric_saver_ = saver.get();
         callbacks_.add(std::move(saver));
     }
@@ -153,8 +162,6 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
             *config.tokenizer.vocab_size, *config.tokenizer.pad_token_id,
             plan.batch.rank_microbatch_instances(), device_);
     }
-    for (const auto& checkpoint : plan.checkpoints)
-        save_steps_.insert(checkpoint.step);
     resume_if_possible();
 }
 
@@ -203,32 +210,27 @@ void Trainer::resume_if_possible() {
         progress_.tokens_seen = state.tokens_seen;
         progress_.epoch = loader_->epoch();
         last_saved_step_ = state.step;
+        resumed_ = true;
+        policy_->loaded(state.step);
         std::printf("ladder: resuming from %s (step %s)\n", candidates[i].c_str(),
                     with_commas(state.step).c_str());
         std::fflush(stdout);
+        break;
+    }
+    std::vector<CheckpointOnDisk> found;
+    for (const int64_t step : io::find_checkpoints(plan_.save_folder)) {
+        found.push_back(
+            {step, io::is_ephemeral_checkpoint(io::checkpoint_dir(plan_.save_folder, step))});
+    }
+    policy_->adopt_existing(found, progress_.step);
+}
+
+// In-loop evaluation (never at step 0, as OLMo-core), then at a planned checkpoint step the
+// metrics file with the latest training and eval metrics.
+void Trainer::evaluate(bool write_metrics_file) {
+    if (progress_.step == 0)
         return;
-    }
-}
-
-// OLMo-core's checkpointer intervals: a permanent checkpoint every save_interval steps,
-// else an ephemeral one every ephemeral_save_interval steps of which only the newest stays.
-void Trainer::save_at_intervals() {
-    const auto& c = config_.trainer.callbacks.checkpointer;
-    const int64_t step = progress_.step;
-    if (c.save_interval && step % *c.save_interval == 0) {
-        save();
-    } else if (c.ephemeral_save_interval && step % *c.ephemeral_save_interval == 0) {
-        save(/*ephemeral=*/true);
-        if (last_ephemeral_step_ >= 0)
-            io::remove_checkpoint(io::checkpoint_dir(plan_.save_folder, last_ephemeral_step_));
-        last_ephemeral_step_ = step;
-    }
-}
-
-// At a planned checkpoint step, after the checkpoint: in-loop evaluation (never at step
-// 0, as OLMo-core), then the metrics file with the latest training and eval metrics.
-void Trainer::evaluate_and_save_metrics() {
-    if (evaluator_ && progress_.step > 0) {
+    if (evaluator_) {
         const Metrics metrics = evaluator_->evaluate(model_);
         std::string line = "ladder: eval at step " + std::to_string(progress_.step) + ":";
         for (const auto& [name, value] : metrics) {
@@ -240,19 +242,39 @@ void Trainer::evaluate_and_save_metrics() {
         if (metric_saver_)
             metric_saver_->merge(metrics);
     }
-    if (metric_saver_ && progress_.step > 0)
+    if (write_metrics_file && metric_saver_)
         metric_saver_->write_step(progress_.step);
 }
 
-void Trainer::save(bool ephemeral) {
+void Trainer::save(SaveKind kind) {
     flush_metrics();  // metrics reach the host (and the logs) before a checkpoint
     TrainerState state;
     state.step = progress_.step;
     state.tokens_seen = progress_.tokens_seen;
     state.loader = loader_->state();
-    save_checkpoint(plan_.save_folder, model_, *optimizer_, state, config::to_json_text(config_),
-                    ephemeral);
+    writer_->save(take_checkpoint(model_, *optimizer_, state, config::to_json_text(config_),
+                                  kind == SaveKind::ephemeral, writer_->async()));
     last_saved_step_ = progress_.step;
+    for (const int64_t step : policy_->saved(progress_.step, kind))
+        to_remove_.push_back(step);
+}
+
+// Deletes the checkpoints the policy gave up, but only once every write has finished: until
+// then the one being written is not yet a checkpoint and the old ones are still needed.
+void Trainer::remove_old_checkpoints(bool wait_for_writes) {
+    if (to_remove_.empty())
+        return;
+    if (wait_for_writes)
+        writer_->wait();
+    else if (writer_->busy())
+        return;
+    for (const int64_t step : to_remove_) {
+        const std::string dir = io::checkpoint_dir(plan_.save_folder, step);
+        io::remove_checkpoint(dir);
+        std::printf("ladder: removed old checkpoint %s\n", dir.c_str());
+    }
+    std::fflush(stdout);
+    to_remove_.clear();
 }
 
 Trainer::~Trainer() = default;
@@ -336,9 +358,18 @@ bool Trainer::fit() {
     install_stop_handlers();
     model_->train();
     callbacks_.pre_train(progress_);
-    if (checkpoints_ && last_saved_step_ < 0)
-        save();  // step 0: "initialization"
+    if (checkpoints_ && policy_->save_before_training(progress_.step, resumed_))
+        save(SaveKind::permanent);  // step 0: "initialization"
     const int64_t collect = config_.trainer.metrics_collect_interval;
+    const std::optional<int64_t> eval_interval =
+        config_.trainer.callbacks.lm_evaluator.eval_interval;
+    // Writes still running finish, and the checkpoints they replace go, before fit returns.
+    const auto finish_checkpoints = [this] {
+        if (checkpoints_)
+            remove_old_checkpoints(/*wait_for_writes=*/true);
+        if (writer_)
+            writer_->wait();
+    };
     while (!finished()) {
         callbacks_.pre_load_batch(progress_);
         loader_->next_batch(batch_);
@@ -355,29 +386,34 @@ bool Trainer::fit() {
         pending_.push_back(std::move(record));
         if (progress_.step == 1 || progress_.step % collect == 0)
             flush_metrics();
-        if (save_steps_.count(progress_.step)) {
-            if (checkpoints_)
-                save();
+        if (checkpoints_) {
+            if (const SaveKind kind = policy_->at_step(progress_.step); kind != SaveKind::none)
+                save(kind);
+            remove_old_checkpoints(/*wait_for_writes=*/false);
+        }
+        const bool planned = save_steps_.count(progress_.step) > 0;
+        if (planned || (eval_interval && progress_.step % *eval_interval == 0)) {
             flush_metrics();
-            evaluate_and_save_metrics();
-        } else if (checkpoints_) {
-            save_at_intervals();
+            evaluate(/*write_metrics_file=*/planned);
         }
         if (const int signal = stop_requested(); signal != 0) {
             flush_metrics();
-            if (checkpoints_ && last_saved_step_ < progress_.step)
-                save(/*ephemeral=*/true);
+            const bool saving = checkpoints_ && policy_->enabled();
+            if (saving && last_saved_step_ < progress_.step)
+                save(SaveKind::ephemeral);
+            finish_checkpoints();
             callbacks_.post_train(progress_);
             std::printf("ladder: stopped by %s after step %s%s\n", signal_name(signal),
                         with_commas(progress_.step).c_str(),
-                        checkpoints_ ? "; the next run resumes from its checkpoint" : "");
+                        saving ? "; the next run resumes from its checkpoint" : "");
             std::fflush(stdout);
             return false;
         }
     }
     flush_metrics();
-    if (checkpoints_ && last_saved_step_ < progress_.step)
-        save();  // the final state
+    if (checkpoints_ && policy_->enabled() && last_saved_step_ < progress_.step)
+        save(SaveKind::permanent);  // the final state
+    finish_checkpoints();
     if (metric_saver_)
         metric_saver_->write_final();
     callbacks_.post_train(progress_);

@@ -13,6 +13,8 @@
 #include "model/transformer.hpp"
 #include "optim/skip_step_adamw.hpp"
 #include "train/callback.hpp"
+#include "train/checkpoint.hpp"
+#include "train/checkpoint_policy.hpp"
 #include "train/lm_evaluator.hpp"
 #include "train/metric_saver.hpp"
 #include "train/speed_monitor.hpp"
@@ -42,9 +44,9 @@ class Trainer {
     struct StepRecord;
     StepRecord train_step(int64_t step);
     void resume_if_possible();
-    void save(bool ephemeral = false);
-    void evaluate_and_save_metrics();
-    void save_at_intervals();
+    void save(SaveKind kind);
+    void remove_old_checkpoints(bool wait_for_writes);
+    void evaluate(bool save_metrics);
     void flush_metrics();
     bool finished() const;
 
@@ -65,10 +67,13 @@ class Trainer {
     MetricSaver* metric_saver_ = nullptr;     // owned by callbacks_; null without checkpoints
     std::unique_ptr<LMEvaluator> evaluator_;  // null without validation sets or evals
     TrainProgress progress_;
-    bool checkpoints_ = false;
+    bool checkpoints_ = false;      // saved and resumed from (not trainer.no_checkpoints)
     std::set<int64_t> save_steps_;  // the plan's checkpoint steps
+    std::unique_ptr<CheckpointPolicy> policy_;
+    std::unique_ptr<CheckpointWriter> writer_;
+    std::vector<int64_t> to_remove_;  // checkpoints to delete once no write is pending
+    bool resumed_ = false;
     int64_t last_saved_step_ = -1;
-    int64_t last_ephemeral_step_ = -1;  // written by this run, removed when superseded
     std::vector<StepRecord> pending_;
 };
 

@@ -8,33 +8,17 @@
 #include <regex>
 
 #include "e2e/run_ladder.hpp"
+#include "e2e/tiny_ladder.hpp"
 #include "io/checkpoint_dir.hpp"
 
 using ladder::test::make_temp_dir;
 using ladder::test::run_ladder;
 using ladder::test::TempDir;
+using ladder::test::tiny_ladder;
 using ladder::test::write_file;
 using ladder::test::write_tokens;
 
 namespace {
-
-// A ~1M-parameter model ("tiny": the 14M dimensions with a 512-token vocabulary) on
-// 128-token instances, 8 per step, constant LR after a short warmup.
-std::string tiny_ladder(const std::string& data) {
-    return "name: tiny\n"
-           "dir: runs\n"
-           "sizes: [tiny]\n"
-           "max_devices: 1\n"
-           "device_type: cpu\n"
-           "sequence_length: 128\n"
-           "tokenizer: {name: synthetic, vocab_size: 512, eos_token_id: 0, pad_token_id: 1}\n"
-           "model: {family: olmo2, rank_microbatch_size: 512,\n"
-           "        sizes: {tiny: {d_model: 128, n_layers: 4, n_heads: 8}}}\n"
-           "run: {type: levanter, learning_rate: 3.0e-3, global_batch_size: 1024,\n"
-           "      num_train_steps: 150, warmup: 10, lr_schedule: constant}\n"
-           "data: {paths: [" +
-           data + "]}\n";
-}
 
 // Every value of a metric in a log, in order.
 std::vector<double> metric_values(const std::string& log, const std::string& name) {
@@ -277,13 +261,16 @@ TEST_CASE("kill -9 at random moments, 50 times: every run resumes from a complet
     const std::string train = "'" + std::string(LADDER_BINARY) +
                               "' train tiny --config tiny.yaml --run.num_train_steps=100000 "
                               "--trainer.callbacks.checkpointer.ephemeral_save_interval=1 "
-                              "--trainer.fallback_to_previous=false";
-    // Runs take about a second to start; the kills fall between 1.0 and 2.8 s.
-    const std::string script = "cd '" + dir.path + "' && (RANDOM=7; for i in $(seq 50); do " +
-                               train +
-                               " >>out.txt 2>>err.txt & pid=$!; "
-                               "sleep 1.$((RANDOM % 10)); sleep 0.$((RANDOM % 10)); "
-                               "kill -9 $pid; wait $pid; echo $? >>codes.txt; done) 2>/dev/null";
+                              "--trainer.callbacks.checkpointer.ephemeral_cooldown=0 "
+                              "--trainer.fallback_to_previous=false --trainer.threads=1";
+    // Each kill falls 0.0-2.7 s after the run has built its model (whatever the machine's
+    // load makes of start-up), so it lands in a step or a save.
+    const std::string script =
+        "cd '" + dir.path + "' && (RANDOM=7; for i in $(seq 50); do " + train +
+        " >out.txt 2>>err.txt & pid=$!; "
+        "for t in $(seq 300); do grep -q 'instances per step' out.txt && break; sleep 0.1; done; "
+        "sleep 0.$((RANDOM % 10)); sleep 0.$((RANDOM % 10)); sleep 0.$((RANDOM % 10)); "
+        "kill -9 $pid; wait $pid; echo $? >>codes.txt; done) 2>/dev/null";
     REQUIRE(std::system(script.c_str()) == 0);
     const std::string codes = ladder::test::read_file(dir.path + "/codes.txt");
     INFO(ladder::test::read_file(dir.path + "/err.txt"));
