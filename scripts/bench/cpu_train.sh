@@ -65,6 +65,12 @@ for _ in $(seq "$rounds"); do
     peer_tps=$(awk -v a="$tps" -v b="$peer_tps" 'BEGIN {print (a > b ? a : b)}')
 done
 
+# How much of the peer's step is matrix products (the same OpenBLAS calls in both
+# trainers): the speed-up any trainer could reach over it by removing all other work.
+gemm_share=$(LD_PRELOAD="$preload" "$python" scripts/bench/torch_reference.py \
+    --tokens "$work/tokens.u16" --steps 6 --threads "$threads" --profile |
+    "$python" -c "import json,sys; print(json.load(sys.stdin)['gemm_share'])")
+
 mfu() { awk -v t="$1" -v f="$flops" -v c="$ceiling" 'BEGIN {printf "%.1f%%", 100 * t * f / c}'; }
 printf 'CPU training, 12.6M-param OLMo-style model, %s threads, %s steps; best of %s alternating rounds of the median step\n' "$threads" "$steps" "$rounds"
 printf 'matmul ceiling (fp32, same LibTorch): %.1f GFLOP/s; BLAS: %s\n' "$(awk -v c="$ceiling" 'BEGIN {print c / 1e9}')" \
@@ -73,3 +79,5 @@ printf '%-34s %12s %8s\n' "trainer" "tokens/s" "MFU"
 printf '%-34s %12.0f %8s\n' "ladder benchmark" "$ours_tps" "$(mfu "$ours_tps")"
 printf '%-34s %12.0f %8s\n' "PyTorch eager (python3-torch)" "$peer_tps" "$(mfu "$peer_tps")"
 printf '%-34s %12s\n' "ratio ladder / PyTorch" "$(awk -v a="$ours_tps" -v b="$peer_tps" 'BEGIN {printf "%.2fx", a / b}')"
+printf 'PyTorch step in mm/bmm: %.1f%%, so a trainer doing nothing but those products would reach %.2fx\n' \
+    "$(awk -v g="$gemm_share" 'BEGIN {print 100 * g}')" "$(awk -v g="$gemm_share" 'BEGIN {print 1 / g}')"

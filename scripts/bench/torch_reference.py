@@ -121,6 +121,8 @@ def main():
     parser.add_argument("--vocab", type=int, default=8192)
     parser.add_argument("--seq", type=int, default=256)
     parser.add_argument("--batch", type=int, default=8, help="instances per step")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print the share of the step spent in matrix products")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -134,7 +136,10 @@ def main():
         [{"params": [model.embeddings.weight], "weight_decay": 0.0}, {"params": decay, "weight_decay": 0.1}],
         lr=1e-3, betas=(0.9, 0.95), eps=1e-8)
     times = []
+    profiler = torch.autograd.profiler.profile(enabled=args.profile)
     for step in range(args.steps):
+        if step == 1:
+            profiler.__enter__()
         start = time.perf_counter()
         rows = [(step * args.batch + i) % instances for i in range(args.batch)]
         tokens = torch.from_numpy(np.stack([data[r * args.seq:(r + 1) * args.seq] for r in rows]).astype(np.int64))
@@ -150,6 +155,13 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         times.append(time.perf_counter() - start)
+    profiler.__exit__(None, None, None)
+    gemm_share = None
+    if args.profile:
+        ops = profiler.key_averages()
+        total = sum(op.self_cpu_time_total for op in ops)
+        gemm = sum(op.self_cpu_time_total for op in ops if op.key in ("aten::mm", "aten::bmm", "aten::addmm"))
+        gemm_share = gemm / total
     tokens_per_step = args.batch * args.seq
     print(json.dumps({
         "tokens_per_second": tokens_per_step / statistics.median(times[1:]),
@@ -157,6 +169,7 @@ def main():
         "flops_per_token": flops_per_token(args.d_model, args.layers, args.heads, args.hidden, args.vocab, args.seq),
         "threads": torch.get_num_threads(),
         "final_loss": float(ce / mask.sum()),
+        "gemm_share": gemm_share,
     }))
 
 
