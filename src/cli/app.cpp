@@ -52,6 +52,7 @@ int run(int argc, char** argv) {
     app.fallthrough(false);
 
     CommonOptions common;
+    common.args.assign(argv, argv + argc);
     register_dry_run(app, common);
     register_plot_lr(app, common);
     register_train(app, common);

@@ -21,6 +21,7 @@ struct ExitCode {
 struct CommonOptions {
     std::optional<std::string> config_file;  // --config, or LADDER_CONFIG
     std::vector<config::Override> overrides;
+    std::vector<std::string> args;  // the whole command line, argv[0] first
 };
 
 // Adds --config to a subcommand.

@@ -1,9 +1,13 @@
 // `ladder train SIZE` and `ladder benchmark SIZE`: plan the rung here, then hand it to the
 // LibTorch module (loaded only now, so planning commands never pay for LibTorch).
+#include <cstdio>
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "cli/local_launcher.hpp"
 #include "cli/modules.hpp"
+#include "dist/launch_env.hpp"
+#include "ladder/batch_plan.hpp"
 
 namespace ladder::cli {
 
@@ -11,20 +15,68 @@ namespace {
 
 struct TrainOptions {
     std::string size;
+    int nproc_per_node = 0;
 };
+
+// The command line without --nproc-per-node, for the workers.
+std::vector<std::string> worker_arguments(const std::vector<std::string>& args) {
+    std::vector<std::string> kept;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--nproc-per-node")
+            ++i;
+        else if (args[i].rfind("--nproc-per-node=", 0) != 0)
+            kept.push_back(args[i]);
+    }
+    return kept;
+}
+
+// The plan of `size` for `world_size` processes. On the CPU the processes are the devices;
+// on GPUs the ladder's max_devices plans the mesh, and the launch must match it.
+RunPlan plan_for_launch(config::LadderConfig config, const std::string& size, int64_t world_size,
+                        const std::string& source) {
+    if (classify_device(config.device_type).is_cpu)
+        config.max_devices = world_size;
+    RunPlan plan = plan_run(config, size);
+    const int64_t devices = plan.batch.num_devices;
+    if (devices != world_size) {
+        throw UsageError("size " + size + " trains on " + std::to_string(devices) +
+                         " device(s) but " + std::to_string(world_size) + " process(es) " +
+                         (source == "single" ? "were started" : "were launched (" + source + ")") +
+                         ": launch " + std::to_string(devices) + " (--nproc-per-node " +
+                         std::to_string(devices) + ", or srun --ntasks " + std::to_string(devices) +
+                         ")");
+    }
+    return plan;
+}
 
 void train(const TrainOptions& options, const CommonOptions& common, bool benchmark) {
     config::LadderConfig config = load_ladder(common);
+    const dist::LaunchEnv launch = dist::detect_launch();
+    if (options.nproc_per_node > 0) {
+        if (launch.source != "single") {
+            throw UsageError("--nproc-per-node: this process is already rank " +
+                             std::to_string(launch.rank) + " of a " + launch.source + " launch");
+        }
+        plan_for_launch(config, options.size, options.nproc_per_node, "--nproc-per-node");
+        throw ExitCode{run_local_workers(options.nproc_per_node, worker_arguments(common.args))};
+    }
     if (benchmark) {
         config.trainer.no_checkpoints = true;
         config.trainer.no_evals = true;
     }
-    const RunPlan plan = plan_run(config, options.size);
-    print_warnings(plan);
-    using TrainEntry = int (*)(const config::LadderConfig*, const RunPlan*, bool);
+    const RunPlan plan = plan_for_launch(config, options.size, launch.world_size, launch.source);
+    if (launch.rank != 0) {
+        // Rank 0 alone logs; the others still report errors on stderr.
+        if (!std::freopen("/dev/null", "w", stdout))
+            throw std::runtime_error("cannot silence rank " + std::to_string(launch.rank));
+    } else {
+        print_warnings(plan);
+    }
+    using TrainEntry =
+        int (*)(const config::LadderConfig*, const RunPlan*, bool, const dist::LaunchEnv*);
     const auto entry =
         reinterpret_cast<TrainEntry>(module_symbol("libladder_torch.so", "ladder_torch_train"));
-    if (const int code = entry(&config, &plan, benchmark); code != 0)
+    if (const int code = entry(&config, &plan, benchmark, &launch); code != 0)
         throw ExitCode{code};
 }
 
@@ -33,6 +85,8 @@ void register_one(CLI::App& app, CommonOptions& common, const char* name, const 
     auto options = std::make_shared<TrainOptions>();
     CLI::App* command = app.add_subcommand(name, help);
     command->add_option("size", options->size, "model size, one of the ladder's sizes")->required();
+    command->add_option("--nproc-per-node", options->nproc_per_node,
+                        "start this many data-parallel workers on this machine (like torchrun)");
     add_config_option(command, common);
     command->callback([options, &common, benchmark] { train(*options, common, benchmark); });
 }

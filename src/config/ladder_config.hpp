@@ -273,9 +273,12 @@ struct CheckpointerConfig {
 // OLMo-core's MetricSaverCallback.
 struct MetricSaverConfig {
     std::vector<std::string> metrics_to_capture;
+    std::optional<int64_t> save_interval;
 
     template <class V>
     void fields(V& v) {
+        v.field("save_interval", save_interval,
+                "also write metrics_step<N>.json every this many steps", positive());
         v.field("metrics_to_capture", metrics_to_capture,
                 "glob patterns of the metrics the metrics files keep (empty: all), e.g. "
                 "['train/*', 'eval/lm/*']");
@@ -320,6 +323,7 @@ struct TrainerConfig {
     std::string device = "auto";
     int64_t threads = 0;
     int64_t metrics_collect_interval = 10;
+    int64_t dist_timeout_seconds = 1800;
     double z_loss_multiplier = 1e-5;
     double max_grad_norm = 1.0;
     CallbacksConfig callbacks;
@@ -340,6 +344,9 @@ struct TrainerConfig {
                  "where to train (auto: CUDA when a GPU is visible, else the CPU)");
         v.field("threads", threads, "CPU threads for LibTorch (0: every core this process may use)",
                 non_negative());
+        v.field("dist_timeout_seconds", dist_timeout_seconds,
+                "how long ranks wait for each other (rendezvous, collectives) before giving up",
+                positive());
         v.field("metrics_collect_interval", metrics_collect_interval,
                 "steps between copies of the metrics from the device to the host", positive());
         v.field("z_loss_multiplier", z_loss_multiplier, "weight of the z-loss (0: none)",

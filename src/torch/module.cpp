@@ -38,16 +38,18 @@ __attribute__((visibility("default"))) const char* ladder_torch_runtime_info() {
     return text.c_str();
 }
 
-// Trains one planned rung (`benchmark`: 100 steps, then the speed table); returns the
+// Trains one planned rung as one rank of `launch` (`benchmark`: 100 steps, then the speed
+// table on rank 0); returns the
 // process exit code: 0, or kExitRequeue after a stop signal. Errors are
 // thrown as ladder::UsageError (bad data, device) or std::exception; the executable and
 // this module share libladder_core, so the caller catches them like its own.
 __attribute__((visibility("default"))) int ladder_torch_train(
-    const ladder::config::LadderConfig* config, const ladder::RunPlan* plan, bool benchmark) {
-    ladder::train::Trainer trainer(*config, *plan, benchmark);
+    const ladder::config::LadderConfig* config, const ladder::RunPlan* plan, bool benchmark,
+    const ladder::dist::LaunchEnv* launch) {
+    ladder::train::Trainer trainer(*config, *plan, benchmark, *launch);
     if (!trainer.fit())
         return ladder::kExitRequeue;
-    if (!benchmark)
+    if (!benchmark || launch->rank != 0)
         return 0;
     ladder::train::BenchmarkNumbers numbers;
     numbers.step_seconds = trainer.step_seconds();

@@ -23,6 +23,13 @@ LMEvaluator::LMEvaluator(const std::map<std::string, std::vector<std::string>>& 
     }
 }
 
+void LMEvaluator::distribute(int64_t rank, int64_t world,
+                             std::function<void(at::Tensor&)> all_reduce_sum) {
+    rank_ = rank;
+    world_ = world;
+    all_reduce_sum_ = std::move(all_reduce_sum);
+}
+
 Metrics LMEvaluator::evaluate(model::Transformer& model) const {
     const auto start = std::chrono::steady_clock::now();
     torch::NoGradGuard no_grad;
@@ -34,7 +41,9 @@ Metrics LMEvaluator::evaluate(model::Transformer& model) const {
         std::vector<int32_t> buffer;
         at::Tensor ce_sum = at::zeros({}, at::TensorOptions().device(device_));
         at::Tensor count = at::zeros_like(ce_sum);
-        for (int64_t first = 0; first < source.num_instances(); first += batch_instances_) {
+        const int64_t stride = batch_instances_ * world_;
+        for (int64_t first = rank_ * batch_instances_; first < source.num_instances();
+             first += stride) {
             const int64_t n = std::min(batch_instances_, source.num_instances() - first);
             buffer.resize(static_cast<size_t>(n * seq));
             for (int64_t i = 0; i < n; ++i) {
@@ -53,6 +62,12 @@ Metrics LMEvaluator::evaluate(model::Transformer& model) const {
             ce_sum += model::loss_sums(logits, labels).ce;
             count += (labels != model::kIgnoreIndex).sum();
             ++batches;
+        }
+        if (all_reduce_sum_) {
+            at::Tensor sums = at::stack({ce_sum, count.to(ce_sum.scalar_type())});
+            all_reduce_sum_(sums);
+            ce_sum = sums[0];
+            count = sums[1];
         }
         const double ce = (ce_sum / count).item<double>();
         metrics["eval/lm/" + name + "/CE loss"] = ce;

@@ -3,6 +3,7 @@
 // as `eval/lm/<name>/CE loss` and `eval/lm/<name>/PPL`.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,9 +21,16 @@ class LMEvaluator {
                 int64_t sequence_length, const data::TokenDtypeRule& dtype, int64_t vocab_size,
                 int64_t pad_token_id, int64_t batch_instances, c10::Device device);
 
+    // Splits each set's batches over `world` ranks (batch i to rank i mod world); the
+    // sums are combined with `all_reduce_sum`, so every rank gets the same metrics.
+    void distribute(int64_t rank, int64_t world, std::function<void(at::Tensor&)> all_reduce_sum);
+
     Metrics evaluate(model::Transformer& model) const;
 
   private:
+    int64_t rank_ = 0;
+    int64_t world_ = 1;
+    std::function<void(at::Tensor&)> all_reduce_sum_;
     std::vector<std::pair<std::string, data::InstanceSource>> sets_;
     int64_t pad_token_id_;
     int64_t batch_instances_;

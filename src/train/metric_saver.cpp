@@ -22,6 +22,12 @@ void MetricSaver::merge(const Metrics& metrics) {
     }
 }
 
+void MetricSaver::log_metrics(const TrainProgress& progress, const Metrics& metrics) {
+    merge(metrics);
+    if (save_interval_ && progress.step % *save_interval_ == 0)
+        write_step(progress.step);
+}
+
 std::string MetricSaver::write(const std::string& file) const {
     namespace fs = std::filesystem;
     fs::create_directories(save_folder_);

@@ -4,6 +4,7 @@
 // only the metrics matching `metrics_to_capture`.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,10 +15,15 @@ namespace ladder::train {
 class MetricSaver : public Callback {
   public:
     // `capture`: glob patterns (fnmatch, as OLMo-core) of the metrics to keep; empty: all.
-    MetricSaver(std::string save_folder, std::vector<std::string> capture)
-        : save_folder_(std::move(save_folder)), capture_(std::move(capture)) {}
+    // `save_interval`: also write the step file every this many steps (when the step's
+    // metrics are logged).
+    MetricSaver(std::string save_folder, std::vector<std::string> capture,
+                std::optional<int64_t> save_interval)
+        : save_folder_(std::move(save_folder)),
+          capture_(std::move(capture)),
+          save_interval_(save_interval) {}
 
-    void log_metrics(const TrainProgress&, const Metrics& metrics) override { merge(metrics); }
+    void log_metrics(const TrainProgress& progress, const Metrics& metrics) override;
     void merge(const Metrics& metrics);
 
     // Written temp-then-rename; returns the path.
@@ -29,6 +35,7 @@ class MetricSaver : public Callback {
 
     std::string save_folder_;
     std::vector<std::string> capture_;
+    std::optional<int64_t> save_interval_;
     Metrics latest_;
 };
 

@@ -15,15 +15,21 @@
 
 namespace ladder::train {
 
-c10::Device choose_device(const std::string& setting) {
+c10::Device choose_device(const std::string& setting, int64_t local_rank) {
     const bool cuda = torch::cuda::is_available();
     if (setting == "cuda" && !cuda) {
         throw UsageError(
             "trainer.device: cuda requested, but no CUDA device is visible to this "
             "LibTorch");
     }
-    if (setting == "cuda" || (setting == "auto" && cuda))
-        return c10::Device(c10::kCUDA, 0);
+    if (setting == "cuda" || (setting == "auto" && cuda)) {
+        const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+        if (local_rank >= count) {
+            throw UsageError("local rank " + std::to_string(local_rank) +
+                             " has no GPU: " + std::to_string(count) + " visible on this node");
+        }
+        return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(local_rank));
+    }
     return c10::Device(c10::kCPU);
 }
 

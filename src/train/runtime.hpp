@@ -8,8 +8,9 @@
 
 namespace ladder::train {
 
-// "auto" | "cpu" | "cuda"; a CUDA request without a visible GPU is a UsageError.
-c10::Device choose_device(const std::string& setting);
+// "auto" | "cpu" | "cuda" (GPU number `local_rank`); a CUDA request without that GPU is a
+// UsageError.
+c10::Device choose_device(const std::string& setting, int64_t local_rank = 0);
 
 // Cores this process may run on (its CPU affinity), not what LibTorch guesses.
 int available_cores();

@@ -3,11 +3,14 @@
 #include <ATen/ATen.h>
 #include <torch/utils.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 
 #include "config/load.hpp"
 #include "data/token_file.hpp"
+#include "dist/gradient_reducer.hpp"
+#include "dist/rank_group.hpp"
 #include "io/checkpoint_dir.hpp"
 #include "model/loss.hpp"
 #include "model/torch_compat.hpp"
@@ -59,8 +62,13 @@ at::Tensor clip_gradients(const std::vector<at::Tensor>& parameters, double max_
 
 }  // namespace
 
-Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool benchmark)
-    : config_(config), plan_(plan), device_(choose_device(config.trainer.device)) {
+Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool benchmark,
+                 const dist::LaunchEnv& launch)
+    : config_(config),
+      plan_(plan),
+      launch_(launch),
+      main_rank_(launch.rank == 0),
+      device_(choose_device(config.trainer.device, launch.local_rank)) {
     // Settings first: a contradiction should fail before any file is read.
     checkpoints_ = !config.trainer.no_checkpoints;
     for (const auto& checkpoint : plan.checkpoints)
@@ -80,8 +88,13 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
         data::token_dtype_rule(config.data.dtype, *config.tokenizer.vocab_size));
     source_.validate(*config.tokenizer.vocab_size);
     loader_ =
-        std::make_unique<data::DataLoader>(source_, plan.batch.instances(), /*rank=*/0,
-                                           /*dp_world_size=*/1, static_cast<uint64_t>(config.seed));
+        std::make_unique<data::DataLoader>(source_, plan.batch.instances(), launch.rank,
+                                           launch.world_size, static_cast<uint64_t>(config.seed));
+    if (launch.distributed()) {
+        group_ = std::make_unique<dist::RankGroup>(
+            launch, device_, config.backend,
+            std::chrono::seconds(config.trainer.dist_timeout_seconds));
+    }
 
     max_steps_ = plan.stop_step.value_or(plan.duration_steps);
     if (benchmark && !plan.hard_stop)
@@ -102,6 +115,8 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
         (item.key() == "embeddings.weight" ? embeddings : rest).params.push_back(item.value());
         parameters_.push_back(item.value());
     }
+    if (group_)
+        reducer_ = std::make_unique<dist::GradientReducer>(*group_, parameters_);
     optimizer_ = std::make_unique<optim::SkipStepAdamW>(
         std::vector<optim::ParamGroup>{embeddings, rest},
         optim::AdamWSettings{plan.optimizer.beta1, plan.optimizer.beta2, plan.optimizer.eps});
@@ -115,12 +130,20 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
                 device_.str().c_str(), threads, threads == 1 ? "" : "s");
     std::printf("ladder: BLAS %s; matmul ceiling %s FLOP/s\n", blas.c_str(),
                 format_metric(peak_flops_).c_str());
-    if (device_.is_cpu() && is_reference_blas(blas)) {
+    if (device_.is_cpu() && is_reference_blas(blas) && main_rank_) {
         std::fprintf(stderr,
                      "ladder: WARNING: LibTorch is calling the reference BLAS (%s), which runs "
                      "matmuls ~60x slower than OpenBLAS. Install libopenblas0-openmp "
                      "(scripts/setup.sh does) so it becomes the selected BLAS.\n",
                      blas.c_str());
+    }
+    if (group_) {
+        std::printf(
+            "ladder: rank 0 of %s data-parallel ranks (%s, %s); each reads %s of the %s "
+            "instances of a step\n",
+            with_commas(launch.world_size).c_str(), launch.source.c_str(),
+            group_->backend().c_str(), with_commas(loader_->rank_batch_instances()).c_str(),
+            with_commas(plan.batch.instances()).c_str());
     }
     std::printf(
         "ladder: data %s instances of %s tokens; %s instances per step in %s "
@@ -137,7 +160,7 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
     console.hard_stop = max_steps_ < plan.duration_steps;
     callbacks_.add(std::make_unique<ConsoleLogger>(console));
     SpeedMonitorSettings speed;
-    speed.tokens_per_step = plan.batch.global_batch_size;
+    speed.tokens_per_step = plan.batch.global_batch_size / launch.world_size;  // per device
     speed.flops_per_token = plan.model.flops_per_token(seq);
     speed.peak_flops = peak_flops_;
     speed.chinchilla_tokens = config.run.wsds_chinchilla.tokens_per_param *
@@ -149,9 +172,10 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
         callbacks_.add(std::move(monitor));
     }
     progress_.max_steps = max_steps_;
-    if (checkpoints_) {
+    if (checkpoints_ && main_rank_) {
         auto saver = std::make_unique<MetricSaver>(
-            plan.save_folder, config.trainer.callbacks.metric_saver.metrics_to_capture);
+            plan.save_folder, config.trainer.callbacks.metric_saver.metrics_to_capture,
+            config.trainer.callbacks.metric_saver.save_interval);
         metric_saver_ = saver.get();
         callbacks_.add(std::move(saver));
     }
@@ -161,15 +185,25 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
             data::token_dtype_rule(config.data.dtype, *config.tokenizer.vocab_size),
             *config.tokenizer.vocab_size, *config.tokenizer.pad_token_id,
             plan.batch.rank_microbatch_instances(), device_);
+        if (group_) {
+            evaluator_->distribute(launch.rank, launch.world_size,
+                                   [this](at::Tensor& t) { group_->all_reduce_sum(t); });
+        }
     }
     resume_if_possible();
+    if (group_) {
+        // Every rank starts from rank 0's weights (and, on a resume, its optimizer state,
+        // which all ranks loaded from the same files anyway).
+        group_->broadcast_from_rank0(parameters_);
+    }
 }
 
 // Continues from the latest complete checkpoint in the run's folder, as OLMo-core does.
 void Trainer::resume_if_possible() {
     if (!checkpoints_)
         return;
-    if (const int removed = io::remove_temporaries(plan_.save_folder); removed > 0) {
+    if (const int removed = main_rank_ ? io::remove_temporaries(plan_.save_folder) : 0;
+        removed > 0) {
         std::printf("ladder: removed %d unfinished checkpoint(s) in %s\n", removed,
                     plan_.save_folder.c_str());
     }
@@ -252,8 +286,10 @@ void Trainer::save(SaveKind kind) {
     state.step = progress_.step;
     state.tokens_seen = progress_.tokens_seen;
     state.loader = loader_->state();
-    writer_->save(take_checkpoint(model_, *optimizer_, state, config::to_json_text(config_),
-                                  kind == SaveKind::ephemeral, writer_->async()));
+    if (main_rank_) {
+        writer_->save(take_checkpoint(model_, *optimizer_, state, config::to_json_text(config_),
+                                      kind == SaveKind::ephemeral, writer_->async()));
+    }
     last_saved_step_ = progress_.step;
     for (const int64_t step : policy_->saved(progress_.step, kind))
         to_remove_.push_back(step);
@@ -262,7 +298,7 @@ void Trainer::save(SaveKind kind) {
 // Deletes the checkpoints the policy gave up, but only once every write has finished: until
 // then the one being written is not yet a checkpoint and the old ones are still needed.
 void Trainer::remove_old_checkpoints(bool wait_for_writes) {
-    if (to_remove_.empty())
+    if (to_remove_.empty() || !main_rank_)
         return;
     if (wait_for_writes)
         writer_->wait();
@@ -297,7 +333,9 @@ Trainer::StepRecord Trainer::train_step(int64_t step) {
     const at::Tensor labels = model::next_token_labels(tokens, *config_.tokenizer.pad_token_id);
     // The loss of the whole rank batch is normalised by its label count, so micro-batches
     // add up to exactly the full-batch gradient.
-    const at::Tensor label_count = (labels != model::kIgnoreIndex).sum().to(at::kFloat);
+    at::Tensor label_count = (labels != model::kIgnoreIndex).sum().to(at::kFloat);
+    if (group_)
+        group_->all_reduce_sum(label_count);  // over the whole global batch
     const double z_multiplier = config_.trainer.z_loss_multiplier;
 
     for (auto& p : parameters_)
@@ -307,6 +345,8 @@ Trainer::StepRecord Trainer::train_step(int64_t step) {
     const int64_t micro = plan_.batch.rank_microbatch_instances();
     for (int64_t start = 0; start < instances; start += micro) {
         const int64_t n = std::min(micro, instances - start);
+        if (reducer_ && start + micro >= instances)
+            reducer_->arm();  // the last micro-batch: reduce while backward runs
         at::Tensor logits;
         {
             const model::CudaBf16Autocast autocast(device_.is_cuda());
@@ -319,8 +359,17 @@ Trainer::StepRecord Trainer::train_step(int64_t step) {
         z_sum += sums.z.detach();
     }
 
+    if (reducer_)
+        reducer_->finish();
     StepRecord record;
     record.lr = plan_.lr_at_step(step);
+    if (group_) {
+        // The global losses, for the logs and the skip-step rule alike.
+        at::Tensor sums = at::stack({ce_sum, z_sum});
+        group_->all_reduce_sum(sums);
+        ce_sum = sums[0];
+        z_sum = sums[1];
+    }
     record.ce_loss = ce_sum / label_count;
     record.z_loss = z_sum * z_multiplier / label_count;
     record.grad_norm = clip_gradients(parameters_, config_.trainer.max_grad_norm);
@@ -396,14 +445,18 @@ bool Trainer::fit() {
             flush_metrics();
             evaluate(/*write_metrics_file=*/planned);
         }
-        if (const int signal = stop_requested(); signal != 0) {
+        int signal = stop_requested();
+        if (group_ && group_->any_rank(signal != 0) && signal == 0)
+            signal = -1;  // another rank was signalled: all ranks stop after this step
+        if (signal != 0) {
             flush_metrics();
             const bool saving = checkpoints_ && policy_->enabled();
             if (saving && last_saved_step_ < progress_.step)
                 save(SaveKind::ephemeral);
             finish_checkpoints();
             callbacks_.post_train(progress_);
-            std::printf("ladder: stopped by %s after step %s%s\n", signal_name(signal),
+            std::printf("ladder: stopped by %s after step %s%s\n",
+                        signal > 0 ? signal_name(signal) : "a signal to another rank",
                         with_commas(progress_.step).c_str(),
                         saving ? "; the next run resumes from its checkpoint" : "");
             std::fflush(stdout);

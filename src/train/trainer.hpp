@@ -9,6 +9,7 @@
 #include "config/ladder_config.hpp"
 #include "data/data_loader.hpp"
 #include "data/instance_source.hpp"
+#include "dist/launch_env.hpp"
 #include "ladder/run_plan.hpp"
 #include "model/transformer.hpp"
 #include "optim/skip_step_adamw.hpp"
@@ -19,13 +20,21 @@
 #include "train/metric_saver.hpp"
 #include "train/speed_monitor.hpp"
 
+namespace ladder::dist {
+class RankGroup;
+class GradientReducer;
+}  // namespace ladder::dist
+
 namespace ladder::train {
 
 class Trainer {
   public:
     // Builds the model, optimizer and data loader; data errors surface here, before the
     // first step. `benchmark` stops after 100 steps unless the config has a hard stop.
-    Trainer(const config::LadderConfig& config, const RunPlan& plan, bool benchmark);
+    // With several ranks in `launch`, joins their process group and trains data-parallel:
+    // rank 0 alone writes logs, metrics and checkpoints.
+    Trainer(const config::LadderConfig& config, const RunPlan& plan, bool benchmark,
+            const dist::LaunchEnv& launch);
     ~Trainer();
 
     // Trains to the end of the plan or the stop; returns false when a stop signal ended it
@@ -36,7 +45,8 @@ class Trainer {
     std::vector<double> step_seconds() const {
         return speed_ ? speed_->step_seconds() : std::vector<double>();
     }
-    int64_t tokens_per_step() const { return plan_.batch.global_batch_size; }
+    // Per device (rank), as OLMo-core's throughput/device metrics count them.
+    int64_t tokens_per_step() const { return plan_.batch.global_batch_size / launch_.world_size; }
     double flops_per_token() const;
     double peak_flops() const { return peak_flops_; }
 
@@ -52,6 +62,10 @@ class Trainer {
 
     const config::LadderConfig& config_;
     RunPlan plan_;
+    dist::LaunchEnv launch_;
+    bool main_rank_ = true;                   // rank 0: writes logs, metrics, checkpoints
+    std::unique_ptr<dist::RankGroup> group_;  // null for a single process
+    std::unique_ptr<dist::GradientReducer> reducer_;
     int64_t max_steps_ = 0;
     std::optional<int64_t> stop_after_epoch_;
     c10::Device device_;

@@ -1,0 +1,225 @@
+#include "dist/rank_group.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <torch/version.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "util/error.hpp"
+
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+namespace ladder::dist {
+
+namespace {
+
+std::string first_line(const std::string& text) {
+    return text.substr(0, text.find('\n'));
+}
+
+std::string this_host() {
+    char name[256] = {0};
+    gethostname(name, sizeof(name) - 1);
+    return name;
+}
+
+// Alive and not a zombie waiting for its parent.
+bool process_alive(int64_t pid) {
+    if (kill(static_cast<pid_t>(pid), 0) != 0)
+        return errno != ESRCH;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const size_t close = line.rfind(')');
+    return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
+
+std::string rank_list(const std::vector<int64_t>& ranks) {
+    std::string text;
+    for (size_t i = 0; i < ranks.size(); ++i)
+        text += (i == 0 ? "" : ", ") + std::to_string(ranks[i]);
+    return (ranks.size() == 1 ? "rank " : "ranks ") + text;
+}
+
+std::string rank_key(int64_t rank) {
+    return "ladder/rank/" + std::to_string(rank);
+}
+
+}  // namespace
+
+struct RankGroup::Impl {
+    c10::intrusive_ptr<c10d::Store> store;
+    c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+#ifdef USE_C10D_NCCL
+    c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
+#endif
+    std::chrono::milliseconds timeout{0};
+    std::vector<std::pair<std::string, int64_t>> peers;  // (host, pid) per rank
+
+    c10::intrusive_ptr<c10d::Work> allreduce(std::vector<at::Tensor>& tensors) {
+#ifdef USE_C10D_NCCL
+        if (nccl)
+            return nccl->allreduce(tensors);
+#endif
+        return gloo->allreduce(tensors);
+    }
+    c10::intrusive_ptr<c10d::Work> broadcast(std::vector<at::Tensor>& tensors) {
+#ifdef USE_C10D_NCCL
+        if (nccl)
+            return nccl->broadcast(tensors);
+#endif
+        return gloo->broadcast(tensors);
+    }
+};
+
+RankGroup::RankGroup(const LaunchEnv& launch, const c10::Device& device, const std::string& backend,
+                     std::chrono::seconds timeout)
+    : launch_(launch), impl_(std::make_unique<Impl>()) {
+    tensor_backend_ = backend_for(backend, device.is_cuda() ? "cuda" : "cpu");
+#ifndef USE_C10D_NCCL
+    if (tensor_backend_ == "nccl") {
+        throw UsageError("backend: this LibTorch (" TORCH_VERSION
+                         ") has no NCCL process group; use a CUDA build of LibTorch 2.x or "
+                         "cuda:gloo");
+    }
+#endif
+    impl_->timeout = timeout;
+    const std::string where =
+        launch.master_addr + ":" + std::to_string(launch.master_port) + " (" + launch.source + ")";
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<uint16_t>(launch.master_port);
+    options.isServer = launch.rank == 0;
+    options.numWorkers = static_cast<size_t>(launch.world_size);
+    options.waitWorkers = false;
+    options.timeout = timeout;
+    try {
+        impl_->store = c10::make_intrusive<c10d::TCPStore>(launch.master_addr, options);
+    } catch (const std::exception& e) {
+        throw std::runtime_error("rank " + std::to_string(launch.rank) +
+                                 " cannot reach the rendezvous at " + where + " within " +
+                                 std::to_string(timeout.count()) +
+                                 " s (is rank 0 running?): " + first_line(e.what()));
+    }
+
+    // Every rank announces itself; the ones that never do are named.
+    impl_->store->set(rank_key(launch.rank), [&] {
+        const std::string text = this_host() + " " + std::to_string(getpid());
+        return std::vector<uint8_t>(text.begin(), text.end());
+    }());
+    std::vector<std::string> keys;
+    for (int64_t r = 0; r < launch.world_size; ++r)
+        keys.push_back(rank_key(r));
+    try {
+        impl_->store->wait(keys, timeout);
+    } catch (const std::exception&) {
+        std::vector<int64_t> missing;
+        for (int64_t r = 0; r < launch.world_size; ++r) {
+            if (!impl_->store->check({rank_key(r)}))
+                missing.push_back(r);
+        }
+        throw std::runtime_error("rendezvous at " + where + " timed out after " +
+                                 std::to_string(timeout.count()) + " s: " + rank_list(missing) +
+                                 " of " + std::to_string(launch.world_size) + " never joined");
+    }
+    for (const std::string& key : keys) {
+        const std::vector<uint8_t> value = impl_->store->get(key);
+        std::istringstream in(std::string(value.begin(), value.end()));
+        std::string host;
+        int64_t pid = 0;
+        in >> host >> pid;
+        impl_->peers.emplace_back(host, pid);
+    }
+
+    try {
+        auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
+        const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
+        gloo_options->devices.push_back(
+            interface && *interface ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
+                                    : c10d::ProcessGroupGloo::createDefaultDevice());
+        impl_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(
+            c10::make_intrusive<c10d::PrefixStore>("gloo", impl_->store),
+            static_cast<int>(launch.rank), static_cast<int>(launch.world_size), gloo_options);
+#ifdef USE_C10D_NCCL
+        if (tensor_backend_ == "nccl") {
+            impl_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+                c10::make_intrusive<c10d::PrefixStore>("nccl", impl_->store),
+                static_cast<int>(launch.rank), static_cast<int>(launch.world_size),
+                c10d::ProcessGroupNCCL::Options::create());
+        }
+#endif
+    } catch (const std::exception& e) {
+        fail("connecting the process group", e);
+    }
+}
+
+RankGroup::~RankGroup() = default;
+
+void RankGroup::fail(const std::string& during, const std::exception& e) const {
+    std::vector<int64_t> gone;
+    const std::string host = this_host();
+    for (int64_t r = 0; r < static_cast<int64_t>(impl_->peers.size()); ++r) {
+        const auto& [peer_host, pid] = impl_->peers[r];
+        if (r != launch_.rank && peer_host == host && !process_alive(pid))
+            gone.push_back(r);
+    }
+    const std::string cause = first_line(e.what());
+    if (!gone.empty()) {
+        throw std::runtime_error(rank_list(gone) + " of " + std::to_string(launch_.world_size) +
+                                 " exited during " + during + "; rank " +
+                                 std::to_string(launch_.rank) + " stops too (" + cause + ")");
+    }
+    throw std::runtime_error("rank " + std::to_string(launch_.rank) +
+                             " lost the other ranks during " + during + " (timeout " +
+                             std::to_string(impl_->timeout.count() / 1000) + " s): " + cause);
+}
+
+void RankGroup::broadcast_from_rank0(std::vector<at::Tensor>& tensors) {
+    try {
+        for (at::Tensor& tensor : tensors) {
+            std::vector<at::Tensor> one{tensor};
+            impl_->broadcast(one)->wait(impl_->timeout);
+        }
+    } catch (const std::exception& e) {
+        fail("the broadcast of rank 0's weights", e);
+    }
+}
+
+std::function<void()> RankGroup::all_reduce_sum_async(at::Tensor& tensor) {
+    std::vector<at::Tensor> one{tensor};
+    c10::intrusive_ptr<c10d::Work> work;
+    try {
+        work = impl_->allreduce(one);
+    } catch (const std::exception& e) {
+        fail("an all-reduce", e);
+    }
+    return [this, work] {
+        try {
+            work->wait(impl_->timeout);
+        } catch (const std::exception& e) {
+            fail("an all-reduce", e);
+        }
+    };
+}
+
+bool RankGroup::any_rank(bool flag) {
+    std::vector<at::Tensor> one{at::full({1}, flag ? 1 : 0, at::kInt)};
+    try {
+        impl_->gloo->allreduce(one)->wait(impl_->timeout);
+    } catch (const std::exception& e) {
+        fail("the stop check", e);
+    }
+    return one[0].item<int>() > 0;
+}
+
+}  // namespace ladder::dist

@@ -1,0 +1,50 @@
+// The process group of a data-parallel run: LibTorch's c10d, joined through a TCPStore
+// on the master (rank 0 hosts it). Gloo carries CPU tensors and the host-side agreements
+// (stop signals); NCCL, when this LibTorch has it and the backend asks for it, carries CUDA
+// tensors. Every failure — a rendezvous that does not complete, a peer that dies — ends
+// with one line naming the ranks that are missing, never a hang past the timeout.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dist/launch_env.hpp"
+
+namespace ladder::dist {
+
+class RankGroup {
+  public:
+    // `backend`: the config's "cpu:gloo,cuda:nccl" form. Throws UsageError for a backend
+    // this LibTorch lacks, std::runtime_error when the ranks do not all join in `timeout`.
+    RankGroup(const LaunchEnv& launch, const c10::Device& device, const std::string& backend,
+              std::chrono::seconds timeout);
+    ~RankGroup();
+
+    int64_t rank() const { return launch_.rank; }
+    int64_t size() const { return launch_.world_size; }
+    // "gloo" or "nccl": what carries the training tensors.
+    const std::string& backend() const { return tensor_backend_; }
+
+    // Rank 0's values into every rank's tensors, in place.
+    void broadcast_from_rank0(std::vector<at::Tensor>& tensors);
+    // Sums `tensor` over the ranks in place; the returned function waits for it.
+    std::function<void()> all_reduce_sum_async(at::Tensor& tensor);
+    void all_reduce_sum(at::Tensor& tensor) { all_reduce_sum_async(tensor)(); }
+    // Whether any rank passes true (on the host, through Gloo).
+    bool any_rank(bool flag);
+
+  private:
+    struct Impl;
+    [[noreturn]] void fail(const std::string& during, const std::exception& e) const;
+
+    LaunchEnv launch_;
+    std::string tensor_backend_;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ladder::dist
