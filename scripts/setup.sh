@@ -11,6 +11,7 @@ packages=(
     libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev catch2
     libcairo2-dev fonts-dejavu-core
     libsentencepiece-dev sentencepiece zlib1g-dev nodejs
+    python3  # scripts/slurm/submit-ladder.sh reads JSON with it
     $(command -v npm >/dev/null || echo npm)  # NodeSource's nodejs bundles npm, conflicting with Debian's
 )
 
