@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +79,11 @@ int run_local_workers(int nproc, const std::vector<std::string>& args) {
         if (pid == 0) {
             for (const int signal : {SIGTERM, SIGINT, SIGUSR1})
                 ::signal(signal, SIG_DFL);
+            // Signals reach workers only through the launcher (a Ctrl-C to the terminal's
+            // process group would otherwise arrive twice, which means "stop at once"), and
+            // a launcher that dies takes its workers with it.
+            setpgid(0, 0);
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
             const std::string r = std::to_string(rank), n = std::to_string(nproc);
             setenv("RANK", r.c_str(), 1);
             setenv("LOCAL_RANK", r.c_str(), 1);

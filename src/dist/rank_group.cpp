@@ -106,6 +106,10 @@ RankGroup::RankGroup(const LaunchEnv& launch, const c10::Device& device, const s
     try {
         impl_->store = c10::make_intrusive<c10d::TCPStore>(launch.master_addr, options);
     } catch (const std::exception& e) {
+        if (launch.rank == 0) {
+            throw std::runtime_error("rank 0 cannot host the rendezvous at " + where + ": " +
+                                     first_line(e.what()));
+        }
         throw std::runtime_error("rank " + std::to_string(launch.rank) +
                                  " cannot reach the rendezvous at " + where + " within " +
                                  std::to_string(timeout.count()) +

@@ -93,7 +93,7 @@ void write_checkpoint(const std::string& save_folder, CheckpointContents& c) {
                                     {"data_loader",
                                      {{"epoch", c.state.loader.epoch},
                                       {"batches_processed", c.state.loader.batches_processed}}},
-                                    {"world_size", 1},
+                                    {"world_size", c.state.world_size},
                                     {"version", kVersion}};
     write_text(fs::path(temporary) / "train" / "rank0.json", trainer.dump(2) + "\n");
     write_text(fs::path(temporary) / "config.json", c.config_json);

@@ -16,6 +16,7 @@ struct TrainerState {
     int64_t step = 0;
     int64_t tokens_seen = 0;
     data::LoaderState loader;
+    int64_t world_size = 1;  // data-parallel ranks that trained it
 };
 
 // Everything one checkpoint holds, serialized into archives when it is taken, so training

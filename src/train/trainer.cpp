@@ -286,6 +286,7 @@ void Trainer::save(SaveKind kind) {
     state.step = progress_.step;
     state.tokens_seen = progress_.tokens_seen;
     state.loader = loader_->state();
+    state.world_size = launch_.world_size;
     if (main_rank_) {
         writer_->save(take_checkpoint(model_, *optimizer_, state, config::to_json_text(config_),
                                       kind == SaveKind::ephemeral, writer_->async()));
