@@ -10,6 +10,7 @@ packages=(
     libopenblas0-openmp  # becomes the selected libblas.so.3: the reference BLAS is ~60x slower
     libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev catch2
     libcairo2-dev fonts-dejavu-core
+    libnlopt-dev  # the L-BFGS of `ladder fit`
     libsentencepiece-dev sentencepiece zlib1g-dev nodejs
     python3  # scripts/slurm/submit-ladder.sh reads JSON with it
     $(command -v npm >/dev/null || echo npm)  # NodeSource's nodejs bundles npm, conflicting with Debian's

@@ -61,6 +61,7 @@ int run(int argc, char** argv) {
     register_tokenize(app);
     register_checkpoints(app, common);
     register_metrics(app, common);
+    register_fit(app);
 
     try {
         std::vector<std::string> args(argv + 1, argv + argc);

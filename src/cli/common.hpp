@@ -51,5 +51,6 @@ void register_env(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_checkpoints(CLI::App& app, CommonOptions& common);
 void register_metrics(CLI::App& app, CommonOptions& common);
+void register_fit(CLI::App& app);
 
 }  // namespace ladder::cli

@@ -1,0 +1,247 @@
+// `ladder fit METRICS.csv`: the loss law L(N, D) = E + A/N^alpha + B/D^beta fitted to a
+// table in the shape `ladder metrics` writes, with bootstrap intervals, predictions,
+// compute-optimal sizes and a held-out size.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/common.hpp"
+#include "fit/loss_law_report.hpp"
+#include "util/format.hpp"
+
+namespace ladder::cli {
+
+namespace {
+
+struct FitOptions {
+    std::string metrics_file;
+    fit::FitRequest request;
+    std::vector<std::string> predict;
+    std::vector<std::string> compute;
+    bool json = false;
+    std::optional<std::string> output;
+};
+
+// "7B", "1.4e11", "500M", "2T" -> a number.
+double parse_quantity(const std::string& text, const std::string& option) {
+    size_t used = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    const std::string suffix = used > 0 ? text.substr(used) : "";
+    static const std::map<std::string, double> scale = {
+        {"", 1}, {"K", 1e3}, {"k", 1e3}, {"M", 1e6}, {"B", 1e9}, {"G", 1e9}, {"T", 1e12}};
+    const auto it = scale.find(suffix);
+    if (used == 0 || it == scale.end() || !(value > 0)) {
+        throw UsageError(option + ": expected a positive number such as 7e9 or 7B, got '" + text +
+                         "'");
+    }
+    return value * it->second;
+}
+
+nlohmann::json interval_json(const std::optional<fit::Interval>& ci) {
+    return ci ? nlohmann::json::array({ci->first, ci->second}) : nlohmann::json(nullptr);
+}
+
+nlohmann::json prediction_json(const fit::Prediction& p) {
+    return {{"N", p.n}, {"D", p.d}, {"loss", p.loss}, {"ci", interval_json(p.ci)}};
+}
+
+nlohmann::json report_json(const fit::LossLawReport& r, const fit::FitRequest& request) {
+    const fit::LossLaw& law = r.fit.law;
+    nlohmann::json ci = nlohmann::json::object();
+    for (const auto& [name, interval] : r.ci)
+        ci[name] = {interval.first, interval.second};
+    nlohmann::json out;
+    out["loss_law"] = {{"column", r.loss_column},
+                       {"A", law.A()},
+                       {"B", law.B()},
+                       {"E", law.E()},
+                       {"alpha", law.alpha},
+                       {"beta", law.beta},
+                       {"rows", r.rows},
+                       {"huber_delta", request.huber_delta},
+                       {"objective", r.fit.objective},
+                       {"starts", r.fit.starts},
+                       {"bootstrap", request.bootstrap},
+                       {"ci", ci}};
+    out["residuals"] = nlohmann::json::array();
+    for (const auto& s : r.residuals) {
+        out["residuals"].push_back({{"size", s.size},
+                                    {"rows", s.rows},
+                                    {"mean_relative_error", s.mean_relative_error},
+                                    {"max_relative_error", s.max_relative_error}});
+    }
+    out["predictions"] = nlohmann::json::array();
+    for (const auto& p : r.predictions)
+        out["predictions"].push_back(prediction_json(p));
+    for (const auto& [c, p] : r.optimal) {
+        nlohmann::json j = prediction_json(p);
+        j["compute"] = c;
+        out["predictions"].push_back(j);
+    }
+    if (r.holdout_size) {
+        nlohmann::json rows = nlohmann::json::array();
+        double total = 0;
+        for (const auto& h : r.holdout) {
+            const double error = (h.predicted - h.actual) / h.actual;
+            total += std::fabs(error);
+            rows.push_back({{"N", h.n},
+                            {"D", h.d},
+                            {"actual", h.actual},
+                            {"predicted", h.predicted},
+                            {"relative_error", error}});
+        }
+        out["holdout"] = {
+            {"size", *r.holdout_size},
+            {"rows", rows},
+            {"mean_abs_relative_error", total / static_cast<double>(r.holdout.size())}};
+    }
+    return out;
+}
+
+std::string with_interval(double value, const std::optional<fit::Interval>& ci) {
+    std::string text = format_metric(value);
+    if (ci)
+        text += "  [" + format_metric(ci->first) + ", " + format_metric(ci->second) + "]";
+    return text;
+}
+
+void print_report(const fit::LossLawReport& r, const FitOptions& options) {
+    const fit::LossLaw& law = r.fit.law;
+    std::printf("Loss law L(N, D) = E + A / N^alpha + B / D^beta\n");
+    std::printf("  fitted to %s rows (%s) of '%s', column '%s'\n", with_commas(r.rows).c_str(),
+                options.request.rows.c_str(), options.metrics_file.c_str(), r.loss_column.c_str());
+    std::printf("  Huber delta %s on ln loss, L-BFGS from %s starts: objective %s (%s)\n",
+                format_metric(options.request.huber_delta).c_str(),
+                with_commas(r.fit.starts).c_str(), format_metric(r.fit.objective).c_str(),
+                r.fit.status.c_str());
+    if (options.request.bootstrap > 0) {
+        std::printf("  95%% intervals from %s bootstrap refits (%s converged)\n",
+                    with_commas(options.request.bootstrap).c_str(),
+                    with_commas(r.bootstrap_fits).c_str());
+    }
+    const auto ci = [&r](const char* name) -> std::optional<fit::Interval> {
+        const auto it = r.ci.find(name);
+        return it == r.ci.end() ? std::nullopt : std::optional<fit::Interval>(it->second);
+    };
+    std::printf("\n  %-6s %s\n", "A", with_interval(law.A(), ci("A")).c_str());
+    std::printf("  %-6s %s\n", "B", with_interval(law.B(), ci("B")).c_str());
+    std::printf("  %-6s %s\n", "E", with_interval(law.E(), ci("E")).c_str());
+    std::printf("  %-6s %s\n", "alpha", with_interval(law.alpha, ci("alpha")).c_str());
+    std::printf("  %-6s %s\n", "beta", with_interval(law.beta, ci("beta")).c_str());
+    std::printf("\nResiduals by size (|predicted - actual| / actual):\n");
+    std::printf("  %-10s %6s %10s %10s\n", "size", "rows", "mean", "max");
+    for (const auto& s : r.residuals) {
+        std::printf("  %-10s %6s %9.3f%% %9.3f%%\n", s.size.c_str(), with_commas(s.rows).c_str(),
+                    100 * s.mean_relative_error, 100 * s.max_relative_error);
+    }
+    if (!r.predictions.empty() || !r.optimal.empty()) {
+        std::printf("\nPredictions:\n");
+        for (const auto& p : r.predictions) {
+            std::printf("  N %s, D %s: loss %s\n", format_count(p.n).c_str(),
+                        format_count(p.d).c_str(), with_interval(p.loss, p.ci).c_str());
+        }
+        for (const auto& [c, p] : r.optimal) {
+            std::printf("  C %.3g FLOPs, compute-optimal N %s, D %s: loss %s\n", c,
+                        format_count(p.n).c_str(), format_count(p.d).c_str(),
+                        with_interval(p.loss, p.ci).c_str());
+        }
+    }
+    if (r.holdout_size) {
+        std::printf("\nHeld-out size %s (not fitted):\n", r.holdout_size->c_str());
+        double total = 0;
+        for (const auto& h : r.holdout) {
+            const double error = (h.predicted - h.actual) / h.actual;
+            total += std::fabs(error);
+            std::printf("  D %s: predicted %s, actual %s (%+.2f%%)\n", format_count(h.d).c_str(),
+                        format_metric(h.predicted).c_str(), format_metric(h.actual).c_str(),
+                        100 * error);
+        }
+        std::printf("  mean |relative error| %.2f%%\n",
+                    100 * total / static_cast<double>(r.holdout.size()));
+    }
+}
+
+void fit_command(FitOptions options) {
+    for (const std::string& point : options.predict) {
+        const size_t colon = point.find(':');
+        if (colon == std::string::npos)
+            throw UsageError("--predict: expected N:D such as 7B:140B, got '" + point + "'");
+        options.request.predict.emplace_back(parse_quantity(point.substr(0, colon), "--predict"),
+                                             parse_quantity(point.substr(colon + 1), "--predict"));
+    }
+    for (const std::string& c : options.compute)
+        options.request.compute.push_back(parse_quantity(c, "--compute"));
+    const fit::CsvTable table = fit::read_csv(options.metrics_file);
+    const fit::LossLawReport report = fit::fit_loss_law_report(table, options.request);
+    const nlohmann::json json = report_json(report, options.request);
+    if (options.output) {
+        // Written beside the target and renamed, so a reader never sees half a file.
+        const std::string temporary = *options.output + ".tmp" + std::to_string(getpid());
+        std::ofstream out(temporary);
+        out << json.dump(2) << "\n";
+        out.close();
+        if (!out) {
+            std::remove(temporary.c_str());
+            throw UsageError("cannot write -o file '" + *options.output + "'");
+        }
+        std::filesystem::rename(temporary, *options.output);
+    }
+    if (options.json)
+        std::cout << json.dump(2) << "\n";
+    else
+        print_report(report, options);
+}
+
+}  // namespace
+
+void register_fit(CLI::App& app) {
+    auto options = std::make_shared<FitOptions>();
+    CLI::App* command = app.add_subcommand(
+        "fit",
+        "Fit the loss law L(N, D) = E + A/N^alpha + B/D^beta to a metrics table and predict");
+    command
+        ->add_option("metrics", options->metrics_file,
+                     "CSV in the shape `ladder metrics` writes (name, step, tokens, size, "
+                     "num_params, metrics...)")
+        ->required();
+    command->add_option(
+        "--loss", options->request.loss_column,
+        "the loss column (default: the first eval/lm/*/CE loss, else train/CE loss)");
+    command->add_option("--params-column", options->request.params_column,
+                        "the column of N (default num_params: non-embedding parameters)");
+    command->add_option("--tokens-column", options->request.tokens_column,
+                        "the column of D (default tokens)");
+    command->add_option("--rows", options->request.rows,
+                        "all, post-decay (WSD-S stand-ins for annealed runs) or pre-decay "
+                        "(default all)");
+    command->add_option("--exclude-size", options->request.exclude_sizes, "leave out these sizes");
+    command->add_option("--holdout", options->request.holdout,
+                        "fit without this size (or 'largest') and report how well it is predicted");
+    command->add_option("--predict", options->predict, "predict the loss at N:D, e.g. 7B:140B");
+    command->add_option("--compute", options->compute,
+                        "compute-optimal N and D (and their loss) for C = 6ND FLOPs, e.g. 1e23");
+    command
+        ->add_option("--bootstrap", options->request.bootstrap,
+                     "95% intervals from this many refits of resampled rows")
+        ->check(CLI::NonNegativeNumber);
+    command->add_option("--seed", options->request.seed, "seed of the bootstrap (default 0)");
+    command
+        ->add_option("--huber-delta", options->request.huber_delta,
+                     "delta of the Huber loss on ln loss (default 1e-3)")
+        ->check(CLI::PositiveNumber);
+    command->add_flag("--json", options->json, "print the fit as one JSON object");
+    command->add_option("-o,--output", options->output, "also write the JSON to this file");
+    command->callback([options] { fit_command(*options); });
+}
+
+}  // namespace ladder::cli

@@ -1,0 +1,130 @@
+// The loss-law fit against data drawn from known laws.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "fit/loss_law.hpp"
+
+using ladder::fit::LossLaw;
+using ladder::fit::Observation;
+
+namespace {
+
+// Chinchilla's published fit (Hoffmann et al. 2022, approach 3).
+LossLaw chinchilla() {
+    return {std::log(406.4), std::log(410.7), std::log(1.69), 0.34, 0.28};
+}
+
+// Nine sizes x six token multiples; `noise` is the sd of a multiplicative log-normal
+// error, drawn from a fixed LCG so the data are the same on every run.
+std::vector<Observation> ladder_rows(const LossLaw& law, double noise) {
+    std::vector<Observation> rows;
+    uint64_t state = 42;
+    const auto normal = [&state] {  // Box-Muller on a 64-bit LCG
+        const auto uniform = [&state] {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            return (static_cast<double>(state >> 11) + 0.5) / 9007199254740992.0;
+        };
+        const double u = uniform(), v = uniform();
+        return std::sqrt(-2 * std::log(u)) * std::cos(2 * M_PI * v);
+    };
+    for (double n : {20e6, 40e6, 60e6, 100e6, 150e6, 250e6, 400e6, 700e6, 1e9}) {
+        for (double multiple : {2.0, 5.0, 10.0, 20.0, 40.0, 80.0}) {
+            const double d = n * multiple;
+            rows.push_back({n, d, law.predict(n, d) * std::exp(noise * normal())});
+        }
+    }
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("the objective's gradient matches finite differences", "[fit]") {
+    const auto rows = ladder_rows(chinchilla(), 0.01);
+    const LossLaw at{5.5, 6.2, 0.4, 0.3, 0.3};
+    for (double delta : {1e-3, 1.0}) {
+        double gradient[5];
+        ladder::fit::huber_objective(at, rows, delta, gradient);
+        for (int i = 0; i < 5; ++i) {
+            auto plus = at.packed(), minus = at.packed();
+            plus[i] += 1e-6;
+            minus[i] -= 1e-6;
+            const double numeric =
+                (ladder::fit::huber_objective(LossLaw::unpack(plus.data()), rows, delta) -
+                 ladder::fit::huber_objective(LossLaw::unpack(minus.data()), rows, delta)) /
+                2e-6;
+            INFO("delta " << delta << " parameter " << i);
+            CHECK(gradient[i] == Approx(numeric).epsilon(1e-4).margin(1e-9));
+        }
+    }
+}
+
+TEST_CASE("a law is recovered exactly from exact data", "[fit]") {
+    const LossLaw truth = chinchilla();
+    const auto fit =
+        ladder::fit::fit_loss_law(ladder_rows(truth, 0), 1e-3, ladder::fit::default_starts());
+    REQUIRE(fit.converged);
+    CHECK(fit.starts == 972);
+    CHECK(fit.objective < 1e-12);
+    CHECK(fit.law.A() == Approx(truth.A()).epsilon(1e-3));
+    CHECK(fit.law.B() == Approx(truth.B()).epsilon(1e-3));
+    CHECK(fit.law.E() == Approx(truth.E()).epsilon(1e-4));
+    CHECK(fit.law.alpha == Approx(truth.alpha).epsilon(1e-4));
+    CHECK(fit.law.beta == Approx(truth.beta).epsilon(1e-4));
+}
+
+TEST_CASE("with 0.3% noise the exponents and the extrapolation stay close", "[fit]") {
+    const LossLaw truth = chinchilla();
+    const auto rows = ladder_rows(truth, 0.003);
+    const auto fit = ladder::fit::fit_loss_law(rows, 1e-3, ladder::fit::default_starts());
+    REQUIRE(fit.converged);
+    CHECK(fit.law.alpha == Approx(truth.alpha).margin(0.1));
+    CHECK(fit.law.beta == Approx(truth.beta).margin(0.1));
+    // 7B at 20 tokens per parameter: 35x the largest size in the data.
+    CHECK(fit.law.predict(7e9, 140e9) == Approx(truth.predict(7e9, 140e9)).epsilon(0.02));
+
+    // Bootstrap intervals are reproducible and cover the truth.
+    const auto laws = ladder::fit::bootstrap_loss_law(rows, 1e-3, fit.law, 60, 7);
+    REQUIRE(laws.size() >= 55);
+    const auto again = ladder::fit::bootstrap_loss_law(rows, 1e-3, fit.law, 60, 7);
+    REQUIRE(again.size() == laws.size());
+    CHECK(again.back().alpha == laws.back().alpha);
+    const auto interval = [&](auto get) {
+        std::vector<double> values;
+        for (const LossLaw& law : laws)
+            values.push_back(get(law));
+        return std::make_pair(ladder::fit::quantile(values, 0.025),
+                              ladder::fit::quantile(values, 0.975));
+    };
+    const auto alpha = interval([](const LossLaw& l) { return l.alpha; });
+    const auto beta = interval([](const LossLaw& l) { return l.beta; });
+    const auto loss_7b = interval([](const LossLaw& l) { return l.predict(7e9, 140e9); });
+    CHECK(alpha.first <= truth.alpha);
+    CHECK(truth.alpha <= alpha.second);
+    CHECK(beta.first <= truth.beta);
+    CHECK(truth.beta <= beta.second);
+    CHECK(loss_7b.first <= truth.predict(7e9, 140e9));
+    CHECK(truth.predict(7e9, 140e9) <= loss_7b.second);
+}
+
+TEST_CASE("the grid finds the optimum where a single start stalls", "[fit]") {
+    const LossLaw truth = chinchilla();
+    const auto rows = ladder_rows(truth, 0);
+    // E far above every loss: the N and D terms carry no gradient, so L-BFGS only lowers E
+    // and stops on a constant law.
+    const auto single = ladder::fit::fit_loss_law(rows, 1e-3, {{0, 0, 3, 1, 1}});
+    const auto grid = ladder::fit::fit_loss_law(rows, 1e-3, ladder::fit::default_starts());
+    INFO("single start: objective " << single.objective << ", alpha " << single.law.alpha);
+    CHECK(single.objective > 1e4 * grid.objective);
+    CHECK(std::fabs(single.law.alpha - truth.alpha) > 0.1);
+    CHECK(grid.law.alpha == Approx(truth.alpha).epsilon(1e-4));
+}
+
+TEST_CASE("compute-optimal N and D balance the two terms", "[fit]") {
+    const LossLaw law = chinchilla();
+    const double compute = 5.76e23;  // Chinchilla's budget
+    const auto [n, d] = law.optimal(compute);
+    CHECK(6 * n * d == Approx(compute));
+    // Moving N either way at the same compute raises the loss.
+    for (double factor : {0.9, 1.1})
+        CHECK(law.predict(n * factor, d / factor) > law.predict(n, d));
+}
