@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/common.hpp"
-#include "fit/loss_law_report.hpp"
+#include "fit/fit_report.hpp"
 #include "util/format.hpp"
 
 namespace ladder::cli {
@@ -52,10 +52,13 @@ nlohmann::json interval_json(const std::optional<fit::Interval>& ci) {
 }
 
 nlohmann::json prediction_json(const fit::Prediction& p) {
-    return {{"N", p.n}, {"D", p.d}, {"loss", p.loss}, {"ci", interval_json(p.ci)}};
+    nlohmann::json j = {{"N", p.n}, {"D", p.d}, {"loss", p.loss}, {"ci", interval_json(p.ci)}};
+    if (p.accuracy)
+        j["accuracy"] = *p.accuracy;
+    return j;
 }
 
-nlohmann::json report_json(const fit::LossLawReport& r, const fit::FitRequest& request) {
+nlohmann::json report_json(const fit::FitReport& r, const fit::FitRequest& request) {
     const fit::LossLaw& law = r.fit.law;
     nlohmann::json ci = nlohmann::json::object();
     for (const auto& [name, interval] : r.ci)
@@ -73,6 +76,19 @@ nlohmann::json report_json(const fit::LossLawReport& r, const fit::FitRequest& r
                        {"starts", r.fit.starts},
                        {"bootstrap", request.bootstrap},
                        {"ci", ci}};
+    if (r.task_law) {
+        const fit::Sigmoid& s = r.task_law->fit.law;
+        out["task_law"] = {{"column", r.task_law->accuracy_column},
+                           {"loss_column", r.loss_column},
+                           {"a", s.a},
+                           {"k", s.k},
+                           {"L0", s.l0},
+                           {"b", s.b},
+                           {"points", r.task_law->points},
+                           {"maximum", request.accuracy_max},
+                           {"chance", request.chance},
+                           {"objective", r.task_law->fit.objective}};
+    }
     out["residuals"] = nlohmann::json::array();
     for (const auto& s : r.residuals) {
         out["residuals"].push_back({{"size", s.size},
@@ -94,11 +110,17 @@ nlohmann::json report_json(const fit::LossLawReport& r, const fit::FitRequest& r
         for (const auto& h : r.holdout) {
             const double error = (h.predicted - h.actual) / h.actual;
             total += std::fabs(error);
-            rows.push_back({{"N", h.n},
-                            {"D", h.d},
-                            {"actual", h.actual},
-                            {"predicted", h.predicted},
-                            {"relative_error", error}});
+            nlohmann::json row = {{"N", h.n},
+                                  {"D", h.d},
+                                  {"actual", h.actual},
+                                  {"predicted", h.predicted},
+                                  {"relative_error", error}};
+            if (h.predicted_accuracy) {
+                row["predicted_accuracy"] = *h.predicted_accuracy;
+                row["actual_accuracy"] = h.actual_accuracy ? nlohmann::json(*h.actual_accuracy)
+                                                           : nlohmann::json(nullptr);
+            }
+            rows.push_back(row);
         }
         out["holdout"] = {
             {"size", *r.holdout_size},
@@ -115,7 +137,7 @@ std::string with_interval(double value, const std::optional<fit::Interval>& ci) 
     return text;
 }
 
-void print_report(const fit::LossLawReport& r, const FitOptions& options) {
+void print_report(const fit::FitReport& r, const FitOptions& options) {
     const fit::LossLaw& law = r.fit.law;
     std::printf("Loss law L(N, D) = E + A / N^alpha + B / D^beta\n");
     std::printf("  fitted to %s rows (%s) of '%s', column '%s'\n", with_commas(r.rows).c_str(),
@@ -138,6 +160,21 @@ void print_report(const fit::LossLawReport& r, const FitOptions& options) {
     std::printf("  %-6s %s\n", "E", with_interval(law.E(), ci("E")).c_str());
     std::printf("  %-6s %s\n", "alpha", with_interval(law.alpha, ci("alpha")).c_str());
     std::printf("  %-6s %s\n", "beta", with_interval(law.beta, ci("beta")).c_str());
+    if (r.task_law) {
+        const fit::Sigmoid& s = r.task_law->fit.law;
+        std::printf("\nTask law, step 2: Acc(L) = a / (1 + exp(-k (L - L0))) + b\n");
+        std::printf(
+            "  '%s' against '%s' at %s points, with anchors at L = 0 (%s) and the "
+            "largest L (chance %s): squared error %s\n",
+            r.task_law->accuracy_column.c_str(), r.loss_column.c_str(),
+            with_commas(r.task_law->points).c_str(),
+            format_metric(options.request.accuracy_max).c_str(),
+            format_metric(options.request.chance).c_str(),
+            format_metric(r.task_law->fit.objective).c_str());
+        std::printf("  a %s, k %s, L0 %s, b %s\n", format_metric(s.a).c_str(),
+                    format_metric(s.k).c_str(), format_metric(s.l0).c_str(),
+                    format_metric(s.b).c_str());
+    }
     std::printf("\nResiduals by size (|predicted - actual| / actual):\n");
     std::printf("  %-10s %6s %10s %10s\n", "size", "rows", "mean", "max");
     for (const auto& s : r.residuals) {
@@ -147,8 +184,11 @@ void print_report(const fit::LossLawReport& r, const FitOptions& options) {
     if (!r.predictions.empty() || !r.optimal.empty()) {
         std::printf("\nPredictions:\n");
         for (const auto& p : r.predictions) {
-            std::printf("  N %s, D %s: loss %s\n", format_count(p.n).c_str(),
-                        format_count(p.d).c_str(), with_interval(p.loss, p.ci).c_str());
+            const std::string accuracy =
+                p.accuracy ? ", accuracy " + format_metric(*p.accuracy) : "";
+            std::printf("  N %s, D %s: loss %s%s\n", format_count(p.n).c_str(),
+                        format_count(p.d).c_str(), with_interval(p.loss, p.ci).c_str(),
+                        accuracy.c_str());
         }
         for (const auto& [c, p] : r.optimal) {
             std::printf("  C %.3g FLOPs, compute-optimal N %s, D %s: loss %s\n", c,
@@ -162,9 +202,15 @@ void print_report(const fit::LossLawReport& r, const FitOptions& options) {
         for (const auto& h : r.holdout) {
             const double error = (h.predicted - h.actual) / h.actual;
             total += std::fabs(error);
-            std::printf("  D %s: predicted %s, actual %s (%+.2f%%)\n", format_count(h.d).c_str(),
+            std::printf("  D %s: predicted %s, actual %s (%+.2f%%)", format_count(h.d).c_str(),
                         format_metric(h.predicted).c_str(), format_metric(h.actual).c_str(),
                         100 * error);
+            if (h.predicted_accuracy && h.actual_accuracy) {
+                std::printf("; accuracy predicted %s, actual %s",
+                            format_metric(*h.predicted_accuracy).c_str(),
+                            format_metric(*h.actual_accuracy).c_str());
+            }
+            std::printf("\n");
         }
         std::printf("  mean |relative error| %.2f%%\n",
                     100 * total / static_cast<double>(r.holdout.size()));
@@ -182,7 +228,7 @@ void fit_command(FitOptions options) {
     for (const std::string& c : options.compute)
         options.request.compute.push_back(parse_quantity(c, "--compute"));
     const fit::CsvTable table = fit::read_csv(options.metrics_file);
-    const fit::LossLawReport report = fit::fit_loss_law_report(table, options.request);
+    const fit::FitReport report = fit::fit_report(table, options.request);
     const nlohmann::json json = report_json(report, options.request);
     if (options.output) {
         // Written beside the target and renamed, so a reader never sees half a file.
@@ -239,6 +285,13 @@ void register_fit(CLI::App& app) {
         ->add_option("--huber-delta", options->request.huber_delta,
                      "delta of the Huber loss on ln loss (default 1e-3)")
         ->check(CLI::PositiveNumber);
+    command->add_option("--accuracy", options->request.accuracy_column,
+                        "also fit this accuracy column as a sigmoid of the --loss column (the "
+                        "task loss): the two-step task law");
+    command->add_option("--accuracy-max", options->request.accuracy_max,
+                        "the task's accuracy at zero loss (default 1)");
+    command->add_option("--chance", options->request.chance,
+                        "the task's chance accuracy, at the largest observed loss (default 0.25)");
     command->add_flag("--json", options->json, "print the fit as one JSON object");
     command->add_option("-o,--output", options->output, "also write the JSON to this file");
     command->callback([options] { fit_command(*options); });

@@ -2,6 +2,8 @@
 
 #include <nlopt.h>
 
+#include "fit/nlopt_status.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -79,41 +81,6 @@ double nlopt_objective(unsigned, const double* x, double* gradient, void* data) 
     return huber_objective(LossLaw::unpack(x), *problem->rows, problem->delta, gradient);
 }
 
-std::string describe(nlopt_result result) {
-    switch (result) {
-        case NLOPT_SUCCESS:
-            return "success";
-        case NLOPT_STOPVAL_REACHED:
-            return "stop value reached";
-        case NLOPT_FTOL_REACHED:
-            return "objective tolerance reached";
-        case NLOPT_XTOL_REACHED:
-            return "parameter tolerance reached";
-        case NLOPT_MAXEVAL_REACHED:
-            return "evaluation limit reached";
-        case NLOPT_MAXTIME_REACHED:
-            return "time limit reached";
-        case NLOPT_ROUNDOFF_LIMITED:
-            return "stopped at the limit of floating-point precision";
-        case NLOPT_INVALID_ARGS:
-            return "invalid arguments";
-        case NLOPT_OUT_OF_MEMORY:
-            return "out of memory";
-        case NLOPT_FORCED_STOP:
-            return "forced stop";
-        default:
-            return "failure";
-    }
-}
-
-// At a minimum (roundoff-limited included: it cannot improve further), not stopped by a
-// limit or a failure.
-bool converged(nlopt_result result) {
-    return result == NLOPT_SUCCESS || result == NLOPT_FTOL_REACHED ||
-           result == NLOPT_XTOL_REACHED || result == NLOPT_STOPVAL_REACHED ||
-           result == NLOPT_ROUNDOFF_LIMITED;
-}
-
 }  // namespace
 
 LossLawFit fit_loss_law(const std::vector<Observation>& rows, double delta,
@@ -138,8 +105,8 @@ LossLawFit fit_loss_law(const std::vector<Observation>& rows, double delta,
             continue;
         best.law = LossLaw::unpack(x.data());
         best.objective = value;
-        best.converged = converged(result);
-        best.status = describe(result);
+        best.converged = nlopt_converged(result);
+        best.status = nlopt_status(result);
     }
     nlopt_destroy(opt);
     best.starts = static_cast<int64_t>(starts.size());

@@ -19,6 +19,11 @@ double law(double n, double d) {
     return 1.69 + 406.4 / std::pow(n, 0.34) + 410.7 / std::pow(d, 0.28);
 }
 
+// A task's accuracy from its loss (the second step of the task law).
+double accuracy(double loss) {
+    return -0.75 / (1 + std::exp(-4.0 * (loss - 3.0))) + 1.0;
+}
+
 const std::vector<std::string> kSizes = {"60M", "100M", "190M", "370M", "760M", "1B"};
 
 // Writes each planned checkpoint's metrics file of the built-in ladder under `dir`/runs,
@@ -39,10 +44,11 @@ void write_ladder_metrics(const std::string& dir) {
             const std::string name = checkpoint["name"];
             const double loss =
                 law(n, d) * (name.find("pre-decay") != std::string::npos ? 1.03 : 1.0);
-            write_file(
-                dir + "/runs/" + size + "/metrics_step" + std::to_string(step) + ".json",
-                nlohmann::json({{"eval/lm/held/CE loss", loss}, {"train/CE loss", loss + 0.1}})
-                    .dump());
+            write_file(dir + "/runs/" + size + "/metrics_step" + std::to_string(step) + ".json",
+                       nlohmann::json({{"eval/lm/held/CE loss", loss},
+                                       {"train/CE loss", loss + 0.1},
+                                       {"downstream/acc", accuracy(loss)}})
+                           .dump());
         }
     }
     REQUIRE(run_ladder("metrics " + sizes + "--dir runs -o metrics.csv", dir).exit_code == 0);
@@ -89,6 +95,33 @@ TEST_CASE("fit recovers the law behind a ladder's metrics table and predicts a h
     CHECK(text.out.find("  alpha  0.34") != std::string::npos);
     CHECK(text.out.find("\n  60M ") == std::string::npos);
     CHECK(text.out.find("\n  1B ") != std::string::npos);
+}
+
+TEST_CASE("the two-step task law chains the loss law into the accuracy sigmoid", "[fit]") {
+    TempDir dir;
+    write_ladder_metrics(dir.path);
+    const auto r = run_ladder(
+        "fit metrics.csv --rows post-decay --holdout largest --accuracy downstream/acc "
+        "--predict 7B:140B --json",
+        dir.path);
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto fit = nlohmann::json::parse(r.out);
+    const auto& task = fit["task_law"];
+    CHECK(task["column"] == "downstream/acc");
+    CHECK(task["points"] == 40);  // every checkpoint of the five fitted sizes
+    CHECK(task["k"].get<double>() == Approx(4.0).epsilon(0.1));
+    CHECK(task["L0"].get<double>() == Approx(3.0).epsilon(0.05));
+    const double loss_7b = fit["predictions"][0]["loss"];
+    CHECK(fit["predictions"][0]["accuracy"].get<double>() ==
+          Approx(accuracy(loss_7b)).margin(0.02));
+    for (const auto& row : fit["holdout"]["rows"]) {
+        CHECK(row["predicted_accuracy"].get<double>() ==
+              Approx(row["actual_accuracy"].get<double>()).margin(0.02));
+    }
+    const auto text = run_ladder("fit metrics.csv --accuracy downstream/acc", dir.path);
+    CHECK(text.out.find("Task law, step 2: Acc(L) = a / (1 + exp(-k (L - L0))) + b") !=
+          std::string::npos);
 }
 
 TEST_CASE("fit rejects bad input with one line and exit 2", "[fit]") {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "fit/loss_law.hpp"
+#include "fit/task_law.hpp"
 
 using ladder::fit::LossLaw;
 using ladder::fit::Observation;
@@ -127,4 +128,22 @@ TEST_CASE("compute-optimal N and D balance the two terms", "[fit]") {
     // Moving N either way at the same compute raises the loss.
     for (double factor : {0.9, 1.1})
         CHECK(law.predict(n * factor, d / factor) > law.predict(n, d));
+}
+
+TEST_CASE("the accuracy sigmoid is recovered from points on it", "[fit]") {
+    // Four-way multiple choice: from 1 at zero loss down to chance 0.25.
+    const ladder::fit::Sigmoid truth{-0.75, 6.0, 1.2, 1.0};
+    std::vector<std::pair<double, double>> points;
+    for (double loss = 0.6; loss <= 2.0 + 1e-9; loss += 0.05)
+        points.emplace_back(loss, truth(loss));
+    const auto fit = ladder::fit::fit_sigmoid(points, 1.0, truth(2.0));
+    REQUIRE(fit.converged);
+    CHECK(fit.law.a == Approx(truth.a).margin(1e-3));
+    CHECK(fit.law.k == Approx(truth.k).epsilon(1e-3));
+    CHECK(fit.law.l0 == Approx(truth.l0).epsilon(1e-3));
+    CHECK(fit.law.b == Approx(truth.b).margin(1e-3));
+    // Within the bounds the paper uses.
+    CHECK(fit.law.a >= -1);
+    CHECK(fit.law.a <= 0);
+    CHECK(fit.law.b <= 1);
 }

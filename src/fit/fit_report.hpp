@@ -1,5 +1,6 @@
-// `ladder fit`'s loss-law work on a metrics table: select rows, fit, bootstrap, predict,
-// and check the held-out size. Pure data in, pure data out; the command prints it.
+// `ladder fit`'s work on a metrics table: select rows, fit the loss law (and with an
+// accuracy column the two-step task law), bootstrap, predict, and check the held-out
+// size. Pure data in, pure data out; the command prints it.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 
 #include "fit/csv_table.hpp"
 #include "fit/loss_law.hpp"
+#include "fit/task_law.hpp"
 
 namespace ladder::fit {
 
@@ -27,6 +29,11 @@ struct FitRequest {
     int64_t bootstrap = 0;
     uint64_t seed = 0;
     double huber_delta = 1e-3;
+    // The task law: step 1 fits the loss column (the task loss) with the loss law, step 2
+    // this accuracy column as a sigmoid of it, over every row (not only --rows).
+    std::optional<std::string> accuracy_column;
+    double accuracy_max = 1.0;  // at zero loss
+    double chance = 0.25;       // at the largest observed loss
 };
 
 using Interval = std::pair<double, double>;  // 2.5% and 97.5% bootstrap quantiles
@@ -34,6 +41,7 @@ using Interval = std::pair<double, double>;  // 2.5% and 97.5% bootstrap quantil
 struct Prediction {
     double n = 0, d = 0, loss = 0;
     std::optional<Interval> ci;
+    std::optional<double> accuracy;  // with the task law
 };
 
 struct SizeResidual {
@@ -44,9 +52,16 @@ struct SizeResidual {
 
 struct HoldoutRow {
     double n = 0, d = 0, actual = 0, predicted = 0;
+    std::optional<double> actual_accuracy, predicted_accuracy;  // with the task law
 };
 
-struct LossLawReport {
+struct TaskLawReport {
+    std::string accuracy_column;
+    int64_t points = 0;  // (loss, accuracy) pairs, anchors not counted
+    SigmoidFit fit;
+};
+
+struct FitReport {
     std::string loss_column;
     int64_t rows = 0;
     LossLawFit fit;
@@ -57,10 +72,11 @@ struct LossLawReport {
     std::vector<std::pair<double, Prediction>> optimal;  // (C, prediction at optimal N, D)
     std::optional<std::string> holdout_size;
     std::vector<HoldoutRow> holdout;
+    std::optional<TaskLawReport> task_law;
 };
 
 // Throws UsageError (one line naming the file, column or size) for missing columns,
 // non-positive values, too few rows, an unknown size, or a fit that did not converge.
-LossLawReport fit_loss_law_report(const CsvTable& table, const FitRequest& request);
+FitReport fit_report(const CsvTable& table, const FitRequest& request);
 
 }  // namespace ladder::fit

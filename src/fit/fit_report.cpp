@@ -1,4 +1,4 @@
-#include "fit/loss_law_report.hpp"
+#include "fit/fit_report.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +22,7 @@ std::string default_loss_column(const CsvTable& table) {
 struct Row {
     std::string size;
     Observation observation;
+    std::optional<double> accuracy;
 };
 
 Interval interval_of(const std::vector<LossLaw>& laws, double (*get)(const LossLaw&)) {
@@ -33,11 +34,11 @@ Interval interval_of(const std::vector<LossLaw>& laws, double (*get)(const LossL
 
 }  // namespace
 
-LossLawReport fit_loss_law_report(const CsvTable& table, const FitRequest& request) {
+FitReport fit_report(const CsvTable& table, const FitRequest& request) {
     if (request.rows != "all" && request.rows != "post-decay" && request.rows != "pre-decay")
         throw UsageError("--rows: expected all, post-decay or pre-decay, got '" + request.rows +
                          "'");
-    LossLawReport report;
+    FitReport report;
     report.loss_column = request.loss_column.value_or(default_loss_column(table));
     const size_t loss = table.column(report.loss_column);
     const size_t params = table.column(request.params_column);
@@ -52,12 +53,13 @@ LossLawReport fit_loss_law_report(const CsvTable& table, const FitRequest& reque
                          request.rows + ")");
     }
 
-    std::vector<Row> rows;
+    const std::optional<size_t> accuracy =
+        request.accuracy_column ? std::optional<size_t>(table.column(*request.accuracy_column))
+                                : std::nullopt;
+    std::vector<Row> rows, every_row;  // selected by --rows; all (for the sigmoid)
     for (size_t r = 0; r < table.rows.size(); ++r) {
-        if (request.rows != "all" &&
-            table.rows[r][table.column("name")].find(request.rows) == std::string::npos) {
-            continue;
-        }
+        const bool selected = request.rows == "all" || table.rows[r][table.column("name")].find(
+                                                           request.rows) != std::string::npos;
         Row row;
         row.size = has_size ? table.rows[r][table.column("size")] : "";
         if (std::count(request.exclude_sizes.begin(), request.exclude_sizes.end(), row.size))
@@ -74,7 +76,11 @@ LossLawReport fit_loss_law_report(const CsvTable& table, const FitRequest& reque
                                  "': expected a positive number, got " + table.rows[r][column]);
             }
         }
-        rows.push_back(row);
+        if (accuracy && !table.rows[r][*accuracy].empty())
+            row.accuracy = table.number(r, *accuracy);
+        every_row.push_back(row);
+        if (selected)
+            rows.push_back(row);
     }
     for (const std::string& size : request.exclude_sizes) {
         const bool known =
@@ -99,12 +105,16 @@ LossLawReport fit_loss_law_report(const CsvTable& table, const FitRequest& reque
         }
         std::vector<Row> kept;
         for (const Row& row : rows) {
-            if (row.size == size)
-                report.holdout.push_back(
-                    {row.observation.n, row.observation.d, row.observation.loss, 0});
-            else
+            if (row.size == size) {
+                report.holdout.push_back({row.observation.n, row.observation.d,
+                                          row.observation.loss, 0, row.accuracy, std::nullopt});
+            } else {
                 kept.push_back(row);
+            }
         }
+        every_row.erase(std::remove_if(every_row.begin(), every_row.end(),
+                                       [&size](const Row& row) { return row.size == size; }),
+                        every_row.end());
         if (report.holdout.empty())
             throw UsageError("--holdout: no selected rows of size '" + size + "' in '" +
                              table.file + "'");
@@ -128,6 +138,30 @@ LossLawReport fit_loss_law_report(const CsvTable& table, const FitRequest& reque
     }
     const LossLaw& law = report.fit.law;
 
+    std::optional<Sigmoid> sigmoid;
+    if (accuracy) {
+        TaskLawReport task;
+        task.accuracy_column = *request.accuracy_column;
+        std::vector<std::pair<double, double>> points;
+        for (const Row& row : every_row) {
+            if (row.accuracy)
+                points.emplace_back(row.observation.loss, *row.accuracy);
+        }
+        task.points = static_cast<int64_t>(points.size());
+        if (points.size() < 4) {
+            throw UsageError("the accuracy sigmoid has 4 parameters but '" + table.file +
+                             "' gives " + std::to_string(points.size()) + " row(s) of '" +
+                             task.accuracy_column + "'");
+        }
+        task.fit = fit_sigmoid(points, request.accuracy_max, request.chance);
+        if (!task.fit.converged) {
+            throw UsageError("the accuracy sigmoid did not converge on '" + table.file + "' (" +
+                             task.fit.status + "); no parameters to report");
+        }
+        sigmoid = task.fit.law;
+        report.task_law = task;
+    }
+
     std::vector<LossLaw> resampled;
     if (request.bootstrap > 0) {
         resampled = bootstrap_loss_law(observations, request.huber_delta, law, request.bootstrap,
@@ -142,7 +176,9 @@ LossLawReport fit_loss_law_report(const CsvTable& table, const FitRequest& reque
         }
     }
     const auto predict = [&](double n, double d) {
-        Prediction p{n, d, law.predict(n, d), std::nullopt};
+        Prediction p{n, d, law.predict(n, d), std::nullopt, std::nullopt};
+        if (sigmoid)
+            p.accuracy = (*sigmoid)(p.loss);
         if (!resampled.empty()) {
             std::vector<double> values;
             for (const LossLaw& l : resampled)
@@ -157,8 +193,11 @@ LossLawReport fit_loss_law_report(const CsvTable& table, const FitRequest& reque
         const auto [n, d] = law.optimal(c);
         report.optimal.emplace_back(c, predict(n, d));
     }
-    for (HoldoutRow& row : report.holdout)
+    for (HoldoutRow& row : report.holdout) {
         row.predicted = law.predict(row.n, row.d);
+        if (sigmoid)
+            row.predicted_accuracy = (*sigmoid)(row.predicted);
+    }
 
     std::map<std::string, SizeResidual> by_size;
     std::vector<std::string> order;
