@@ -1,6 +1,6 @@
 // `ladder fit METRICS.csv`: the loss law L(N, D) = E + A/N^alpha + B/D^beta fitted to a
 // table in the shape `ladder metrics` writes, with bootstrap intervals, predictions,
-// compute-optimal sizes and a held-out size.
+// compute-optimal sizes and a held-out size; with --accuracy, the two-step task law.
 #include <unistd.h>
 
 #include <cmath>
@@ -254,7 +254,8 @@ void register_fit(CLI::App& app) {
     auto options = std::make_shared<FitOptions>();
     CLI::App* command = app.add_subcommand(
         "fit",
-        "Fit the loss law L(N, D) = E + A/N^alpha + B/D^beta to a metrics table and predict");
+        "Fit the loss law L(N, D) = E + A/N^alpha + B/D^beta (and, with --accuracy, the "
+        "two-step task law) to a metrics table and predict");
     command
         ->add_option("metrics", options->metrics_file,
                      "CSV in the shape `ladder metrics` writes (name, step, tokens, size, "
