@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/common.hpp"
+#include "fit/fit_figures.hpp"
 #include "fit/fit_report.hpp"
 #include "util/format.hpp"
 
@@ -25,6 +26,7 @@ struct FitOptions {
     std::vector<std::string> compute;
     bool json = false;
     std::optional<std::string> output;
+    std::optional<std::string> plot_dir;
 };
 
 // "7B", "1.4e11", "500M", "2T" -> a number.
@@ -84,7 +86,7 @@ nlohmann::json report_json(const fit::FitReport& r, const fit::FitRequest& reque
                            {"k", s.k},
                            {"L0", s.l0},
                            {"b", s.b},
-                           {"points", r.task_law->points},
+                           {"points", r.task_law->points.size()},
                            {"maximum", request.accuracy_max},
                            {"chance", request.chance},
                            {"objective", r.task_law->fit.objective}};
@@ -167,7 +169,7 @@ void print_report(const fit::FitReport& r, const FitOptions& options) {
             "  '%s' against '%s' at %s points, with anchors at L = 0 (%s) and the "
             "largest L (chance %s): squared error %s\n",
             r.task_law->accuracy_column.c_str(), r.loss_column.c_str(),
-            with_commas(r.task_law->points).c_str(),
+            with_commas(static_cast<int64_t>(r.task_law->points.size())).c_str(),
             format_metric(options.request.accuracy_max).c_str(),
             format_metric(options.request.chance).c_str(),
             format_metric(r.task_law->fit.objective).c_str());
@@ -242,10 +244,17 @@ void fit_command(FitOptions options) {
         }
         std::filesystem::rename(temporary, *options.output);
     }
-    if (options.json)
+    std::vector<std::string> figures;
+    if (options.plot_dir)
+        figures = fit::write_fit_figures(report, *options.plot_dir);
+    if (options.json) {
         std::cout << json.dump(2) << "\n";
-    else
+    } else {
         print_report(report, options);
+        for (const std::string& path : figures)
+            std::printf("%s %s\n", path == figures.front() ? "\nFigures:" : "        ",
+                        path.c_str());
+    }
 }
 
 }  // namespace
@@ -295,6 +304,9 @@ void register_fit(CLI::App& app) {
                         "the task's chance accuracy, at the largest observed loss (default 0.25)");
     command->add_flag("--json", options->json, "print the fit as one JSON object");
     command->add_option("-o,--output", options->output, "also write the JSON to this file");
+    command->add_option("--plot", options->plot_dir,
+                        "write the figures (PNG and SVG) into this folder: loss against tokens "
+                        "with the fitted curves, predicted against actual, the task sigmoid");
     command->callback([options] { fit_command(*options); });
 }
 

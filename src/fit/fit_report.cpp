@@ -53,9 +53,9 @@ FitReport fit_report(const CsvTable& table, const FitRequest& request) {
                          request.rows + ")");
     }
 
-    const std::optional<size_t> accuracy =
-        request.accuracy_column ? std::optional<size_t>(table.column(*request.accuracy_column))
-                                : std::nullopt;
+    // The accuracy column's index, or npos without --accuracy.
+    const size_t accuracy =
+        request.accuracy_column ? table.column(*request.accuracy_column) : std::string::npos;
     std::vector<Row> rows, every_row;  // selected by --rows; all (for the sigmoid)
     for (size_t r = 0; r < table.rows.size(); ++r) {
         const bool selected = request.rows == "all" || table.rows[r][table.column("name")].find(
@@ -76,8 +76,8 @@ FitReport fit_report(const CsvTable& table, const FitRequest& request) {
                                  "': expected a positive number, got " + table.rows[r][column]);
             }
         }
-        if (accuracy && !table.rows[r][*accuracy].empty())
-            row.accuracy = table.number(r, *accuracy);
+        if (accuracy != std::string::npos && !table.rows[r][accuracy].empty())
+            row.accuracy = table.number(r, accuracy);
         every_row.push_back(row);
         if (selected)
             rows.push_back(row);
@@ -123,8 +123,10 @@ FitReport fit_report(const CsvTable& table, const FitRequest& request) {
     }
 
     std::vector<Observation> observations;
-    for (const Row& row : rows)
+    for (const Row& row : rows) {
         observations.push_back(row.observation);
+        report.fitted.emplace_back(row.size, row.observation);
+    }
     report.rows = static_cast<int64_t>(observations.size());
     if (observations.size() < 5) {
         throw UsageError("the loss law has 5 parameters but '" + table.file + "' gives " +
@@ -139,7 +141,7 @@ FitReport fit_report(const CsvTable& table, const FitRequest& request) {
     const LossLaw& law = report.fit.law;
 
     std::optional<Sigmoid> sigmoid;
-    if (accuracy) {
+    if (accuracy != std::string::npos) {
         TaskLawReport task;
         task.accuracy_column = *request.accuracy_column;
         std::vector<std::pair<double, double>> points;
@@ -147,7 +149,7 @@ FitReport fit_report(const CsvTable& table, const FitRequest& request) {
             if (row.accuracy)
                 points.emplace_back(row.observation.loss, *row.accuracy);
         }
-        task.points = static_cast<int64_t>(points.size());
+        task.points = points;
         if (points.size() < 4) {
             throw UsageError("the accuracy sigmoid has 4 parameters but '" + table.file +
                              "' gives " + std::to_string(points.size()) + " row(s) of '" +

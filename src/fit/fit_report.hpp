@@ -57,13 +57,14 @@ struct HoldoutRow {
 
 struct TaskLawReport {
     std::string accuracy_column;
-    int64_t points = 0;  // (loss, accuracy) pairs, anchors not counted
+    std::vector<std::pair<double, double>> points;  // (loss, accuracy), anchors not included
     SigmoidFit fit;
 };
 
 struct FitReport {
     std::string loss_column;
     int64_t rows = 0;
+    std::vector<std::pair<std::string, Observation>> fitted;  // (size, row) the law was fitted to
     LossLawFit fit;
     int64_t bootstrap_fits = 0;
     std::map<std::string, Interval> ci;  // A, B, E, alpha, beta (with --bootstrap)

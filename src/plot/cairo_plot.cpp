@@ -1,36 +1,19 @@
 #include "plot/cairo_plot.hpp"
 
-#include <cairo-svg.h>
 #include <cairo.h>
 
 #include <cmath>
 #include <stdexcept>
 
+#include "plot/cairo_canvas.hpp"
 #include "plot/plot_layout.hpp"
 
 namespace ladder::plot {
 
 namespace {
 
-constexpr const char* kFont = "DejaVu Sans";
 const Rgb kPeriodColor{0.839, 0.153, 0.157};      // red, as OLMo-core's period lines
 const Rgb kCheckpointColor{0.173, 0.627, 0.173};  // green, as OLMo-core's checkpoint dots
-
-void set_color(cairo_t* cr, Rgb c, double alpha = 1.0) {
-    cairo_set_source_rgba(cr, c.r, c.g, c.b, alpha);
-}
-
-void text_at(cairo_t* cr, const std::string& text, double x, double y, double size,
-             double align_x = 0.0, double align_y = 0.0, bool bold = false) {
-    cairo_select_font_face(cr, kFont, CAIRO_FONT_SLANT_NORMAL,
-                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(cr, size);
-    cairo_text_extents_t extents;
-    cairo_text_extents(cr, text.c_str(), &extents);
-    cairo_move_to(cr, x - extents.x_advance * align_x - extents.x_bearing * (1 - align_x),
-                  y - extents.y_bearing * (1 - align_y) - extents.height * align_y);
-    cairo_show_text(cr, text.c_str());
-}
 
 void draw_axes(cairo_t* cr, const PlotLayout& layout) {
     // Grid and ticks.
@@ -170,37 +153,11 @@ void draw(cairo_t* cr, const LrFigure& figure, const PlotLayout& layout) {
     }
 }
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-    return text.size() >= suffix.size() &&
-           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
 
 void write_lr_plot(const LrFigure& figure, const std::string& path) {
     const PlotLayout layout = layout_for(figure);
-    cairo_surface_t* surface;
-    if (ends_with(path, ".svg")) {
-        surface = cairo_svg_surface_create(path.c_str(), layout.width, layout.height);
-    } else {
-        surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, static_cast<int>(layout.width),
-                                             static_cast<int>(layout.height));
-    }
-    cairo_t* cr = cairo_create(surface);
-    draw(cr, figure, layout);
-    cairo_destroy(cr);
-    cairo_status_t status = CAIRO_STATUS_SUCCESS;
-    if (ends_with(path, ".svg")) {
-        cairo_surface_finish(surface);
-        status = cairo_surface_status(surface);
-    } else {
-        status = cairo_surface_write_to_png(surface, path.c_str());
-    }
-    cairo_surface_destroy(surface);
-    if (status != CAIRO_STATUS_SUCCESS) {
-        throw std::runtime_error("cannot write plot '" + path +
-                                 "': " + cairo_status_to_string(status));
-    }
+    write_canvas(path, layout.width, layout.height, [&](cairo_t* cr) { draw(cr, figure, layout); });
 }
 
 }  // namespace ladder::plot

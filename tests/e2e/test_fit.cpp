@@ -1,10 +1,14 @@
 // `ladder fit` end to end: a table written by `ladder metrics` from metrics files that
 // follow a known loss law (no training), and every input mistake.
+#include <cairo.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "e2e/run_ladder.hpp"
+#include "plot/plot_layout.hpp"
 
 using ladder::test::read_file;
 using ladder::test::require_usage_error;
@@ -52,6 +56,30 @@ void write_ladder_metrics(const std::string& dir) {
         }
     }
     REQUIRE(run_ladder("metrics " + sizes + "--dir runs -o metrics.csv", dir).exit_code == 0);
+}
+
+// Pixels of the PNG within a small distance of palette color `index`.
+int64_t pixels_of_color(const std::string& png, size_t index) {
+    cairo_surface_t* image = cairo_image_surface_create_from_png(png.c_str());
+    REQUIRE(cairo_surface_status(image) == CAIRO_STATUS_SUCCESS);
+    CHECK(cairo_image_surface_get_width(image) == 1000);
+    CHECK(cairo_image_surface_get_height(image) == 650);
+    const auto color = ladder::plot::curve_color(index);
+    const unsigned char* data = cairo_image_surface_get_data(image);
+    int64_t count = 0;
+    for (int y = 0; y < cairo_image_surface_get_height(image); ++y) {
+        for (int x = 0; x < cairo_image_surface_get_width(image); ++x) {
+            const uint32_t pixel = reinterpret_cast<const uint32_t*>(
+                data + y * cairo_image_surface_get_stride(image))[x];
+            const int r = (pixel >> 16) & 0xff, g = (pixel >> 8) & 0xff, b = pixel & 0xff;
+            if (std::abs(r - color.r * 255) < 30 && std::abs(g - color.g * 255) < 30 &&
+                std::abs(b - color.b * 255) < 30) {
+                ++count;
+            }
+        }
+    }
+    cairo_surface_destroy(image);
+    return count;
 }
 
 }  // namespace
@@ -119,9 +147,20 @@ TEST_CASE("the two-step task law chains the loss law into the accuracy sigmoid",
         CHECK(row["predicted_accuracy"].get<double>() ==
               Approx(row["actual_accuracy"].get<double>()).margin(0.02));
     }
-    const auto text = run_ladder("fit metrics.csv --accuracy downstream/acc", dir.path);
+    const auto text =
+        run_ladder("fit metrics.csv --accuracy downstream/acc --holdout 1B --plot figs", dir.path);
     CHECK(text.out.find("Task law, step 2: Acc(L) = a / (1 + exp(-k (L - L0))) + b") !=
           std::string::npos);
+    CHECK(text.out.find("Figures: figs/loss_law.png") != std::string::npos);
+    // Each size's points and curve in its own color; the held-out size last; the sigmoid.
+    for (size_t size = 0; size < kSizes.size(); ++size) {
+        INFO("size " << kSizes[size]);
+        CHECK(pixels_of_color(dir.path + "/figs/loss_law.png", size) > 300);
+        CHECK(pixels_of_color(dir.path + "/figs/predicted_vs_actual.png", size) > 100);
+    }
+    CHECK(pixels_of_color(dir.path + "/figs/task_law.png", 1) > 500);
+    for (const char* svg : {"loss_law.svg", "predicted_vs_actual.svg", "task_law.svg"})
+        CHECK(read_file(dir.path + "/figs/" + svg).find("<svg") != std::string::npos);
 }
 
 TEST_CASE("fit rejects bad input with one line and exit 2", "[fit]") {

@@ -1,0 +1,182 @@
+#include "plot/xy_chart.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "plot/cairo_canvas.hpp"
+#include "plot/plot_layout.hpp"
+#include "util/format.hpp"
+
+namespace ladder::plot {
+
+namespace {
+
+constexpr double kWidth = 1000, kHeight = 650;
+constexpr double kLeft = 90, kTop = 60, kRight = kWidth - 40, kBottom = kHeight - 80;
+
+struct Axis {
+    double low = 0, high = 1;
+    bool log_scale = false;
+
+    double fraction(double v) const {
+        return log_scale ? (std::log(v) - std::log(low)) / (std::log(high) - std::log(low))
+                         : (v - low) / (high - low);
+    }
+};
+
+std::string tick_label(double value, bool log_scale) {
+    if (log_scale)
+        return format_count(value);
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4g", std::fabs(value) < 1e-12 ? 0.0 : value);
+    return text;
+}
+
+}  // namespace
+
+std::vector<double> axis_ticks(double low, double high, bool log_scale, int count) {
+    std::vector<double> ticks;
+    if (log_scale) {
+        const double decades = std::log10(high) - std::log10(low);
+        const std::vector<double> multiples =
+            decades > 3 ? std::vector<double>{1} : std::vector<double>{1, 2, 5};
+        for (double p = std::floor(std::log10(low)); p <= std::ceil(std::log10(high)); ++p) {
+            for (double m : multiples) {
+                const double v = m * std::pow(10.0, p);
+                if (v >= low * (1 - 1e-9) && v <= high * (1 + 1e-9))
+                    ticks.push_back(v);
+            }
+        }
+        return ticks;
+    }
+    const double raw = (high - low) / count;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    double step = magnitude;
+    for (double factor : {1.0, 2.0, 5.0, 10.0}) {
+        step = factor * magnitude;
+        if (step >= raw)
+            break;
+    }
+    for (double v = std::ceil(low / step) * step; v <= high * (1 + 1e-12) + 1e-12; v += step)
+        ticks.push_back(v);
+    return ticks;
+}
+
+void write_xy_chart(const XYChart& chart, const std::string& path) {
+    Axis x{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+           chart.log_x};
+    Axis y{x.low, x.high, false};
+    for (const XYSeries& series : chart.series) {
+        for (const auto& [px, py] : series.points) {
+            x.low = std::min(x.low, px);
+            x.high = std::max(x.high, px);
+            y.low = std::min(y.low, py);
+            y.high = std::max(y.high, py);
+        }
+    }
+    if (!(x.high > x.low)) {  // one point, or none: a unit range around it
+        x.low = std::isfinite(x.low) ? x.low * 0.5 : 0.5;
+        x.high = std::isfinite(x.high) ? x.high * 1.5 + (x.log_scale ? 0 : 1) : 1.5;
+    }
+    if (!(y.high > y.low)) {
+        y.low = std::isfinite(y.low) ? y.low - 0.5 : 0;
+        y.high = std::isfinite(y.high) ? y.high + 0.5 : 1;
+    }
+    const double pad = 0.05 * (y.high - y.low);
+    y.low -= pad;
+    y.high += pad;
+    if (x.log_scale) {
+        x.low /= 1.2;
+        x.high *= 1.2;
+    } else {
+        const double x_pad = 0.03 * (x.high - x.low);
+        x.low -= x_pad;
+        x.high += x_pad;
+    }
+    const auto px = [&](double v) { return kLeft + (kRight - kLeft) * x.fraction(v); };
+    const auto py = [&](double v) { return kBottom - (kBottom - kTop) * y.fraction(v); };
+
+    write_canvas(path, kWidth, kHeight, [&](cairo_t* cr) {
+        set_color(cr, {1, 1, 1});
+        cairo_paint(cr);
+        cairo_set_line_width(cr, 1.0);
+        for (const double v : axis_ticks(x.low, x.high, x.log_scale, 8)) {
+            const double at = std::round(px(v)) + 0.5;
+            set_color(cr, {0.88, 0.88, 0.88});
+            cairo_move_to(cr, at, kTop);
+            cairo_line_to(cr, at, kBottom);
+            cairo_stroke(cr);
+            set_color(cr, {0, 0, 0});
+            text_at(cr, tick_label(v, x.log_scale), at, kBottom + 8, 12, 0.5, 0.0);
+        }
+        for (const double v : axis_ticks(y.low, y.high, false, 6)) {
+            const double at = std::round(py(v)) + 0.5;
+            set_color(cr, {0.88, 0.88, 0.88});
+            cairo_move_to(cr, kLeft, at);
+            cairo_line_to(cr, kRight, at);
+            cairo_stroke(cr);
+            set_color(cr, {0, 0, 0});
+            text_at(cr, tick_label(v, false), kLeft - 8, at, 12, 1.0, 0.5);
+        }
+        set_color(cr, {0, 0, 0});
+        cairo_rectangle(cr, kLeft + 0.5, kTop + 0.5, kRight - kLeft, kBottom - kTop);
+        cairo_stroke(cr);
+        text_at(cr, chart.title, kWidth / 2, 20, 16, 0.5, 0.0, true);
+        text_at(cr, chart.x_label, (kLeft + kRight) / 2, kBottom + 40, 14, 0.5, 0.0);
+        cairo_save(cr);
+        cairo_translate(cr, 24, (kTop + kBottom) / 2);
+        cairo_rotate(cr, -M_PI / 2);
+        text_at(cr, chart.y_label, 0, 0, 14, 0.5, 0.5);
+        cairo_restore(cr);
+
+        cairo_save(cr);
+        cairo_rectangle(cr, kLeft, kTop, kRight - kLeft, kBottom - kTop);
+        cairo_clip(cr);
+        // Lines first, so markers stay visible on top of them.
+        for (const bool lines : {true, false}) {
+            for (const XYSeries& series : chart.series) {
+                if (series.line != lines)
+                    continue;
+                set_color(cr, curve_color(series.color));
+                if (series.line) {
+                    cairo_set_line_width(cr, 2.0);
+                    for (size_t i = 0; i < series.points.size(); ++i) {
+                        const auto& [vx, vy] = series.points[i];
+                        (i == 0 ? cairo_move_to : cairo_line_to)(cr, px(vx), py(vy));
+                    }
+                    cairo_stroke(cr);
+                } else {
+                    for (const auto& [vx, vy] : series.points) {
+                        cairo_arc(cr, px(vx), py(vy), 4.0, 0, 2 * M_PI);
+                        cairo_fill(cr);
+                    }
+                }
+            }
+        }
+        cairo_restore(cr);
+
+        // Legend, inside the plot at the top.
+        const double at = chart.legend_left ? kLeft + 200 : kRight;
+        double row = kTop + 14;
+        for (const XYSeries& series : chart.series) {
+            if (series.label.empty())
+                continue;
+            set_color(cr, curve_color(series.color));
+            if (series.line) {
+                cairo_set_line_width(cr, 2.0);
+                cairo_move_to(cr, at - 190, row);
+                cairo_line_to(cr, at - 166, row);
+                cairo_stroke(cr);
+            } else {
+                cairo_arc(cr, at - 178, row, 4.0, 0, 2 * M_PI);
+                cairo_fill(cr);
+            }
+            set_color(cr, {0, 0, 0});
+            text_at(cr, series.label, at - 158, row, 12, 0.0, 0.5);
+            row += 20;
+        }
+    });
+}
+
+}  // namespace ladder::plot
