@@ -1,6 +1,7 @@
 // The loss-law fit against data drawn from known laws.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 
 #include "fit/loss_law.hpp"
 #include "fit/task_law.hpp"
@@ -146,4 +147,12 @@ TEST_CASE("the accuracy sigmoid is recovered from points on it", "[fit]") {
     CHECK(fit.law.a >= -1);
     CHECK(fit.law.a <= 0);
     CHECK(fit.law.b <= 1);
+}
+
+TEST_CASE("a fit that reaches no finite objective says it did not converge", "[fit]") {
+    auto rows = ladder_rows(chinchilla(), 0);
+    rows.front().loss = std::numeric_limits<double>::infinity();
+    const auto fit = ladder::fit::fit_loss_law(rows, 1e-3, ladder::fit::default_starts());
+    CHECK_FALSE(fit.converged);
+    CHECK(fit.status == "no start reached a finite objective");
 }
