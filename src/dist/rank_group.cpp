@@ -17,6 +17,7 @@
 #include "util/error.hpp"
 
 #ifdef USE_C10D_NCCL
+#include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -156,6 +157,8 @@ RankGroup::RankGroup(const LaunchEnv& launch, const c10::Device& device, const s
             static_cast<int>(launch.rank), static_cast<int>(launch.world_size), gloo_options);
 #ifdef USE_C10D_NCCL
         if (tensor_backend_ == "nccl") {
+            // NCCL creates its communicator on the current device: this rank's GPU.
+            c10::cuda::set_device(device.index());
             impl_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(
                 c10::make_intrusive<c10d::PrefixStore>("nccl", impl_->store),
                 static_cast<int>(launch.rank), static_cast<int>(launch.world_size),
