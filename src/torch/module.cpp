@@ -54,6 +54,7 @@ __attribute__((visibility("default"))) int ladder_torch_train(
     ladder::train::BenchmarkNumbers numbers;
     numbers.step_seconds = trainer.step_seconds();
     numbers.tokens_per_step = static_cast<double>(trainer.tokens_per_step());
+    numbers.devices = launch->world_size;
     numbers.flops_per_token = trainer.flops_per_token();
     numbers.peak_flops = trainer.peak_flops();
     rusage usage{};

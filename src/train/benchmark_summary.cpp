@@ -38,11 +38,18 @@ std::string benchmark_table(const BenchmarkNumbers& n) {
                  t90 = quantile(seconds, 0.9);
     const double tps50 = n.tokens_per_step / t50, tps10 = n.tokens_per_step / t90,
                  tps90 = n.tokens_per_step / t10;
-    std::string text = "Benchmark over " + std::to_string(seconds.size()) + " timed steps\n";
+    std::string text = "Benchmark over " + std::to_string(seconds.size()) + " timed steps";
+    if (n.devices > 1)
+        text += ", per device of " + std::to_string(n.devices) + " (rank 0's steps)";
+    text += "\n";
     char header[160];
     std::snprintf(header, sizeof header, "  %-16s %14s %14s %14s\n", "", "median", "p10", "p90");
     text += header;
     text += row("tokens/s", tps50, tps10, tps90, 0);
+    if (n.devices > 1) {
+        const double all = static_cast<double>(n.devices);
+        text += row("all ranks tok/s", all * tps50, all * tps10, all * tps90, 0);
+    }
     text += row("step time (ms)", 1000 * t50, 1000 * t10, 1000 * t90, 1);
     if (n.peak_flops > 0) {
         const double mfu = 100.0 * n.flops_per_token / n.peak_flops;

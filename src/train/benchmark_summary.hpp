@@ -1,6 +1,7 @@
 // The table `ladder benchmark` ends with.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -8,7 +9,8 @@ namespace ladder::train {
 
 struct BenchmarkNumbers {
     std::vector<double> step_seconds;  // timed steps (the first step is excluded)
-    double tokens_per_step = 0;
+    double tokens_per_step = 0;        // per device
+    int64_t devices = 1;               // data-parallel ranks
     double flops_per_token = 0;
     double peak_flops = 0;  // per device; 0 when unknown
     double peak_memory_bytes = 0;
