@@ -13,6 +13,7 @@ packages=(
     libnlopt-dev  # the L-BFGS of `ladder fit`
     libsentencepiece-dev sentencepiece zlib1g-dev nodejs
     python3  # scripts/slurm/submit-ladder.sh reads JSON with it
+    procps   # pgrep, for the tests that stop one worker of a launch
     $(command -v npm >/dev/null || echo npm)  # NodeSource's nodejs bundles npm, conflicting with Debian's
 )
 

@@ -171,3 +171,25 @@ TEST_CASE("SIGTERM to the launcher stops every worker with a checkpoint and exit
     REQUIRE(steps.size() == 2);  // step 0 and the stop
     CHECK(steps.back() > 0);
 }
+
+TEST_CASE("when one worker dies, --nproc-per-node ends the others and fails", "[distributed]") {
+    TempDir dir;
+    write_tokens(dir.path + "/d.u16", 8192, 2, 512);
+    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    // Kill the newest worker (rank 1) once training runs; the launcher's exit code and
+    // the workers left alive afterwards tell the rest.
+    const std::string script =
+        "cd '" + dir.path + "' && ('" + LADDER_BINARY + "' " + kTrain +
+        "--run.num_train_steps=100000 --nproc-per-node 2 >out.txt 2>err.txt & pid=$!; "
+        "for i in $(seq 600); do grep -q 'step=1/' out.txt 2>/dev/null && break; sleep 0.1; "
+        "done; workers=$(pgrep -P $pid | tr '\\n' ' '); kill -9 $(pgrep -n -P $pid); "
+        "wait $pid; echo $? >code.txt; sleep 0.5; alive=0; for w in $workers; do "
+        "kill -0 $w 2>/dev/null && alive=$((alive + 1)); done; echo $alive >alive.txt)";
+    REQUIRE(std::system(script.c_str()) == 0);
+    const std::string err = read_file(dir.path + "/err.txt");
+    INFO(err);
+    CHECK(read_file(dir.path + "/code.txt") == "137\n");
+    CHECK(err.find("ladder: rank 1 exited with code 137; stopping the other 1") !=
+          std::string::npos);
+    CHECK(read_file(dir.path + "/alive.txt") == "0\n");
+}
