@@ -87,3 +87,26 @@ TEST_CASE("submit-ladder.sh requests the planned GPUs and skips finished sizes",
                 LADDER_BINARY + "' '" + kScripts +
                 "/submit-ladder.sh' gpu.yaml huge 2>/dev/null") == 2);
 }
+
+TEST_CASE("ladder.sbatch runs one rank per task and requeues a job stopped with 75", "[slurm]") {
+    TempDir dir;
+    // Stand-ins: srun records its arguments and exits with $SRUN_CODE; scontrol records.
+    write_file(dir.path + "/bin/srun",
+               "#!/bin/sh\necho \"$@\" >>\"$(dirname \"$0\")/srun.calls\"\nexit $SRUN_CODE\n");
+    write_file(dir.path + "/bin/scontrol",
+               "#!/bin/sh\necho \"$@\" >>\"$(dirname \"$0\")/scontrol.calls\"\n");
+    REQUIRE(shell("chmod +x '" + dir.path + "/bin/srun' '" + dir.path + "/bin/scontrol'") == 0);
+    const auto job = [&](int srun_code) {
+        return shell("cd '" + dir.path + "' && PATH='" + dir.path +
+                     "/bin':$PATH SLURM_JOB_ID=77 SRUN_CODE=" + std::to_string(srun_code) +
+                     " LADDER_BIN=/opt/ladder LADDER_CONFIG=/c.yaml LADDER_SIZE=190M "
+                     "LADDER_ARGS='--trainer.threads=4' bash '" +
+                     kScripts + "/ladder.sbatch' >/dev/null");
+    };
+    CHECK(job(75) == 0);
+    CHECK(read_file(dir.path + "/bin/srun.calls") ==
+          "--kill-on-bad-exit=1 /opt/ladder train 190M --config /c.yaml --trainer.threads=4\n");
+    CHECK(read_file(dir.path + "/bin/scontrol.calls") == "requeue 77\n");
+    CHECK(job(1) == 1);  // a failure is not requeued
+    CHECK(read_file(dir.path + "/bin/scontrol.calls") == "requeue 77\n");
+}
