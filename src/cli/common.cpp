@@ -1,12 +1,11 @@
 #include "cli/common.hpp"
 
-#include <unistd.h>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "plot/cairo_plot.hpp"
+#include "util/atomic_file.hpp"
 
 namespace ladder::cli {
 
@@ -47,15 +46,8 @@ std::vector<std::string> write_plot(const plot::LrFigure& figure, const std::str
     std::vector<std::string> paths;
     for (const auto& extension : extensions) {
         const std::string path = (std::filesystem::path(folder) / (stem + extension)).string();
-        // Written beside the target and renamed, so a reader never sees half a file.
-        const std::string temporary = path + ".tmp" + std::to_string(getpid()) + extension;
-        try {
-            plot::write_lr_plot(figure, temporary);
-        } catch (...) {
-            std::remove(temporary.c_str());
-            throw;
-        }
-        std::filesystem::rename(temporary, path);
+        write_atomically(
+            path, [&](const std::string& temporary) { plot::write_lr_plot(figure, temporary); });
         paths.push_back(path);
     }
     return paths;

@@ -1,18 +1,16 @@
 // `ladder fit METRICS.csv`: the loss law L(N, D) = E + A/N^alpha + B/D^beta fitted to a
 // table in the shape `ladder metrics` writes, with bootstrap intervals, predictions,
 // compute-optimal sizes and a held-out size; with --accuracy, the two-step task law.
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/common.hpp"
 #include "fit/fit_figures.hpp"
 #include "fit/fit_report.hpp"
+#include "util/atomic_file.hpp"
 #include "util/format.hpp"
 
 namespace ladder::cli {
@@ -108,15 +106,12 @@ nlohmann::json report_json(const fit::FitReport& r, const fit::FitRequest& reque
     }
     if (r.holdout_size) {
         nlohmann::json rows = nlohmann::json::array();
-        double total = 0;
         for (const auto& h : r.holdout) {
-            const double error = (h.predicted - h.actual) / h.actual;
-            total += std::fabs(error);
             nlohmann::json row = {{"N", h.n},
                                   {"D", h.d},
                                   {"actual", h.actual},
                                   {"predicted", h.predicted},
-                                  {"relative_error", error}};
+                                  {"relative_error", h.relative_error}};
             if (h.predicted_accuracy) {
                 row["predicted_accuracy"] = *h.predicted_accuracy;
                 row["actual_accuracy"] = h.actual_accuracy ? nlohmann::json(*h.actual_accuracy)
@@ -124,10 +119,9 @@ nlohmann::json report_json(const fit::FitReport& r, const fit::FitRequest& reque
             }
             rows.push_back(row);
         }
-        out["holdout"] = {
-            {"size", *r.holdout_size},
-            {"rows", rows},
-            {"mean_abs_relative_error", total / static_cast<double>(r.holdout.size())}};
+        out["holdout"] = {{"size", *r.holdout_size},
+                          {"rows", rows},
+                          {"mean_abs_relative_error", r.holdout_mean_abs_relative_error}};
     }
     return out;
 }
@@ -200,13 +194,10 @@ void print_report(const fit::FitReport& r, const FitOptions& options) {
     }
     if (r.holdout_size) {
         std::printf("\nHeld-out size %s (not fitted):\n", r.holdout_size->c_str());
-        double total = 0;
         for (const auto& h : r.holdout) {
-            const double error = (h.predicted - h.actual) / h.actual;
-            total += std::fabs(error);
             std::printf("  D %s: predicted %s, actual %s (%+.2f%%)", format_count(h.d).c_str(),
                         format_metric(h.predicted).c_str(), format_metric(h.actual).c_str(),
-                        100 * error);
+                        100 * h.relative_error);
             if (h.predicted_accuracy && h.actual_accuracy) {
                 std::printf("; accuracy predicted %s, actual %s",
                             format_metric(*h.predicted_accuracy).c_str(),
@@ -214,8 +205,7 @@ void print_report(const fit::FitReport& r, const FitOptions& options) {
             }
             std::printf("\n");
         }
-        std::printf("  mean |relative error| %.2f%%\n",
-                    100 * total / static_cast<double>(r.holdout.size()));
+        std::printf("  mean |relative error| %.2f%%\n", 100 * r.holdout_mean_abs_relative_error);
     }
 }
 
@@ -233,16 +223,8 @@ void fit_command(FitOptions options) {
     const fit::FitReport report = fit::fit_report(table, options.request);
     const nlohmann::json json = report_json(report, options.request);
     if (options.output) {
-        // Written beside the target and renamed, so a reader never sees half a file.
-        const std::string temporary = *options.output + ".tmp" + std::to_string(getpid());
-        std::ofstream out(temporary);
-        out << json.dump(2) << "\n";
-        out.close();
-        if (!out) {
-            std::remove(temporary.c_str());
-            throw UsageError("cannot write -o file '" + *options.output + "'");
-        }
-        std::filesystem::rename(temporary, *options.output);
+        write_text_atomically(*options.output,
+                              [&](std::ostream& out) { out << json.dump(2) << "\n"; });
     }
     std::vector<std::string> figures;
     if (options.plot_dir)

@@ -1,15 +1,13 @@
 // `ladder metrics SIZE... | --all`: every run's per-checkpoint metrics files collected
 // into one table (CSV, JSON Lines or Markdown), sizes in ladder order.
-#include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli/common.hpp"
 #include "cli/run_selection.hpp"
 #include "io/metrics_writers.hpp"
+#include "util/atomic_file.hpp"
 
 namespace ladder::cli {
 
@@ -20,24 +18,6 @@ struct MetricsOptions {
     std::string prefix;
     std::optional<std::string> output;
 };
-
-// Written beside the target and renamed, so a reader never sees half a table.
-void write_file(const io::MetricsTable& table, io::TableFormat format, const std::string& path) {
-    const std::string temporary = path + ".tmp" + std::to_string(getpid());
-    try {
-        std::ofstream out(temporary);
-        if (!out)
-            throw UsageError("cannot write -o file '" + path + "'");
-        io::write_table(table, format, out);
-        out.close();
-        if (!out)
-            throw std::runtime_error("cannot write '" + temporary + "'");
-        std::filesystem::rename(temporary, path);
-    } catch (...) {
-        std::remove(temporary.c_str());
-        throw;
-    }
-}
 
 void metrics(const MetricsOptions& options, const CommonOptions& common) {
     io::TableFormat format = io::TableFormat::csv;
@@ -82,7 +62,8 @@ void metrics(const MetricsOptions& options, const CommonOptions& common) {
         io::write_table(table, format, std::cout);
         return;
     }
-    write_file(table, format, *options.output);
+    write_text_atomically(*options.output,
+                          [&](std::ostream& out) { io::write_table(table, format, out); });
     std::cout << "Saved metrics of " << table.rows().size() << " checkpoint(s) to '"
               << *options.output << "'\n";
 }

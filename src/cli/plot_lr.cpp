@@ -1,10 +1,9 @@
 // `ladder plot-lr SIZE...`: LR schedules as PNG + SVG, in the terminal, or as CSV.
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli/common.hpp"
 #include "plot/terminal_plot.hpp"
+#include "util/atomic_file.hpp"
 #include "util/format.hpp"
 #include "util/terminal.hpp"
 
@@ -21,11 +20,7 @@ struct PlotLrOptions {
 
 // step,tokens,lr for every optimizer step (a leading size column when several sizes).
 void write_csv(const std::vector<RunPlan>& plans, const std::string& path) {
-    const std::string temporary = path + ".tmp";
-    {
-        std::ofstream out(temporary);
-        if (!out)
-            throw UsageError("cannot write --csv file '" + path + "'");
+    write_text_atomically(path, [&](std::ostream& out) {
         const bool several = plans.size() > 1;
         out << (several ? "size,step,tokens,lr\n" : "step,tokens,lr\n");
         for (const auto& plan : plans) {
@@ -37,11 +32,7 @@ void write_csv(const std::vector<RunPlan>& plans, const std::string& path) {
                     << shortest_number(point.lr) << "\n";
             }
         }
-        out.flush();
-        if (!out)
-            throw std::runtime_error("cannot write '" + temporary + "'");
-    }
-    std::filesystem::rename(temporary, path);
+    });
 }
 
 void plot_lr(const PlotLrOptions& options, const CommonOptions& common) {

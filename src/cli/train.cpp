@@ -30,13 +30,30 @@ std::vector<std::string> worker_arguments(const std::vector<std::string>& args) 
     return kept;
 }
 
-// The plan of `size` for `world_size` processes. On the CPU the processes are the devices;
-// on GPUs the ladder's max_devices plans the mesh, and the launch must match it.
-RunPlan plan_for_launch(config::LadderConfig config, const std::string& size, int64_t world_size,
-                        const std::string& source) {
-    if (classify_device(config.device_type).is_cpu)
-        config.max_devices = world_size;
+// The plan of `size` for `world_size` processes. On GPUs the ladder's max_devices plans
+// the mesh, and the launch must match it (as OLMo-core checks). On the CPU the processes are
+// the devices: any number that divides the step's micro-batches trains the same global
+// batch, with less gradient accumulation.
+RunPlan plan_for_launch(const config::LadderConfig& config, const std::string& size,
+                        int64_t world_size, const std::string& source) {
     RunPlan plan = plan_run(config, size);
+    if (classify_device(config.device_type).is_cpu) {
+        if (const auto spread = spread_over(plan.batch, world_size)) {
+            plan.batch = *spread;
+            return plan;
+        }
+        const int64_t micro_batches =
+            plan.batch.global_batch_size / plan.batch.rank_microbatch_size;
+        std::string counts;
+        for (int64_t n = 1; n <= micro_batches; ++n) {
+            if (micro_batches % n == 0)
+                counts += (counts.empty() ? "" : ", ") + std::to_string(n);
+        }
+        throw UsageError("size " + size + " trains " + std::to_string(micro_batches) +
+                         " micro-batch(es) per step, which " + std::to_string(world_size) +
+                         " process(es) cannot share evenly: launch one of " + counts +
+                         " (--nproc-per-node)");
+    }
     const int64_t devices = plan.batch.num_devices;
     if (devices != world_size) {
         throw UsageError("size " + size + " trains on " + std::to_string(devices) +

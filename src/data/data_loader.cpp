@@ -6,62 +6,14 @@
 #include <utility>
 
 #include "util/error.hpp"
+#include "util/split_mix64.hpp"
 
 namespace ladder::data {
-
-namespace {
-
-constexpr uint64_t kGoldenGamma = 0x9E3779B97F4A7C15ULL;
-
-uint64_t mix(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-// The high and low 64 bits of a·b, from 32-bit halves so no compiler extension is needed.
-uint64_t multiply_high(uint64_t a, uint64_t b, uint64_t& low) {
-    const uint64_t a_lo = a & 0xFFFFFFFFULL, a_hi = a >> 32;
-    const uint64_t b_lo = b & 0xFFFFFFFFULL, b_hi = b >> 32;
-    const uint64_t lo_lo = a_lo * b_lo, lo_hi = a_lo * b_hi;
-    const uint64_t hi_lo = a_hi * b_lo, hi_hi = a_hi * b_hi;
-    const uint64_t middle = (lo_lo >> 32) + (lo_hi & 0xFFFFFFFFULL) + (hi_lo & 0xFFFFFFFFULL);
-    low = (middle << 32) | (lo_lo & 0xFFFFFFFFULL);
-    return hi_hi + (lo_hi >> 32) + (hi_lo >> 32) + (middle >> 32);
-}
-
-class SplitMix64 {
-  public:
-    explicit SplitMix64(uint64_t state) : state_(state) {}
-
-    uint64_t next() {
-        state_ += kGoldenGamma;
-        return mix(state_);
-    }
-
-    // Uniform in [0, range), range >= 1 (Lemire 2019, "Fast Random Integer Generation in
-    // an Interval"): rejecting the low products below 2^64 mod range removes the bias.
-    uint64_t bounded(uint64_t range) {
-        uint64_t low;
-        uint64_t high = multiply_high(next(), range, low);
-        if (low < range) {
-            const uint64_t threshold = (0 - range) % range;
-            while (low < threshold)
-                high = multiply_high(next(), range, low);
-        }
-        return high;
-    }
-
-  private:
-    uint64_t state_;
-};
-
-}  // namespace
 
 std::vector<uint32_t> shuffled_order(int64_t n, uint64_t seed, int64_t epoch) {
     std::vector<uint32_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), uint32_t{0});
-    SplitMix64 rng(mix(mix(seed) + static_cast<uint64_t>(epoch)));
+    SplitMix64 rng(split_mix64_mix(split_mix64_mix(seed) + static_cast<uint64_t>(epoch)));
     for (int64_t i = n - 1; i > 0; --i) {
         const auto j = static_cast<int64_t>(rng.bounded(static_cast<uint64_t>(i) + 1));
         std::swap(order[i], order[j]);

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "util/error.hpp"
+#include "util/format.hpp"
 
 #ifdef USE_C10D_NCCL
 #include <c10/cuda/CUDAFunctions.h>
@@ -24,10 +25,6 @@
 namespace ladder::dist {
 
 namespace {
-
-std::string first_line(const std::string& text) {
-    return text.substr(0, text.find('\n'));
-}
 
 std::string this_host() {
     char name[256] = {0};

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "util/error.hpp"
+#include "util/statistics.hpp"
 
 namespace ladder::fit {
 
@@ -45,6 +46,8 @@ FitReport fit_report(const CsvTable& table, const FitRequest& request) {
     const size_t tokens = table.column(request.tokens_column);
     const bool has_size = table.has_column("size");
     const bool has_name = table.has_column("name");
+    const size_t size_column = has_size ? table.column("size") : 0;
+    const size_t name_column = has_name ? table.column("name") : 0;
     if ((!request.exclude_sizes.empty() || request.holdout) && !has_size)
         throw UsageError("'" + table.file +
                          "' has no column 'size' (needed to exclude or hold out sizes)");
@@ -58,10 +61,10 @@ FitReport fit_report(const CsvTable& table, const FitRequest& request) {
         request.accuracy_column ? table.column(*request.accuracy_column) : std::string::npos;
     std::vector<Row> rows, every_row;  // selected by --rows; all (for the sigmoid)
     for (size_t r = 0; r < table.rows.size(); ++r) {
-        const bool selected = request.rows == "all" || table.rows[r][table.column("name")].find(
-                                                           request.rows) != std::string::npos;
+        const bool selected = request.rows == "all" ||
+                              table.rows[r][name_column].find(request.rows) != std::string::npos;
         Row row;
-        row.size = has_size ? table.rows[r][table.column("size")] : "";
+        row.size = has_size ? table.rows[r][size_column] : "";
         if (std::count(request.exclude_sizes.begin(), request.exclude_sizes.end(), row.size))
             continue;
         if (table.rows[r][loss].empty())
@@ -85,7 +88,7 @@ FitReport fit_report(const CsvTable& table, const FitRequest& request) {
     for (const std::string& size : request.exclude_sizes) {
         const bool known =
             has_size && std::any_of(table.rows.begin(), table.rows.end(),
-                                    [&](const auto& r) { return r[table.column("size")] == size; });
+                                    [&](const auto& r) { return r[size_column] == size; });
         if (!known)
             throw UsageError("--exclude-size: no rows of size '" + size + "' in '" + table.file +
                              "'");
@@ -106,8 +109,12 @@ FitReport fit_report(const CsvTable& table, const FitRequest& request) {
         std::vector<Row> kept;
         for (const Row& row : rows) {
             if (row.size == size) {
-                report.holdout.push_back({row.observation.n, row.observation.d,
-                                          row.observation.loss, 0, row.accuracy, std::nullopt});
+                HoldoutRow held;
+                held.n = row.observation.n;
+                held.d = row.observation.d;
+                held.actual = row.observation.loss;
+                held.actual_accuracy = row.accuracy;
+                report.holdout.push_back(held);
             } else {
                 kept.push_back(row);
             }
@@ -197,6 +204,9 @@ FitReport fit_report(const CsvTable& table, const FitRequest& request) {
     }
     for (HoldoutRow& row : report.holdout) {
         row.predicted = law.predict(row.n, row.d);
+        row.relative_error = (row.predicted - row.actual) / row.actual;
+        report.holdout_mean_abs_relative_error +=
+            std::fabs(row.relative_error) / static_cast<double>(report.holdout.size());
         if (sigmoid)
             row.predicted_accuracy = (*sigmoid)(row.predicted);
     }

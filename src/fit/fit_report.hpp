@@ -52,6 +52,7 @@ struct SizeResidual {
 
 struct HoldoutRow {
     double n = 0, d = 0, actual = 0, predicted = 0;
+    double relative_error = 0;                                  // (predicted - actual) / actual
     std::optional<double> actual_accuracy, predicted_accuracy;  // with the task law
 };
 
@@ -73,6 +74,7 @@ struct FitReport {
     std::vector<std::pair<double, Prediction>> optimal;  // (C, prediction at optimal N, D)
     std::optional<std::string> holdout_size;
     std::vector<HoldoutRow> holdout;
+    double holdout_mean_abs_relative_error = 0;
     std::optional<TaskLawReport> task_law;
 };
 

@@ -3,6 +3,7 @@
 #include <nlopt.h>
 
 #include "fit/nlopt_status.hpp"
+#include "util/split_mix64.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -124,30 +125,16 @@ std::vector<LossLaw> bootstrap_loss_law(const std::vector<Observation>& rows, do
         for (double b : {0.0, 25.0})
             starts.push_back({a, b, 0.0, 0.5, 0.5});
     std::vector<LossLaw> laws;
-    uint64_t state = seed;
-    const auto next = [&state] {  // SplitMix64
-        uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    };
+    SplitMix64 rng(seed);
     std::vector<Observation> sample(rows.size());
     for (int64_t k = 0; k < resamples; ++k) {
         for (Observation& row : sample)
-            row = rows[next() % rows.size()];
+            row = rows[rng.bounded(rows.size())];
         const LossLawFit fit = fit_loss_law(sample, delta, starts);
         if (fit.converged)
             laws.push_back(fit.law);
     }
     return laws;
-}
-
-double quantile(std::vector<double> values, double q) {
-    std::sort(values.begin(), values.end());
-    const double position = q * static_cast<double>(values.size() - 1);
-    const size_t low = static_cast<size_t>(std::floor(position));
-    const size_t high = std::min(low + 1, values.size() - 1);
-    return values[low] + (position - static_cast<double>(low)) * (values[high] - values[low]);
 }
 
 }  // namespace ladder::fit

@@ -57,7 +57,4 @@ LossLawFit fit_loss_law(const std::vector<Observation>& rows, double delta,
 std::vector<LossLaw> bootstrap_loss_law(const std::vector<Observation>& rows, double delta,
                                         const LossLaw& best, int64_t resamples, uint64_t seed);
 
-// The q-quantile (0..1) of values, linearly interpolated.
-double quantile(std::vector<double> values, double q);
-
 }  // namespace ladder::fit

@@ -114,4 +114,15 @@ BatchPlan plan_batch(int64_t target_batch_size, int64_t rank_microbatch_size, in
     return plan;
 }
 
+std::optional<BatchPlan> spread_over(const BatchPlan& plan, int64_t devices) {
+    const int64_t micro_batches = plan.global_batch_size / plan.rank_microbatch_size;
+    if (devices < 1 || micro_batches % devices != 0)
+        return std::nullopt;
+    BatchPlan spread = plan;
+    spread.num_devices = devices;
+    spread.dp_world_size = devices;
+    spread.grad_accum_steps = micro_batches / devices;
+    return spread;
+}
+
 }  // namespace ladder

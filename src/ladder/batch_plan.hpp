@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace ladder {
@@ -54,5 +55,11 @@ struct BatchPlan {
 // dp world size = devices.)
 BatchPlan plan_batch(int64_t target_batch_size, int64_t rank_microbatch_size, int64_t min_devices,
                      int64_t max_devices, int64_t sequence_length);
+
+// The same global batch and micro-batch spread over `devices` data-parallel ranks, with
+// the gradient accumulation that makes up the rest; nullopt when the batch's micro-batches
+// do not divide evenly among the ranks. The global batch, and so the steps and the LR
+// schedule, never depend on how many ranks train it.
+std::optional<BatchPlan> spread_over(const BatchPlan& plan, int64_t devices);
 
 }  // namespace ladder

@@ -4,16 +4,13 @@
 
 #include <stdexcept>
 
+#include "util/format.hpp"
+
 namespace ladder::plot {
 
 namespace {
 
 constexpr const char* kFont = "DejaVu Sans";
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-    return text.size() >= suffix.size() &&
-           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 }  // namespace
 

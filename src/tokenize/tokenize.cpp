@@ -32,11 +32,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-    return text.size() >= suffix.size() &&
-           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // Dolma names its JSONL shards `*.json.gz`, so `.json` counts as JSONL too.
 bool is_jsonl_name(std::string path) {
     if (ends_with(path, ".gz"))

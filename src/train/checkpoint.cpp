@@ -9,6 +9,7 @@
 
 #include "io/checkpoint_dir.hpp"
 #include "util/error.hpp"
+#include "util/format.hpp"
 
 namespace ladder::train {
 
@@ -172,10 +173,7 @@ TrainerState load_checkpoint(const std::string& dir, model::Transformer& model,
     } catch (const UsageError&) {
         throw;
     } catch (const std::exception& e) {
-        // LibTorch's messages carry stack traces: keep their first line only.
-        std::string what = e.what();
-        what = what.substr(0, what.find('\n'));
-        throw UsageError("checkpoint '" + current + "' cannot be loaded: " + what);
+        throw UsageError("checkpoint '" + current + "' cannot be loaded: " + first_line(e.what()));
     }
 
     const std::string state_path = (root / "train" / "rank0.json").string();

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
+
+#include "util/atomic_file.hpp"
 
 namespace ladder::train {
 
@@ -32,17 +32,10 @@ std::string MetricSaver::write(const std::string& file) const {
     namespace fs = std::filesystem;
     fs::create_directories(save_folder_);
     const std::string path = (fs::path(save_folder_) / file).string();
-    const std::string temporary = path + ".tmp";
     nlohmann::json json = nlohmann::json::object();
     for (const auto& [name, value] : latest_)
         json[name] = value;
-    {
-        std::ofstream out(temporary);
-        out << json.dump(2) << "\n";
-        if (!out)
-            throw std::runtime_error("cannot write '" + temporary + "'");
-    }
-    fs::rename(temporary, path);
+    write_text_atomically(path, [&](std::ostream& out) { out << json.dump(2) << "\n"; });
     return path;
 }
 

@@ -71,6 +71,7 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
       device_(choose_device(config.trainer.device, launch.local_rank)) {
     // Settings first: a contradiction should fail before any file is read.
     checkpoints_ = !config.trainer.no_checkpoints;
+    config_json_ = config::to_json_text(config);
     for (const auto& checkpoint : plan.checkpoints)
         save_steps_.insert(checkpoint.step);
     if (checkpoints_) {
@@ -288,7 +289,7 @@ void Trainer::save(SaveKind kind) {
     state.loader = loader_->state();
     state.world_size = launch_.world_size;
     if (main_rank_) {
-        writer_->save(take_checkpoint(model_, *optimizer_, state, config::to_json_text(config_),
+        writer_->save(take_checkpoint(model_, *optimizer_, state, config_json_,
                                       kind == SaveKind::ephemeral, writer_->async()));
     }
     last_saved_step_ = progress_.step;

@@ -61,6 +61,7 @@ class Trainer {
     bool finished() const;
 
     const config::LadderConfig& config_;
+    std::string config_json_;  // written into every checkpoint
     RunPlan plan_;
     dist::LaunchEnv launch_;
     bool main_rank_ = true;                   // rank 0: writes logs, metrics, checkpoints

@@ -1,4 +1,4 @@
-// Number formatting shared by every command's output.
+// Number and text formatting shared by every command's output.
 #pragma once
 
 #include <cstdint>
@@ -32,5 +32,10 @@ std::string python_float(double x);
 // Python's f"{x:.{digits}f}" / f"{x:.{digits}e}"
 std::string fixed(double x, int digits);
 std::string scientific(double x, int digits);
+
+bool ends_with(const std::string& text, const std::string& suffix);
+
+// The first line of a message (LibTorch's and Gloo's carry stack traces after it).
+std::string first_line(const std::string& text);
 
 }  // namespace ladder

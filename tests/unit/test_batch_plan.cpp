@@ -250,3 +250,20 @@ TEST_CASE("plan_batch follows OLMo-core's rounding") {
     CHECK(small.global_batch_size == 16384);
     CHECK(small.grad_accum_steps == 1);
 }
+
+TEST_CASE("a batch spread over more ranks keeps its global batch and micro-batch") {
+    // 6 micro-batches of 2048 tokens per step on one device.
+    const ladder::BatchPlan one = ladder::plan_batch(6 * 2048, 2048, 1, 1, 256);
+    REQUIRE(one.global_batch_size == 6 * 2048);
+    REQUIRE(one.grad_accum_steps == 6);
+    for (int64_t devices : {1, 2, 3, 6}) {
+        const auto spread = ladder::spread_over(one, devices);
+        REQUIRE(spread);
+        CHECK(spread->global_batch_size == one.global_batch_size);
+        CHECK(spread->rank_microbatch_size == 2048);
+        CHECK(spread->dp_world_size == devices);
+        CHECK(spread->grad_accum_steps * devices == 6);
+    }
+    CHECK_FALSE(ladder::spread_over(one, 4));
+    CHECK_FALSE(ladder::spread_over(one, 12));
+}

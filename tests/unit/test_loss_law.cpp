@@ -5,6 +5,7 @@
 
 #include "fit/loss_law.hpp"
 #include "fit/task_law.hpp"
+#include "util/statistics.hpp"
 
 using ladder::fit::LossLaw;
 using ladder::fit::Observation;
@@ -94,8 +95,7 @@ TEST_CASE("with 0.3% noise the exponents and the extrapolation stay close", "[fi
         std::vector<double> values;
         for (const LossLaw& law : laws)
             values.push_back(get(law));
-        return std::make_pair(ladder::fit::quantile(values, 0.025),
-                              ladder::fit::quantile(values, 0.975));
+        return std::make_pair(ladder::quantile(values, 0.025), ladder::quantile(values, 0.975));
     };
     const auto alpha = interval([](const LossLaw& l) { return l.alpha; });
     const auto beta = interval([](const LossLaw& l) { return l.beta; });

@@ -1,0 +1,22 @@
+// Files written through a temporary beside them and renamed into place, so a reader (or a
+// crash) never sees half a file.
+#pragma once
+
+#include <functional>
+#include <ostream>
+#include <string>
+
+namespace ladder {
+
+// `write` fills the temporary path it is given (which keeps `path`'s extension, for
+// writers that pick a format by it); then the temporary replaces `path`. On any failure
+// the temporary is removed and the error propagates.
+void write_atomically(const std::string& path,
+                      const std::function<void(const std::string& temporary)>& write);
+
+// The same for text: `write` streams into the file. A file that cannot be opened is a
+// UsageError naming `path` (a bad output path); a write that fails midway a runtime error.
+void write_text_atomically(const std::string& path,
+                           const std::function<void(std::ostream&)>& write);
+
+}  // namespace ladder
