@@ -9,6 +9,8 @@
 #   - or, on a Debian/Ubuntu host, --fetch-debs: the -dev packages and everything they
 #     need that the host lacks, fetched with `apt-get download` and unpacked with
 #     `dpkg -x` into third_party/prefix/ (git-ignored; no root needed).
+#   - or, on a node that cannot install packages, a folder made by scripts/pack-deps.sh on a
+#     Debian/Ubuntu machine and copied over: --prefix DIR.
 #
 # Usage: scripts/build-cluster.sh [--python PY] [--torch-cmake-prefix DIR] [--prefix DIR]
 #                                 [--fetch-debs] [-- CMAKE_ARGS...]
@@ -75,12 +77,24 @@ if $fetch_debs; then
         (cd "$prefix/debs" && apt-get download "${fetch[@]}")
         for deb in "$prefix"/debs/*.deb; do dpkg -x "$deb" "$prefix"; done
     fi
+fi
+
+if [ -n "$prefix" ] && [ -d "$prefix/usr/lib" ]; then
+    # Debian's layout (--fetch-debs, or a folder made by scripts/pack-deps.sh elsewhere):
+    # its pkg-config files say /usr, so point them at where the folder lies now.
+    prefix="$(cd "$prefix" && pwd)"
     multiarch="$(gcc -print-multiarch)"
+    for pc in "$prefix"/usr/lib/"$multiarch"/pkgconfig/*.pc "$prefix"/usr/share/pkgconfig/*.pc; do
+        if [ -f "$pc" ]; then
+            sed -i -E "s#(=|-I|-L)/usr(/|\$|[[:space:]])#\1$prefix/usr\2#g" "$pc"
+        fi
+    done
     export PATH="$prefix/usr/bin:$PATH"
     export PKG_CONFIG_PATH="$prefix/usr/lib/$multiarch/pkgconfig:$prefix/usr/share/pkgconfig:${PKG_CONFIG_PATH:-}"
-    export LD_LIBRARY_PATH="$prefix/usr/lib/$multiarch:${LD_LIBRARY_PATH:-}"
-    # The unpacked .pc files say prefix=/usr: pkgconf takes the prefix from where they lie.
-    export PKG_CONFIG_RELOCATE_PATHS=1
+    # The executable finds the folder's libraries, and theirs, without LD_LIBRARY_PATH: an
+    # RPATH (not RUNPATH) is searched for indirect dependencies too.
+    cmake_args=(-DCMAKE_BUILD_RPATH="$prefix/usr/lib/$multiarch"
+        "-DCMAKE_EXE_LINKER_FLAGS=-Wl,--disable-new-dtags" "${cmake_args[@]}")
 elif [ -n "$prefix" ]; then
     export PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/share/pkgconfig:${PKG_CONFIG_PATH:-}"
 fi

@@ -1,8 +1,11 @@
-"""The peer of `ladder benchmark` on the CPU: the same OLMo-style model, loss and AdamW
-step as a plain PyTorch eager loop, reading the same token file.
+"""The peer of `ladder benchmark`: the same OLMo-style model, loss and AdamW step as a
+plain PyTorch loop, reading the same token file. On the CPU in fp32 (the attention
+spelled out, as ladder does on LibTorch 1.13); on CUDA with bf16 autocast and
+scaled_dot_product_attention (as ladder does on LibTorch 2.x), eager or torch.compile'd.
 
-Prints one JSON object: median tokens/s over the steps after the first, the fp32 matmul
-ceiling measured with the same LibTorch, and the model's FLOPs per token.
+Prints one JSON object: median tokens/s over the steps after the warm-up, the matmul
+ceiling measured with the same LibTorch (CPU only), the model's FLOPs per token and, on
+CUDA, the peak GPU memory allocated.
 """
 import argparse
 import json
@@ -40,8 +43,8 @@ class Attention(nn.Module):
 
     def rope(self, x):
         T, hd = x.shape[1], self.head_dim
-        inv_freq = 1.0 / (self.theta ** (torch.arange(0, hd, 2, dtype=torch.float) / hd))
-        freqs = torch.outer(torch.arange(T, dtype=torch.float), inv_freq)
+        inv_freq = 1.0 / (self.theta ** (torch.arange(0, hd, 2, dtype=torch.float, device=x.device) / hd))
+        freqs = torch.outer(torch.arange(T, dtype=torch.float, device=x.device), inv_freq)
         pos = torch.cat((freqs, freqs), dim=-1)[:, None, :]
         x1, x2 = x.chunk(2, dim=-1)
         return x * pos.cos() + torch.cat((-x2, x1), dim=-1) * pos.sin()
@@ -52,8 +55,11 @@ class Attention(nn.Module):
         k = self.k_norm(self.w_k(x)).view(B, T, self.heads, self.head_dim)
         v = self.w_v(x).view(B, T, self.heads, self.head_dim)
         q, k, v = self.rope(q).transpose(1, 2), self.rope(k).transpose(1, 2), v.transpose(1, 2)
-        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim) + mask
-        out = torch.softmax(scores, dim=-1) @ v
+        if mask is None:  # CUDA: the fused causal kernels
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim) + mask
+            out = torch.softmax(scores, dim=-1) @ v
         return self.w_out(out.transpose(1, 2).reshape(B, T, -1))
 
 
@@ -85,7 +91,7 @@ class Transformer(nn.Module):
 
     def forward(self, tokens):
         T = tokens.shape[1]
-        mask = torch.full((T, T), float("-inf")).triu(1)
+        mask = None if tokens.is_cuda else torch.full((T, T), float("-inf")).triu(1)
         h = self.embeddings(tokens)
         for block in self.blocks:
             h = block(h, mask)
@@ -123,14 +129,20 @@ def main():
     parser.add_argument("--batch", type=int, default=8, help="instances per step")
     parser.add_argument("--profile", action="store_true",
                         help="also print the share of the step spent in matrix products")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed first steps")
     args = parser.parse_args()
+    device = torch.device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
-    data = np.memmap(args.tokens, dtype=np.uint16, mode="r")
+    # As ladder reads token files: uint16 while the vocabulary fits, else uint32.
+    data = np.memmap(args.tokens, dtype=np.uint16 if args.vocab <= 65536 else np.uint32, mode="r")
     instances = len(data) // args.seq
-    model = Transformer(args.vocab, args.d_model, args.layers, args.heads, args.hidden)
+    model = Transformer(args.vocab, args.d_model, args.layers, args.heads, args.hidden).to(device)
+    forward = torch.compile(model) if args.compile else model
     decay = [p for n, p in model.named_parameters() if n != "embeddings.weight"]
     optimizer = torch.optim.AdamW(
         [{"params": [model.embeddings.weight], "weight_decay": 0.0}, {"params": decay, "weight_decay": 0.1}],
@@ -143,8 +155,14 @@ def main():
         start = time.perf_counter()
         rows = [(step * args.batch + i) % instances for i in range(args.batch)]
         tokens = torch.from_numpy(np.stack([data[r * args.seq:(r + 1) * args.seq] for r in rows]).astype(np.int64))
-        labels = torch.cat([tokens[:, 1:], torch.full((args.batch, 1), -100)], dim=1)
-        logits = model(tokens).float()
+        tokens = tokens.to(device)
+        labels = torch.cat([tokens[:, 1:], torch.full((args.batch, 1), -100, device=device)], dim=1)
+        if device.type == "cuda":
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                logits = forward(tokens)
+        else:
+            logits = forward(tokens)
+        logits = logits.float()
         lse = torch.logsumexp(logits, dim=-1)
         mask = labels != -100
         ce = F.cross_entropy(logits.view(-1, args.vocab), labels.view(-1), ignore_index=-100, reduction="sum")
@@ -164,11 +182,13 @@ def main():
         gemm_share = gemm / total
     tokens_per_step = args.batch * args.seq
     print(json.dumps({
-        "tokens_per_second": tokens_per_step / statistics.median(times[1:]),
-        "matmul_flops": matmul_ceiling(),
+        "tokens_per_second": tokens_per_step / statistics.median(times[args.warmup:]),
+        "matmul_flops": matmul_ceiling() if device.type == "cpu" else None,
+        "peak_memory_bytes": torch.cuda.max_memory_allocated() if device.type == "cuda" else None,
         "flops_per_token": flops_per_token(args.d_model, args.layers, args.heads, args.hidden, args.vocab, args.seq),
         "threads": torch.get_num_threads(),
-        "final_loss": float(ce / mask.sum()),
+        "final_loss": float(ce.detach() / mask.sum()),
+        "steps": args.steps,
         "gemm_share": gemm_share,
     }))
 

@@ -11,6 +11,12 @@ namespace ladder::cli {
 
 namespace {
 
+// LibTorch's errors carry a C++ backtrace after their message; the message is enough.
+std::string without_backtrace(const std::string& what) {
+    const size_t at = what.find("\nException raised from ");
+    return at == std::string::npos ? what : what.substr(0, at);
+}
+
 // CLI11 would call a misspelled command "an extra positional argument"; name it instead.
 void reject_unknown_command(const CLI::App& app, const std::vector<std::string>& args) {
     if (args.empty() || args.front().empty() || args.front()[0] == '-')
@@ -90,7 +96,7 @@ int run(int argc, char** argv) {
         std::cerr << "ladder: error: " << e.what() << "\n";
         return kExitUsage;
     } catch (const std::exception& e) {
-        std::cerr << "ladder: failed: " << e.what() << "\n";
+        std::cerr << "ladder: failed: " << without_backtrace(e.what()) << "\n";
         return kExitRuntimeFailure;
     }
 }

@@ -26,7 +26,9 @@ struct LaunchEnv {
     std::string master_addr = "127.0.0.1";
     int64_t master_port = 29500;
 
-    bool distributed() const { return world_size > 1; }
+    // A process group forms for several ranks, and for one rank that torchrun (or
+    // --nproc-per-node 1) started, as in PyTorch: a one-GPU run takes the NCCL path too.
+    bool distributed() const { return world_size > 1 || source == "torchrun"; }
 };
 
 using GetEnv = std::function<const char*(const char*)>;

@@ -5,7 +5,6 @@
 
 #include <torch/version.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <cerrno>
@@ -17,6 +16,10 @@
 #include "util/error.hpp"
 #include "util/format.hpp"
 
+#include "dist/backends.hpp"
+#ifdef LADDER_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #ifdef USE_C10D_NCCL
 #include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -58,26 +61,38 @@ std::string rank_key(int64_t rank) {
 
 struct RankGroup::Impl {
     c10::intrusive_ptr<c10d::Store> store;
+#ifdef LADDER_GLOO
     c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+#endif
 #ifdef USE_C10D_NCCL
     c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
 #endif
     std::chrono::milliseconds timeout{0};
     std::vector<std::pair<std::string, int64_t>> peers;  // (host, pid) per rank
+    int64_t stop_checks = 0;
 
+    // The group that carries the training tensors: exactly one of the two is set.
     c10::intrusive_ptr<c10d::Work> allreduce(std::vector<at::Tensor>& tensors) {
 #ifdef USE_C10D_NCCL
         if (nccl)
             return nccl->allreduce(tensors);
 #endif
+#ifdef LADDER_GLOO
         return gloo->allreduce(tensors);
+#else
+        throw std::logic_error("no process group");
+#endif
     }
     c10::intrusive_ptr<c10d::Work> broadcast(std::vector<at::Tensor>& tensors) {
 #ifdef USE_C10D_NCCL
         if (nccl)
             return nccl->broadcast(tensors);
 #endif
+#ifdef LADDER_GLOO
         return gloo->broadcast(tensors);
+#else
+        throw std::logic_error("no process group");
+#endif
     }
 };
 
@@ -90,6 +105,14 @@ RankGroup::RankGroup(const LaunchEnv& launch, const c10::Device& device, const s
         throw UsageError("backend: this LibTorch (" TORCH_VERSION
                          ") has no NCCL process group; use a CUDA build of LibTorch 2.x or "
                          "cuda:gloo");
+    }
+#endif
+#ifndef LADDER_GLOO
+    if (tensor_backend_ == "gloo") {
+        throw UsageError("backend: this LibTorch (" TORCH_VERSION
+                         ") comes without Gloo's headers (as PyTorch's wheels do), so ladder "
+                         "was built without Gloo; train on CUDA with cuda:nccl, or build "
+                         "against a LibTorch with them (Debian's libtorch-dev and libgloo-dev)");
     }
 #endif
     impl_->timeout = timeout;
@@ -144,14 +167,19 @@ RankGroup::RankGroup(const LaunchEnv& launch, const c10::Device& device, const s
     }
 
     try {
-        auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
-        const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
-        gloo_options->devices.push_back(
-            interface && *interface ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
-                                    : c10d::ProcessGroupGloo::createDefaultDevice());
-        impl_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(
-            c10::make_intrusive<c10d::PrefixStore>("gloo", impl_->store),
-            static_cast<int>(launch.rank), static_cast<int>(launch.world_size), gloo_options);
+#ifdef LADDER_GLOO
+        if (tensor_backend_ == "gloo") {
+            auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
+            const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
+            gloo_options->devices.push_back(
+                interface && *interface ? c10d::ProcessGroupGloo::createDeviceForInterface(
+                                              interface)
+                                        : c10d::ProcessGroupGloo::createDefaultDevice());
+            impl_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(
+                c10::make_intrusive<c10d::PrefixStore>("gloo", impl_->store),
+                static_cast<int>(launch.rank), static_cast<int>(launch.world_size), gloo_options);
+        }
+#endif
 #ifdef USE_C10D_NCCL
         if (tensor_backend_ == "nccl") {
             // NCCL creates its communicator on the current device: this rank's GPU.
@@ -216,14 +244,30 @@ std::function<void()> RankGroup::all_reduce_sum_async(at::Tensor& tensor) {
     };
 }
 
+// Through the store rather than a process group: no GPU sync, and the same on every
+// backend. Each check has its own keys; the last rank to arrive marks it done.
 bool RankGroup::any_rank(bool flag) {
-    std::vector<at::Tensor> one{at::full({1}, flag ? 1 : 0, at::kInt)};
+    const std::string key = "ladder/stop/" + std::to_string(impl_->stop_checks);
+    c10d::Store& store = *impl_->store;
+    bool any = false;
     try {
-        impl_->gloo->allreduce(one)->wait(impl_->timeout);
+        if (flag)
+            store.add(key + "/flag", 1);
+        if (store.add(key + "/count", 1) == launch_.world_size)
+            store.set(key + "/done", std::vector<uint8_t>{1});
+        store.wait({key + "/done"}, impl_->timeout);
+        any = store.add(key + "/flag", 0) > 0;
+        // Every rank has passed check n-1, so none still reads check n-2's keys.
+        if (launch_.rank == 0 && impl_->stop_checks >= 2) {
+            const std::string old = "ladder/stop/" + std::to_string(impl_->stop_checks - 2);
+            for (const char* part : {"/flag", "/count", "/done"})
+                store.deleteKey(old + part);
+        }
     } catch (const std::exception& e) {
         fail("the stop check", e);
     }
-    return one[0].item<int>() > 0;
+    ++impl_->stop_checks;
+    return any;
 }
 
 }  // namespace ladder::dist

@@ -1,8 +1,8 @@
 // The process group of a data-parallel run: LibTorch's c10d, joined through a TCPStore
-// on the master (rank 0 hosts it). Gloo carries CPU tensors and the host-side agreements
-// (stop signals); NCCL, when this LibTorch has it and the backend asks for it, carries CUDA
-// tensors. Every failure — a rendezvous that does not complete, a peer that dies — ends
-// with one line naming the ranks that are missing, never a hang past the timeout.
+// on the master (rank 0 hosts it). Gloo or NCCL, as the backend says, carries the training
+// tensors; host-side agreements (stop signals) go through the store. Every failure — a rendezvous
+// that does not complete, a peer that dies — ends with one line naming the ranks that are missing,
+// never a hang past the timeout.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -35,7 +35,7 @@ class RankGroup {
     // Sums `tensor` over the ranks in place; the returned function waits for it.
     std::function<void()> all_reduce_sum_async(at::Tensor& tensor);
     void all_reduce_sum(at::Tensor& tensor) { all_reduce_sum_async(tensor)(); }
-    // Whether any rank passes true (on the host, through Gloo).
+    // Whether any rank passes true (on the host, through the store).
     bool any_rank(bool flag);
 
   private:

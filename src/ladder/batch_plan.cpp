@@ -40,7 +40,9 @@ DeviceKind classify_device(const std::string& device_type) {
         kind.peak_flops = 835.5e12;
     } else if (has("h100") && has("pcie")) {
         kind.peak_flops = 756.5e12;
-    } else if (has("h100")) {
+    } else if (has("h100") || has("h200")) {
+        // The H200 is the H100 SXM chip with more memory: the same bf16 peak. (OLMo-core's
+        // table has no H200 and would take the A100's 312 TFLOP/s, tripling its MFU.)
         kind.peak_flops = 989.5e12;
     } else {
         kind.peak_flops = 312e12;

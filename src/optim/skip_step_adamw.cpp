@@ -1,5 +1,7 @@
 #include "optim/skip_step_adamw.hpp"
 
+#include <c10/core/GradMode.h>
+
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -52,7 +54,7 @@ void SkipStepAdamW::load_state(const State& saved) {
                                     " parameters, the model " +
                                     std::to_string(state_.exp_avg.size()));
     }
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     for (size_t i = 0; i < saved.exp_avg.size(); ++i) {
         if (!saved.exp_avg[i].sizes().equals(state_.exp_avg[i].sizes()) ||
             !saved.exp_avg_sq[i].sizes().equals(state_.exp_avg_sq[i].sizes())) {
@@ -72,7 +74,7 @@ void SkipStepAdamW::load_state(const State& saved) {
 }
 
 at::Tensor SkipStepAdamW::step(double lr, const at::Tensor& loss, const at::Tensor& grad_norm) {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     const at::Tensor f = step_factor(loss.reshape({}), grad_norm.reshape({}));
     const double b1 = settings_.beta1, b2 = settings_.beta2;
     state_.step.add_(f);

@@ -10,10 +10,15 @@
 #include <string>
 
 #include "config/ladder_config.hpp"
+#include "dist/backends.hpp"
 #include "ladder/run_plan.hpp"
 #include "train/benchmark_summary.hpp"
 #include "train/trainer.hpp"
 #include "util/stop_request.hpp"
+
+#ifdef LADDER_TORCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 extern "C" {
 
@@ -24,7 +29,7 @@ __attribute__((visibility("default"))) const char* ladder_torch_runtime_info() {
     info["torch_version"] = TORCH_VERSION;
     info["cpu_threads"] = at::get_num_threads();
     info["cuda_devices"] = static_cast<int>(torch::cuda::device_count());
-#ifdef USE_C10D_GLOO
+#ifdef LADDER_GLOO
     info["gloo"] = true;
 #else
     info["gloo"] = false;
@@ -61,6 +66,15 @@ __attribute__((visibility("default"))) int ladder_torch_train(
     getrusage(RUSAGE_SELF, &usage);
     numbers.peak_memory_bytes = static_cast<double>(usage.ru_maxrss) * 1024.0;
     numbers.memory_label = "process max RSS";
+#ifdef LADDER_TORCH_CUDA
+    if (trainer.device().is_cuda()) {
+        // Index 0 is the aggregate over pool kinds in every LibTorch since 1.x.
+        const auto stats =
+            c10::cuda::CUDACachingAllocator::getDeviceStats(trainer.device().index());
+        numbers.peak_memory_bytes = static_cast<double>(stats.allocated_bytes[0].peak);
+        numbers.memory_label = "peak GPU memory allocated";
+    }
+#endif
     std::fputs(ladder::train::benchmark_table(numbers).c_str(), stdout);
     return 0;
 }

@@ -140,10 +140,11 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
     }
     if (group_) {
         std::printf(
-            "ladder: rank 0 of %s data-parallel ranks (%s, %s); each reads %s of the %s "
+            "ladder: rank 0 of %s data-parallel rank%s (%s, %s); each reads %s of the %s "
             "instances of a step\n",
-            with_commas(launch.world_size).c_str(), launch.source.c_str(),
-            group_->backend().c_str(), with_commas(loader_->rank_batch_instances()).c_str(),
+            with_commas(launch.world_size).c_str(), launch.world_size == 1 ? "" : "s",
+            launch.source.c_str(), group_->backend().c_str(),
+            with_commas(loader_->rank_batch_instances()).c_str(),
             with_commas(plan.batch.instances()).c_str());
     }
     std::printf(

@@ -49,6 +49,7 @@ class Trainer {
     int64_t tokens_per_step() const { return plan_.batch.global_batch_size / launch_.world_size; }
     double flops_per_token() const;
     double peak_flops() const { return peak_flops_; }
+    const c10::Device& device() const { return device_; }
 
   private:
     struct StepRecord;

@@ -104,6 +104,25 @@ TEST_CASE("a 2-rank run resumes from its checkpoint like an uninterrupted 2-rank
     }
 }
 
+TEST_CASE("one rank launched as a group trains exactly as a plain process", "[distributed]") {
+    // The one-GPU NCCL path in miniature: a group of one, its reducer and its all-reduces.
+    TempDir dir;
+    write_tokens(dir.path + "/d.u16", 8192, 2, 512);
+    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    REQUIRE(run_ladder(kTrain + until(6) + "--dir plain", dir.path).exit_code == 0);
+    const auto group = run_ladder(kTrain + until(6) + "--dir group --nproc-per-node 1", dir.path);
+    INFO(group.out << group.err);
+    REQUIRE(group.exit_code == 0);
+    CHECK(group.out.find("ladder: rank 0 of 1 data-parallel rank (torchrun, gloo); each reads 8 "
+                         "of the 8 instances of a step") != std::string::npos);
+    for (int64_t step = 1; step <= 6; ++step) {
+        CHECK(metric(dir.path + "/group", step, "train/CE loss") ==
+              metric(dir.path + "/plain", step, "train/CE loss"));
+        CHECK(metric(dir.path + "/group", step, "optim/total grad norm") ==
+              metric(dir.path + "/plain", step, "optim/total grad norm"));
+    }
+}
+
 TEST_CASE("a launch that does not match the plan says how many to launch", "[distributed]") {
     TempDir dir;
     write_tokens(dir.path + "/d.u16", 8192, 2, 512);

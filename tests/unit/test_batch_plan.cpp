@@ -168,6 +168,14 @@ TEST_CASE("classify_device") {
     CHECK(classify_device("CPU").is_cpu);
 }
 
+TEST_CASE("classify_device: bf16 peaks for MFU") {
+    CHECK(classify_device("NVIDIA H100 80GB HBM3").peak_flops == Approx(989.5e12));
+    CHECK(classify_device("NVIDIA H200").peak_flops == Approx(989.5e12));
+    CHECK(classify_device("h100 pcie").peak_flops == Approx(756.5e12));
+    CHECK(classify_device("NVIDIA A100 80GB").peak_flops == Approx(312e12));
+    CHECK(classify_device("NVIDIA B200").peak_flops == Approx(2.25e15));
+}
+
 TEST_CASE("device_type cpu plans on one device") {
     for (const char* size : {"60M", "190M", "1B", "3B", "13B"}) {
         // The minimal mesh on CPU is one process, whatever max_devices says.

@@ -29,6 +29,19 @@ TEST_CASE("no launcher variables: one process", "[launch]") {
     CHECK_FALSE(env.distributed());
 }
 
+TEST_CASE("one rank started by torchrun still forms a process group", "[launch]") {
+    const LaunchEnv env = launch_with({{"RANK", "0"},
+                                       {"WORLD_SIZE", "1"},
+                                       {"MASTER_ADDR", "127.0.0.1"},
+                                       {"MASTER_PORT", "29400"}});
+    CHECK(env.source == "torchrun");
+    CHECK(env.world_size == 1);
+    CHECK(env.distributed());
+    CHECK(env.master_port == 29400);
+    // SLURM's single task is a plain process, as before.
+    CHECK_FALSE(launch_with({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}}).distributed());
+}
+
 TEST_CASE("torchrun variables give ranks and the master", "[launch]") {
     const LaunchEnv env = launch_with({{"RANK", "3"},
                                        {"WORLD_SIZE", "4"},
