@@ -4,8 +4,8 @@
 #
 # Model: the ladder's 190M (d_model 768, 12 layers, 12 heads, SwiGLU hidden 3072, dolma2
 # vocabulary padded to 100,352), seq 4096, 8 instances per step, no grad accumulation, bf16
-# autocast with fp32 weights and AdamW. (The planned micro-batch, 16 instances, does not fit
-# an H200's 141 GB in either trainer: both keep the fp32 logits of the loss.)
+# autocast with fp32 weights and AdamW. 8 instances, not the planned 16, so that the PyTorch
+# loop fits in memory: it keeps fp32 copies of all logits for its loss.
 # Needs a build against a CUDA LibTorch (scripts/build-cluster.sh) and a Python whose torch
 # sees the GPU.
 #

@@ -19,7 +19,12 @@ struct LossSums {
     at::Tensor z;   // sum of logsumexp(logits)^2 (unscaled)
 };
 
-// logits: [B, T, V] (any float dtype; computed in fp32), labels: [B, T].
-LossSums loss_sums(const at::Tensor& logits, const at::Tensor& labels);
+// Logits are handled this many at a time in fp32 (256 MB).
+constexpr int64_t kLossChunkElements = int64_t{1} << 26;
+
+// logits: [B, T, V] (any float dtype; computed in fp32), labels: [B, T]. Differentiable;
+// no fp32 copy of all logits is kept for the backward pass.
+LossSums loss_sums(const at::Tensor& logits, const at::Tensor& labels,
+                   int64_t chunk_elements = kLossChunkElements);
 
 }  // namespace ladder::model

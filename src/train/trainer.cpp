@@ -331,8 +331,13 @@ bool Trainer::finished() const {
 Trainer::StepRecord Trainer::train_step(int64_t step) {
     const int64_t seq = config_.sequence_length;
     const int64_t instances = static_cast<int64_t>(batch_.size()) / seq;
-    const at::Tensor tokens =
-        at::from_blob(batch_.data(), {instances, seq}, at::kInt).to(device_, at::kLong);
+    const at::Tensor host = at::from_blob(batch_.data(), {instances, seq}, at::kInt);
+    // To a GPU from pinned memory without waiting: a copy from pageable memory would make
+    // the host wait for the previous step's kernels (LibTorch's caching host allocator keeps
+    // each pinned block until its copy is done).
+    const at::Tensor tokens = device_.is_cuda()
+                                  ? host.pin_memory().to(device_, at::kLong, /*non_blocking=*/true)
+                                  : host.to(at::kLong);
     const at::Tensor labels = model::next_token_labels(tokens, *config_.tokenizer.pad_token_id);
     // The loss of the whole rank batch is normalised by its label count, so micro-batches
     // add up to exactly the full-batch gradient.
