@@ -342,7 +342,9 @@ struct TrainerConfig {
                 "when the latest checkpoint cannot be loaded, fall back to the one before");
         v.choice("device", device, {"auto", "cpu", "cuda"},
                  "where to train (auto: CUDA when a GPU is visible, else the CPU)");
-        v.field("threads", threads, "CPU threads for LibTorch (0: every core this process may use)",
+        v.field("threads", threads,
+                "CPU threads for LibTorch (0: the cores this process may use, shared among the "
+                "ranks on this machine)",
                 non_negative());
         v.field("dist_timeout_seconds", dist_timeout_seconds,
                 "how long ranks wait for each other (rendezvous, collectives) before giving up",

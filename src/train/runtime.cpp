@@ -41,8 +41,11 @@ int available_cores() {
     return std::max(1, CPU_COUNT(&set));
 }
 
-int configure_threads(int64_t requested) {
-    const int threads = requested > 0 ? static_cast<int>(requested) : available_cores();
+int configure_threads(int64_t requested, int64_t local_ranks) {
+    const int threads =
+        requested > 0
+            ? static_cast<int>(requested)
+            : std::max(1, available_cores() / static_cast<int>(std::max<int64_t>(1, local_ranks)));
     at::set_num_threads(threads);
     return at::get_num_threads();
 }

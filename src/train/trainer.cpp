@@ -80,7 +80,7 @@ Trainer::Trainer(const config::LadderConfig& config, const RunPlan& plan, bool b
         writer_ = std::make_unique<CheckpointWriter>(plan.save_folder, policy_->save_async());
     }
     keep_freed_memory();
-    const int threads = configure_threads(config.trainer.threads);
+    const int threads = configure_threads(config.trainer.threads, launch.local_world_size);
 
     // Data first: a bad file should fail before any model is built.
     const int64_t seq = config.sequence_length;

@@ -1,5 +1,8 @@
 // Data-parallel training on the CPU with Gloo: real worker processes on this machine,
 // started by `--nproc-per-node` or by hand with torchrun's variables.
+#include <sched.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -121,6 +124,23 @@ TEST_CASE("one rank launched as a group trains exactly as a plain process", "[di
         CHECK(metric(dir.path + "/group", step, "optim/total grad norm") ==
               metric(dir.path + "/plain", step, "optim/total grad norm"));
     }
+}
+
+TEST_CASE("local ranks share the machine's cores unless trainer.threads says otherwise",
+          "[distributed]") {
+    TempDir dir;
+    write_tokens(dir.path + "/d.u16", 8192, 2, 512);
+    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    REQUIRE(sched_getaffinity(0, sizeof set, &set) == 0);
+    const int threads = std::max(1, CPU_COUNT(&set) / 2);
+    const auto two = run_ladder(
+        "train tiny --config tiny.yaml --nproc-per-node 2 " + until(2) + "--dir two", dir.path);
+    INFO(two.out << two.err);
+    REQUIRE(two.exit_code == 0);
+    CHECK(two.out.find("on cpu with " + std::to_string(threads) +
+                       (threads == 1 ? " thread\n" : " threads\n")) != std::string::npos);
 }
 
 TEST_CASE("a launch that does not match the plan says how many to launch", "[distributed]") {
