@@ -77,6 +77,9 @@ if $fetch_debs; then
         (cd "$prefix/debs" && apt-get download "${fetch[@]}")
         for deb in "$prefix"/debs/*.deb; do dpkg -x "$deb" "$prefix"; done
     fi
+    # A fetched pkgconf needs its library from there too (same release as this host).
+    LD_LIBRARY_PATH="$prefix/usr/lib/$(gcc -print-multiarch):${LD_LIBRARY_PATH:-}"
+    export LD_LIBRARY_PATH
 fi
 
 if [ -n "$prefix" ] && [ -d "$prefix/usr/lib" ]; then

@@ -6,16 +6,11 @@
 #include "cli/common.hpp"
 #include "config/overrides.hpp"
 #include "util/error.hpp"
+#include "util/format.hpp"
 
 namespace ladder::cli {
 
 namespace {
-
-// LibTorch's errors carry a C++ backtrace after their message; the message is enough.
-std::string without_backtrace(const std::string& what) {
-    const size_t at = what.find("\nException raised from ");
-    return at == std::string::npos ? what : what.substr(0, at);
-}
 
 // CLI11 would call a misspelled command "an extra positional argument"; name it instead.
 void reject_unknown_command(const CLI::App& app, const std::vector<std::string>& args) {

@@ -170,4 +170,8 @@ std::string first_line(const std::string& text) {
     return text.substr(0, text.find('\n'));
 }
 
+std::string without_backtrace(const std::string& what) {
+    return what.substr(0, what.find("\nException raised from "));
+}
+
 }  // namespace ladder

@@ -38,4 +38,8 @@ bool ends_with(const std::string& text, const std::string& suffix);
 // The first line of a message (LibTorch's and Gloo's carry stack traces after it).
 std::string first_line(const std::string& text);
 
+// A LibTorch error's message without the C++ backtrace that follows it (the message itself
+// may span lines, as a CUDA out-of-memory one does).
+std::string without_backtrace(const std::string& what);
+
 }  // namespace ladder

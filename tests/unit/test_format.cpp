@@ -103,3 +103,14 @@ TEST_CASE("python_float keeps the sign of negative zero") {
     CHECK(python_float(-0.0) == "-0.0");
     CHECK(with_commas(INT64_MIN) == "-9,223,372,036,854,775,808");
 }
+
+TEST_CASE("without_backtrace keeps a LibTorch error's message and drops its frames") {
+    const std::string oom =
+        "CUDA out of memory. Tried to allocate 24.50 GiB.\nSee documentation for Memory "
+        "Management\nException raised from malloc at CUDACachingAllocator.cpp:1574 (most recent "
+        "call first):\nframe #0: c10::Error::Error(...)\n";
+    CHECK(ladder::without_backtrace(oom) ==
+          "CUDA out of memory. Tried to allocate 24.50 GiB.\nSee documentation for Memory "
+          "Management");
+    CHECK(ladder::without_backtrace("plain message") == "plain message");
+}
