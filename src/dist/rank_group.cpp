@@ -71,28 +71,24 @@ struct RankGroup::Impl {
     std::vector<std::pair<std::string, int64_t>> peers;  // (host, pid) per rank
     int64_t stop_checks = 0;
 
-    // The group that carries the training tensors: exactly one of the two is set.
-    c10::intrusive_ptr<c10d::Work> allreduce(std::vector<at::Tensor>& tensors) {
+    // Calls `op` on the group that carries the training tensors (exactly one is set).
+    template <typename Op>
+    c10::intrusive_ptr<c10d::Work> on_tensor_group(const Op& op) {
 #ifdef USE_C10D_NCCL
         if (nccl)
-            return nccl->allreduce(tensors);
+            return op(*nccl);
 #endif
 #ifdef LADDER_GLOO
-        return gloo->allreduce(tensors);
+        return op(*gloo);
 #else
         throw std::logic_error("no process group");
 #endif
     }
+    c10::intrusive_ptr<c10d::Work> allreduce(std::vector<at::Tensor>& tensors) {
+        return on_tensor_group([&](auto& group) { return group.allreduce(tensors); });
+    }
     c10::intrusive_ptr<c10d::Work> broadcast(std::vector<at::Tensor>& tensors) {
-#ifdef USE_C10D_NCCL
-        if (nccl)
-            return nccl->broadcast(tensors);
-#endif
-#ifdef LADDER_GLOO
-        return gloo->broadcast(tensors);
-#else
-        throw std::logic_error("no process group");
-#endif
+        return on_tensor_group([&](auto& group) { return group.broadcast(tensors); });
     }
 };
 
