@@ -1,5 +1,6 @@
-// The SLURM scripts without a scheduler: a stand-in `sbatch` on PATH records what
-// submit-ladder.sh asks for, which must be what `ladder dry-run --json` plans.
+// The cluster scripts. SLURM's without a scheduler: a stand-in `sbatch` on PATH records
+// what submit-ladder.sh asks for, which must be what `ladder dry-run --json` plans. The
+// dependency packer for nodes that cannot install packages, on this machine's packages.
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -109,4 +110,30 @@ TEST_CASE("ladder.sbatch runs one rank per task and requeues a job stopped with 
     CHECK(read_file(dir.path + "/bin/scontrol.calls") == "requeue 77\n");
     CHECK(job(1) == 1);  // a failure is not requeued
     CHECK(read_file(dir.path + "/bin/scontrol.calls") == "requeue 77\n");
+}
+
+TEST_CASE("pack-deps.sh packs a folder that builds need nothing else from", "[cluster]") {
+    const std::string scripts = std::string(LADDER_SOURCE_DIR) + "/scripts";
+    for (const char* script : {"pack-deps.sh", "build-cluster.sh"}) {
+        INFO(script);
+        CHECK(shell("bash -n '" + scripts + "/" + script + "'") == 0);
+        if (shell("command -v shellcheck >/dev/null") == 0)
+            CHECK(shell("shellcheck '" + scripts + "/" + script + "'") == 0);
+    }
+    TempDir dir;
+    const std::string out = dir.path + "/prefix";
+    REQUIRE(shell("'" + scripts + "/pack-deps.sh' '" + out + "' >/dev/null") == 0);
+    for (const char* header :
+         {"yaml-cpp/yaml.h", "CLI/CLI.hpp", "nlohmann/json.hpp", "spdlog/spdlog.h",
+          "catch2/catch.hpp", "cairo/cairo.h", "sentencepiece_processor.h", "nlopt.h", "zlib.h"}) {
+        INFO(header);
+        CHECK(shell("test -f '" + out + "/usr/include/" + header + "'") == 0);
+    }
+    // No link points outside the folder or nowhere.
+    CHECK(shell("test -z \"$(find '" + out + "' -xtype l)\"") == 0);
+    // Its own pkg-config, with none of this machine's .pc files or libraries, resolves
+    // every module the build asks for, their private requirements included.
+    CHECK(shell("cd '" + out + "' && env -i PATH=/usr/bin:/bin PKG_CONFIG_LIBDIR=\"$(echo " +
+                "$PWD/usr/lib/*/pkgconfig):$PWD/usr/share/pkgconfig\" usr/bin/pkg-config " +
+                "--cflags --libs cairo sentencepiece nlopt zlib >/dev/null") == 0);
 }
