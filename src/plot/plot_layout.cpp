@@ -14,18 +14,20 @@ Rgb curve_color(size_t index) {
     return palette[index % (sizeof palette / sizeof palette[0])];
 }
 
+double nice_step(double raw) {
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double factor : {1.0, 2.0, 5.0}) {
+        if (factor * magnitude >= raw)
+            return factor * magnitude;
+    }
+    return 10.0 * magnitude;
+}
+
 std::vector<double> nice_ticks(double max, int count) {
     std::vector<double> ticks;
     if (!(max > 0))
         return {0.0};
-    const double raw = max / count;
-    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-    double step = magnitude;
-    for (double factor : {1.0, 2.0, 5.0, 10.0}) {
-        step = factor * magnitude;
-        if (step >= raw)
-            break;
-    }
+    const double step = nice_step(max / count);
     for (int i = 0; i * step <= max * (1 + 1e-9); ++i)
         ticks.push_back(i * step);
     return ticks;

@@ -33,6 +33,9 @@ struct PlotLayout {
 
 PlotLayout layout_for(const LrFigure& figure, double width = 1200, double height = 700);
 
+// The smallest of 1, 2, 5 or 10 times a power of ten that is at least `raw` (> 0).
+double nice_step(double raw);
+
 // About `count` round tick values (1, 2 or 5 times a power of ten) from 0 to `max`.
 std::vector<double> nice_ticks(double max, int count);
 

@@ -50,14 +50,7 @@ std::vector<double> axis_ticks(double low, double high, bool log_scale, int coun
         }
         return ticks;
     }
-    const double raw = (high - low) / count;
-    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-    double step = magnitude;
-    for (double factor : {1.0, 2.0, 5.0, 10.0}) {
-        step = factor * magnitude;
-        if (step >= raw)
-            break;
-    }
+    const double step = nice_step((high - low) / count);
     for (double v = std::ceil(low / step) * step; v <= high * (1 + 1e-12) + 1e-12; v += step)
         ticks.push_back(v);
     return ticks;

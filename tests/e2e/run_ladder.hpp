@@ -40,4 +40,7 @@ void require_usage_error(const Result& r, const std::string& needle);
 void write_file(const std::string& path, const std::string& text);
 std::string read_file(const std::string& path);
 
+// How many times `needle` occurs in `text` (overlaps counted).
+size_t count_of(const std::string& text, const std::string& needle);
+
 }  // namespace ladder::test

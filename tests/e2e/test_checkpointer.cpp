@@ -11,8 +11,7 @@
 using ladder::test::read_file;
 using ladder::test::run_ladder;
 using ladder::test::TempDir;
-using ladder::test::tiny_ladder;
-using ladder::test::write_file;
+using ladder::test::write_tiny_run;
 using ladder::test::write_tokens;
 using Steps = std::vector<int64_t>;
 
@@ -34,8 +33,7 @@ Steps steps_in(const std::string& dir) {
 TEST_CASE("each removal strategy removes its share of an earlier run's checkpoints",
           "[train][checkpointer]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 4096);
     // The first run keeps 4 (save_interval) and its final step 5; its ephemeral step 2 goes
     // once step 4 is written.
     const auto first =
@@ -72,8 +70,7 @@ TEST_CASE("each removal strategy removes its share of an earlier run's checkpoin
 TEST_CASE("a checkpoint written in the background equals one written in the foreground",
           "[train][checkpointer]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 4096);
     // An ephemeral checkpoint every step: each background write overlaps the next step.
     const std::string every_step =
         kCheckpointer + "ephemeral_save_interval=1" + kCheckpointer + "ephemeral_cooldown=0";
@@ -99,8 +96,7 @@ TEST_CASE("a checkpoint written in the background equals one written in the fore
 TEST_CASE("pre_train_checkpoint, max_checkpoints and enabled decide what is kept",
           "[train][checkpointer]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 4096);
     const auto capped =
         run_ladder(train_until(6) + kCheckpointer + "save_interval=2" + kCheckpointer +
                        "max_checkpoints=2" + kCheckpointer + "pre_train_checkpoint=false" +
@@ -132,9 +128,8 @@ TEST_CASE("pre_train_checkpoint, max_checkpoints and enabled decide what is kept
 TEST_CASE("eval_interval adds evaluations; metrics_to_capture filters the metrics files",
           "[train][checkpointer]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
+    write_tiny_run(dir.path, 4096);
     write_tokens(dir.path + "/v.u16", 1024, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
     const auto r = run_ladder(
         train_until(4) +
             " --data.validation='{held: [v.u16]}' "

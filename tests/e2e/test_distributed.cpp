@@ -12,11 +12,11 @@
 #include "e2e/tiny_ladder.hpp"
 #include "io/checkpoint_dir.hpp"
 
+using ladder::test::count_of;
 using ladder::test::read_file;
 using ladder::test::run_ladder;
 using ladder::test::TempDir;
-using ladder::test::tiny_ladder;
-using ladder::test::write_file;
+using ladder::test::write_tiny_run;
 using ladder::test::write_tokens;
 
 namespace {
@@ -36,11 +36,16 @@ double metric(const std::string& run_dir, int64_t step, const std::string& name)
     return json.at(name).get<double>();
 }
 
-size_t count(const std::string& text, const std::string& needle) {
-    size_t n = 0;
-    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-        ++n;
-    return n;
+// Starts a long 2-worker run in `dir` in the background (the launcher's pid in $pid, its
+// output in out.txt and err.txt), waits until it has trained a step, then runs `then`.
+int launch_two_then(const std::string& dir, const std::string& then) {
+    const std::string script =
+        "cd '" + dir + "' && ('" + LADDER_BINARY + "' " + kTrain +
+        "--run.num_train_steps=100000 --nproc-per-node 2 >out.txt 2>err.txt & pid=$!; "
+        "for i in $(seq 600); do grep -q 'step=1/' out.txt 2>/dev/null && break; sleep 0.1; "
+        "done; " +
+        then + ")";
+    return std::system(script.c_str());
 }
 
 }  // namespace
@@ -48,9 +53,8 @@ size_t count(const std::string& text, const std::string& needle) {
 TEST_CASE("2 ranks train the same trajectory as 1 rank with the same global batch",
           "[distributed]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 8192, 2, 512);
+    write_tiny_run(dir.path, 8192);
     write_tokens(dir.path + "/v.u16", 3072, 2, 512, 9);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
     const std::string train = kTrain + until(30) + "--data.validation='{held: [v.u16]}' ";
     const auto one = run_ladder(train + "--dir one", dir.path);
     INFO(one.out << one.err);
@@ -59,8 +63,8 @@ TEST_CASE("2 ranks train the same trajectory as 1 rank with the same global batc
     INFO(two.out << two.err);
     REQUIRE(two.exit_code == 0);
     // Rank 0 alone logs: one start line, one line per logged step.
-    CHECK(count(two.out, "ladder: training tiny-tiny") == 1);
-    CHECK(count(two.out, "[step=30/30") == 1);
+    CHECK(count_of(two.out, "ladder: training tiny-tiny") == 1);
+    CHECK(count_of(two.out, "[step=30/30") == 1);
     CHECK(two.out.find("ladder: rank 0 of 2 data-parallel ranks (torchrun, gloo); each reads 4 "
                        "of the 8 instances of a step") != std::string::npos);
     // Gloo sums in another order than one process does. Measured here over 30 steps: the
@@ -91,8 +95,7 @@ TEST_CASE("2 ranks train the same trajectory as 1 rank with the same global batc
 TEST_CASE("a 2-rank run resumes from its checkpoint like an uninterrupted 2-rank run",
           "[distributed]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 8192, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 8192);
     const std::string two = kTrain + "--nproc-per-node 2 ";
     REQUIRE(run_ladder(two + until(8) + "--dir straight", dir.path).exit_code == 0);
     REQUIRE(run_ladder(two + until(4) + "--dir resumed", dir.path).exit_code == 0);
@@ -110,8 +113,7 @@ TEST_CASE("a 2-rank run resumes from its checkpoint like an uninterrupted 2-rank
 TEST_CASE("one rank launched as a group trains exactly as a plain process", "[distributed]") {
     // The one-GPU NCCL path in miniature: a group of one, its reducer and its all-reduces.
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 8192, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 8192);
     REQUIRE(run_ladder(kTrain + until(6) + "--dir plain", dir.path).exit_code == 0);
     const auto group = run_ladder(kTrain + until(6) + "--dir group --nproc-per-node 1", dir.path);
     INFO(group.out << group.err);
@@ -129,8 +131,7 @@ TEST_CASE("one rank launched as a group trains exactly as a plain process", "[di
 TEST_CASE("local ranks share the machine's cores unless trainer.threads says otherwise",
           "[distributed]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 8192, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 8192);
     cpu_set_t set;
     CPU_ZERO(&set);
     REQUIRE(sched_getaffinity(0, sizeof set, &set) == 0);
@@ -145,8 +146,7 @@ TEST_CASE("local ranks share the machine's cores unless trainer.threads says oth
 
 TEST_CASE("a launch that does not match the plan says how many to launch", "[distributed]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 8192, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 8192);
     // 8 instances per step in micro-batches of 4: one or two ranks can share them.
     ladder::test::require_usage_error(
         run_ladder(kTrain + "--nproc-per-node 3", dir.path),
@@ -158,8 +158,7 @@ TEST_CASE("a launch that does not match the plan says how many to launch", "[dis
 TEST_CASE("a rank that never joins, or one that dies, ends the others with one clear line",
           "[distributed]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 8192, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 8192);
     const std::string binary = "'" + std::string(LADDER_BINARY) + "' ";
     const std::string env =
         "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$((20000 + $$ % 20000)) ";
@@ -172,7 +171,7 @@ TEST_CASE("a rank that never joins, or one that dies, ends the others with one c
     CHECK(read_file(dir.path + "/alone.code") == "1\n");
     const std::string alone_err = read_file(dir.path + "/alone.err");
     CHECK(alone_err.find("timed out after 2 s: rank 1 of 2 never joined") != std::string::npos);
-    CHECK(count(alone_err, "\n") == 1);
+    CHECK(count_of(alone_err, "\n") == 1);
 
     // Rank 1 is killed once training runs; rank 0 stops with the line naming it.
     const std::string killed =
@@ -188,24 +187,18 @@ TEST_CASE("a rank that never joins, or one that dies, ends the others with one c
     CHECK(read_file(dir.path + "/r0.code") == "1\n");
     CHECK(err.find("ladder: failed: rank 1 of 2 exited during ") != std::string::npos);
     CHECK(err.find("; rank 0 stops too (") != std::string::npos);
-    CHECK(count(err, "\n") == 1);
+    CHECK(count_of(err, "\n") == 1);
 }
 
 TEST_CASE("SIGTERM to the launcher stops every worker with a checkpoint and exit code 75",
           "[distributed]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 8192, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
-    const std::string script =
-        "cd '" + dir.path + "' && ('" + LADDER_BINARY + "' " + kTrain +
-        "--run.num_train_steps=100000 --nproc-per-node 2 >out.txt 2>err.txt & pid=$!; "
-        "for i in $(seq 600); do grep -q 'step=1/' out.txt 2>/dev/null && break; sleep 0.1; "
-        "done; kill -TERM $pid; wait $pid; echo $? >code.txt)";
-    REQUIRE(std::system(script.c_str()) == 0);
+    write_tiny_run(dir.path, 8192);
+    REQUIRE(launch_two_then(dir.path, "kill -TERM $pid; wait $pid; echo $? >code.txt") == 0);
     const std::string out = read_file(dir.path + "/out.txt");
     INFO(out << read_file(dir.path + "/err.txt"));
     CHECK(read_file(dir.path + "/code.txt") == "75\n");
-    CHECK(count(out, "ladder: stopped by SIGTERM after step ") == 1);
+    CHECK(count_of(out, "ladder: stopped by SIGTERM after step ") == 1);
     const auto steps = ladder::io::find_checkpoints(dir.path + "/runs/tiny");
     REQUIRE(steps.size() == 2);  // step 0 and the stop
     CHECK(steps.back() > 0);
@@ -213,18 +206,14 @@ TEST_CASE("SIGTERM to the launcher stops every worker with a checkpoint and exit
 
 TEST_CASE("when one worker dies, --nproc-per-node ends the others and fails", "[distributed]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 8192, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 8192);
     // Kill the newest worker (rank 1) once training runs; the launcher's exit code and
     // the workers left alive afterwards tell the rest.
-    const std::string script =
-        "cd '" + dir.path + "' && ('" + LADDER_BINARY + "' " + kTrain +
-        "--run.num_train_steps=100000 --nproc-per-node 2 >out.txt 2>err.txt & pid=$!; "
-        "for i in $(seq 600); do grep -q 'step=1/' out.txt 2>/dev/null && break; sleep 0.1; "
-        "done; workers=$(pgrep -P $pid | tr '\\n' ' '); kill -9 $(pgrep -n -P $pid); "
-        "wait $pid; echo $? >code.txt; sleep 0.5; alive=0; for w in $workers; do "
-        "kill -0 $w 2>/dev/null && alive=$((alive + 1)); done; echo $alive >alive.txt)";
-    REQUIRE(std::system(script.c_str()) == 0);
+    REQUIRE(launch_two_then(dir.path,
+                            "workers=$(pgrep -P $pid | tr '\\n' ' '); kill -9 $(pgrep -n -P $pid); "
+                            "wait $pid; echo $? >code.txt; sleep 0.5; alive=0; for w in $workers; "
+                            "do kill -0 $w 2>/dev/null && alive=$((alive + 1)); done; "
+                            "echo $alive >alive.txt") == 0);
     const std::string err = read_file(dir.path + "/err.txt");
     INFO(err);
     CHECK(read_file(dir.path + "/code.txt") == "137\n");

@@ -16,6 +16,7 @@ using ladder::test::run_ladder;
 using ladder::test::TempDir;
 using ladder::test::tiny_ladder;
 using ladder::test::write_file;
+using ladder::test::write_tiny_run;
 using ladder::test::write_tokens;
 
 namespace {
@@ -57,8 +58,7 @@ TEST_CASE("a ~1M-parameter model memorizes a 4k-token file", "[train]") {
 
 TEST_CASE("train obeys hard stops in steps and epochs", "[train]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 4096);
     const auto steps = run_ladder(
         "train tiny --config tiny.yaml --trainer.hard_stop='{value: 3, unit: steps}'", dir.path);
     REQUIRE(steps.exit_code == 0);
@@ -74,8 +74,7 @@ TEST_CASE("train obeys hard stops in steps and epochs", "[train]") {
 
 TEST_CASE("benchmark prints the speed table", "[train]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 4096);
     const auto r = run_ladder(
         "benchmark tiny --config tiny.yaml --trainer.hard_stop='{value: 6, unit: steps}'",
         dir.path);
@@ -112,8 +111,7 @@ TEST_CASE("bad data stops before the first step with one line and exit 2", "[tra
 TEST_CASE("a run stopped and resumed continues bit for bit like the uninterrupted run",
           "[train][checkpoint]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 4096);
     const std::string train = "train tiny --config tiny.yaml --trainer.hard_stop='{value: ";
     const auto straight = run_ladder(train + "8, unit: steps}' --dir straight", dir.path);
     REQUIRE(straight.exit_code == 0);
@@ -146,8 +144,7 @@ TEST_CASE("a run stopped and resumed continues bit for bit like the uninterrupte
 TEST_CASE("a checkpoint of another model or a corrupt one is a clear error",
           "[train][checkpoint]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 4096);
     REQUIRE(
         run_ladder("train tiny --config tiny.yaml --trainer.hard_stop='{value: 2, unit: steps}'",
                    dir.path)
@@ -194,9 +191,8 @@ TEST_CASE("a checkpoint of another model or a corrupt one is a clear error",
 TEST_CASE("at planned checkpoints the validation sets are evaluated and metrics saved",
           "[train][checkpoint]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
+    write_tiny_run(dir.path, 4096);
     write_tokens(dir.path + "/v.u16", 1024, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
     // The constant schedule's single cycle decays from step 10: a pre-decay checkpoint there.
     const auto r = run_ladder(
         "train tiny --config tiny.yaml --data.validation='{held: [v.u16]}' "
@@ -224,8 +220,7 @@ TEST_CASE("at planned checkpoints the validation sets are evaluated and metrics 
 TEST_CASE("SIGTERM finishes the step, saves a checkpoint and exits 75 for requeueing",
           "[train][checkpoint]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 4096);
     // Signal once the first step has been logged; `wait` gives the exit code.
     const std::string script =
         "cd '" + dir.path + "' && ('" + LADDER_BINARY +
@@ -254,8 +249,7 @@ TEST_CASE("SIGTERM finishes the step, saves a checkpoint and exits 75 for requeu
 TEST_CASE("kill -9 at random moments, 50 times: every run resumes from a complete checkpoint",
           "[train][checkpoint][kill]") {
     TempDir dir;
-    write_tokens(dir.path + "/d.u16", 4096, 2, 512);
-    write_file(dir.path + "/tiny.yaml", tiny_ladder("d.u16"));
+    write_tiny_run(dir.path, 4096);
     // A checkpoint after every step, so kills land inside saves; no fallback, so a
     // half-written checkpoint that looked complete would fail the next run (exit 2).
     const std::string train = "'" + std::string(LADDER_BINARY) +

@@ -1,7 +1,10 @@
 // The ladder config the training tests share.
 #pragma once
 
+#include <cstdint>
 #include <string>
+
+#include "e2e/run_ladder.hpp"
 
 namespace ladder::test {
 
@@ -22,6 +25,12 @@ inline std::string tiny_ladder(const std::string& data) {
            "      num_train_steps: 150, warmup: 10, lr_schedule: constant}\n"
            "data: {paths: [" +
            data + "]}\n";
+}
+
+// In `dir`: d.u16 with `tokens` token ids in [2, 512) and tiny.yaml training on it.
+inline void write_tiny_run(const std::string& dir, int64_t tokens) {
+    write_tokens(dir + "/d.u16", tokens, 2, 512);
+    write_file(dir + "/tiny.yaml", tiny_ladder("d.u16"));
 }
 
 }  // namespace ladder::test

@@ -2,22 +2,17 @@
 #include <catch2/catch.hpp>
 
 #include "config/load.hpp"
+#include "e2e/run_ladder.hpp"
 #include "plot/plot_layout.hpp"
 #include "plot/terminal_plot.hpp"
 
 using namespace ladder;
+using ladder::test::count_of;
 
 namespace {
 
 RunPlan plan_190m() {
     return plan_run(config::load_config(std::nullopt, {}), "190M");
-}
-
-size_t count(const std::string& text, const std::string& needle) {
-    size_t n = 0;
-    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-        ++n;
-    return n;
 }
 
 }  // namespace
@@ -59,14 +54,14 @@ TEST_CASE("the terminal plot is a grid of Braille cells with axis labels") {
     const auto figure = plot::make_lr_figure({plan_190m()});
     const std::string text = plot::render_terminal(figure, 40, 10, false);
     CHECK(text.rfind(figure.title + "\n", 0) == 0);
-    CHECK(count(text, "┤") == 10);
-    CHECK(count(text, "─") == 40);
+    CHECK(count_of(text, "┤") == 10);
+    CHECK(count_of(text, "─") == 40);
     CHECK(text.find("1.95e-03 ┤") != std::string::npos);
     CHECK(text.find("15.2B tokens") != std::string::npos);
     CHECK(text.find("\033[") == std::string::npos);
     // The stable LR draws along the top row: most of its cells have a dot.
     const size_t first_row = text.find("┤");
     const std::string top = text.substr(first_row, text.find('\n', first_row) - first_row);
-    CHECK(count(top, "⠉") > 20);
+    CHECK(count_of(top, "⠉") > 20);
     CHECK(plot::render_terminal(figure, 40, 10, true).find("\033[34m") != std::string::npos);
 }
