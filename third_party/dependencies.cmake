@@ -50,6 +50,12 @@ if(LADDER_WITH_TORCH)
     # `torch.utils.cmake_prefix_path` as CMAKE_PREFIX_PATH).
     find_package(Torch QUIET)
     ladder_require(Torch_FOUND LibTorch "libtorch-dev libgloo-dev")
+    # LibTorch 1.x has no fused attention; ours (src/model/cpu_attention.cpp) calls the BLAS
+    # LibTorch itself calls, found by its run-time name so that no -dev package is needed.
+    if(Torch_VERSION VERSION_LESS 2)
+        find_library(LADDER_BLAS_LIBRARY NAMES libblas.so.3 blas)
+        ladder_require(LADDER_BLAS_LIBRARY "BLAS (libblas.so.3)" libopenblas0-openmp)
+    endif()
 endif()
 
 # yaml-cpp's exported target name differs between releases.

@@ -1,6 +1,7 @@
 // The one place that knows which LibTorch version is in use. Causal attention goes through
-// scaled_dot_product_attention on LibTorch 2.x (flash / memory-efficient kernels on CUDA);
-// LibTorch 1.13 (Debian's, CPU) gets the same math spelled out. Autocast's API moved in 2.4.
+// scaled_dot_product_attention on LibTorch 2.x (flash / memory-efficient kernels); LibTorch
+// 1.13 (Debian's) has our CPU kernel, and the same math spelled out elsewhere. Autocast's API
+// moved in 2.4.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -9,25 +10,39 @@
 
 #include <cmath>
 
+#if TORCH_VERSION_MAJOR < 2
+#include "model/cpu_attention.hpp"
+#endif
+
 namespace ladder::model {
 
-// q: [B, H, T, hd], k and v: [B, H, T, hd] (KV heads already repeated to H).
-// `mask`: additive [T, T] (0 where a query may see a key, -inf elsewhere), encoding the
-// causal rule and any sliding window; `plain_causal` says it is the plain causal mask,
-// which LibTorch 2.x serves with its fused kernels. Returns [B, H, T, hd].
+// q: [B, T, H, hd]; k, v: [B, T, KV, hd] with H a multiple of KV. `mask`: additive [T, T]
+// (0 where a query may see a key, -inf elsewhere) encoding the causal rule and, when
+// window > 0, the sliding window (a query sees itself and the window - 1 keys before it).
+// Returns [B, T, H, hd].
 inline at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                   const at::Tensor& mask, bool plain_causal) {
-#if TORCH_VERSION_MAJOR >= 2
-    if (plain_causal)
-        return at::scaled_dot_product_attention(q, k, v, {}, 0.0, true);
-    return at::scaled_dot_product_attention(q, k, v, mask.to(q.dtype()), 0.0, false);
-#else
-    (void)plain_causal;
-    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-    at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(scale);  // [B, H, T, T]
-    scores.add_(mask.to(scores.dtype()));
-    return at::matmul(at::softmax(scores, -1), v);
+                                   const at::Tensor& mask, int64_t window) {
+#if TORCH_VERSION_MAJOR < 2
+    if (q.is_cpu())
+        return cpu_causal_attention(q, k, v, window);
 #endif
+    // [B, H, T, hd], key/value heads repeated for the query heads that share them.
+    const int64_t group = q.size(2) / k.size(2);
+    const at::Tensor qt = q.transpose(1, 2);
+    const at::Tensor kt = k.transpose(1, 2).repeat_interleave(group, 1);
+    const at::Tensor vt = v.transpose(1, 2).repeat_interleave(group, 1);
+#if TORCH_VERSION_MAJOR >= 2
+    const at::Tensor out =
+        window <= 0 || window >= q.size(1)
+            ? at::scaled_dot_product_attention(qt, kt, vt, {}, 0.0, true)
+            : at::scaled_dot_product_attention(qt, kt, vt, mask.to(q.dtype()), 0.0, false);
+#else
+    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+    at::Tensor scores = at::matmul(qt, kt.transpose(-2, -1)).mul_(scale);  // [B, H, T, T]
+    scores.add_(mask.to(scores.dtype()));
+    const at::Tensor out = at::matmul(at::softmax(scores, -1), vt);
+#endif
+    return out.transpose(1, 2);
 }
 
 // bf16 autocast for CUDA forward passes (parameters and optimizer stay fp32), for the

@@ -87,19 +87,11 @@ torch::Tensor AttentionImpl::mask_for(int64_t T, const torch::Device& device) {
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     const int64_t B = x.size(0), T = x.size(1);
-    torch::Tensor q = q_norm(w_q(x)).view({B, T, n_heads_, head_dim_});
-    torch::Tensor k = k_norm(w_k(x)).view({B, T, n_kv_heads_, head_dim_});
-    torch::Tensor v = w_v(x).view({B, T, n_kv_heads_, head_dim_});
-    q = rope_.apply(q).transpose(1, 2);  // [B, H, T, hd]
-    k = rope_.apply(k).transpose(1, 2);  // [B, KV, T, hd]
-    v = v.transpose(1, 2);
-    if (n_kv_heads_ != n_heads_) {
-        k = k.repeat_interleave(n_heads_ / n_kv_heads_, 1);
-        v = v.repeat_interleave(n_heads_ / n_kv_heads_, 1);
-    }
-    const bool plain_causal = window_ < 0 || window_ >= T;
-    const torch::Tensor out = causal_attention(q, k, v, mask_for(T, x.device()), plain_causal);
-    return w_out(out.transpose(1, 2).reshape({B, T, n_heads_ * head_dim_}));
+    const torch::Tensor q = rope_.apply(q_norm(w_q(x)).view({B, T, n_heads_, head_dim_}));
+    const torch::Tensor k = rope_.apply(k_norm(w_k(x)).view({B, T, n_kv_heads_, head_dim_}));
+    const torch::Tensor v = w_v(x).view({B, T, n_kv_heads_, head_dim_});
+    const torch::Tensor out = causal_attention(q, k, v, mask_for(T, x.device()), window_);
+    return w_out(out.reshape({B, T, n_heads_ * head_dim_}));
 }
 
 FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t hidden) {

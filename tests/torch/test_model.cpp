@@ -1,5 +1,6 @@
 // The LibTorch model against the plan's counts and against naive references.
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/utils.h>
 
 #include <catch2/catch.hpp>
@@ -41,23 +42,47 @@ double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
     return (a - b).abs().max().item<double>();
 }
 
-// Attention spelled out with loops over heads and positions.
+// Attention spelled out with loops over heads and positions. q: [B, T, H, hd], k and v:
+// [B, T, KV, hd].
 at::Tensor naive_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                            int64_t window) {
-    const int64_t B = q.size(0), H = q.size(1), T = q.size(2), hd = q.size(3);
+    const int64_t B = q.size(0), T = q.size(1), H = q.size(2), hd = q.size(3);
+    const int64_t group = H / k.size(2);
     at::Tensor out = at::zeros_like(q);
     for (int64_t b = 0; b < B; ++b) {
         for (int64_t h = 0; h < H; ++h) {
+            const at::Tensor keys = k[b].select(1, h / group), values = v[b].select(1, h / group);
             for (int64_t i = 0; i < T; ++i) {
                 const int64_t first = window > 0 ? std::max<int64_t>(0, i - window + 1) : 0;
-                const at::Tensor keys = k[b][h].narrow(0, first, i - first + 1);
-                const at::Tensor scores = at::matmul(keys, q[b][h][i]) / std::sqrt(double(hd));
-                const at::Tensor weights = at::softmax(scores, 0);
-                out[b][h][i] = at::matmul(weights, v[b][h].narrow(0, first, i - first + 1));
+                const at::Tensor scores =
+                    at::matmul(keys.narrow(0, first, i - first + 1), q[b][i][h]) /
+                    std::sqrt(double(hd));
+                out[b][i][h] =
+                    at::matmul(at::softmax(scores, 0), values.narrow(0, first, i - first + 1));
             }
         }
     }
     return out;
+}
+
+// 0 where query i may see key j (j <= i, and i - j < window when window > 0), else -inf.
+at::Tensor additive_mask(int64_t T, int64_t window) {
+    const at::Tensor query = at::arange(T).unsqueeze(1), key = at::arange(T).unsqueeze(0);
+    at::Tensor visible = key <= query;
+    if (window > 0)
+        visible = visible & (query - key < window);
+    return at::zeros({T, T}, at::kDouble).masked_fill(visible.logical_not(), -INFINITY);
+}
+
+// The same in differentiable whole-tensor ops, as a plain PyTorch model writes it.
+at::Tensor spelled_out_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                 const at::Tensor& mask) {
+    const int64_t group = q.size(2) / k.size(2);
+    const at::Tensor qt = q.transpose(1, 2);
+    const at::Tensor kt = k.transpose(1, 2).repeat_interleave(group, 1);
+    const at::Tensor vt = v.transpose(1, 2).repeat_interleave(group, 1);
+    const at::Tensor scores = at::matmul(qt, kt.transpose(-2, -1)) / std::sqrt(double(q.size(3)));
+    return at::matmul(at::softmax(scores + mask, -1), vt).transpose(1, 2);
 }
 
 }  // namespace
@@ -117,19 +142,32 @@ TEST_CASE("init: truncated normal with std 0.02, norms 1", "[model]") {
 
 TEST_CASE("attention matches a naive reference, with sliding windows and GQA", "[model]") {
     torch::manual_seed(1);
-    const at::Tensor q = at::randn({2, 4, 9, 8}, at::kDouble);
-    const at::Tensor k = at::randn({2, 4, 9, 8}, at::kDouble);
-    const at::Tensor v = at::randn({2, 4, 9, 8}, at::kDouble);
-    for (int64_t window : {-1, 1, 3, 9}) {
-        INFO("window " << window);
-        const at::Tensor query = at::arange(9).unsqueeze(1), key = at::arange(9).unsqueeze(0);
-        at::Tensor visible = key <= query;
-        if (window > 0)
-            visible = visible & (query - key < window);
-        const at::Tensor mask =
-            at::zeros({9, 9}, at::kDouble).masked_fill(visible.logical_not(), -INFINITY);
-        const at::Tensor ours = model::causal_attention(q, k, v, mask, window < 0);
-        CHECK(max_abs_diff(ours, naive_attention(q, k, v, window)) < 1e-12);
+    // T = 150 spans three of the CPU kernel's query blocks, the last one partial, and the
+    // windows cut key ranges mid-block.
+    for (int64_t T : {9, 150}) {
+        for (int64_t kv_heads : {4, 2}) {
+            for (int64_t window : {-1, 1, 3, 70, 150}) {
+                INFO("T " << T << ", KV heads " << kv_heads << ", window " << window);
+                const at::Tensor q = at::randn({2, T, 4, 8}, at::kDouble).requires_grad_();
+                const at::Tensor k = at::randn({2, T, kv_heads, 8}, at::kDouble).requires_grad_();
+                const at::Tensor v = at::randn({2, T, kv_heads, 8}, at::kDouble).requires_grad_();
+                const at::Tensor mask = additive_mask(T, window);
+                const at::Tensor ours = model::causal_attention(q, k, v, mask, window);
+                const at::Tensor reference = spelled_out_attention(q, k, v, mask);
+                CHECK(max_abs_diff(ours, reference) < 1e-12);
+
+                const at::Tensor grad_out = at::randn_like(ours);
+                const auto ours_grads = torch::autograd::grad({ours}, {q, k, v}, {grad_out});
+                const auto reference_grads =
+                    torch::autograd::grad({reference}, {q, k, v}, {grad_out});
+                for (size_t i = 0; i < 3; ++i)
+                    CHECK(max_abs_diff(ours_grads[i], reference_grads[i]) < 1e-12);
+                if (T == 9 || window == 70) {
+                    torch::NoGradGuard no_grad;
+                    CHECK(max_abs_diff(ours, naive_attention(q, k, v, window)) < 1e-12);
+                }
+            }
+        }
     }
 }
 
