@@ -50,11 +50,16 @@ if(LADDER_WITH_TORCH)
     # `torch.utils.cmake_prefix_path` as CMAKE_PREFIX_PATH).
     find_package(Torch QUIET)
     ladder_require(Torch_FOUND LibTorch "libtorch-dev libgloo-dev")
-    # LibTorch 1.x has no fused attention; ours (src/model/cpu_attention.cpp) calls the BLAS
-    # LibTorch itself calls, found by its run-time name so that no -dev package is needed.
+    # LibTorch 1.x (Debian's) has no fused attention: ladder's CPU kernels stand in
+    # (LADDER_CPU_KERNELS). They call the BLAS that LibTorch calls, found by its run-time
+    # name so that no -dev package is needed, and need OpenMP like LibTorch's own: without
+    # it, at::parallel_for in our code runs on one thread.
     if(Torch_VERSION VERSION_LESS 2)
+        set(LADDER_CPU_KERNELS ON)
         find_library(LADDER_BLAS_LIBRARY NAMES libblas.so.3 blas)
         ladder_require(LADDER_BLAS_LIBRARY "BLAS (libblas.so.3)" libopenblas0-openmp)
+        find_package(OpenMP QUIET)
+        ladder_require(OpenMP_CXX_FOUND "OpenMP" "g++")
     endif()
 endif()
 

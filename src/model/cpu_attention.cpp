@@ -5,6 +5,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -34,7 +35,8 @@ using torch::autograd::variable_list;
 // region) straight on a head's rows where they lie in the [B, T, H, hd] projections: no
 // transposed copies, no dispatcher in between. Queries go kQueryBlock rows at a time, each
 // block against only the keys it can see, which skips most products above the diagonal
-// (at T = 4 blocks, 10/16 of the full count are made).
+// (at T = 4 blocks, 10/16 of the full count are made). Threads take heads one at a time
+// rather than an even share: on a shared machine one core often runs slower than another.
 constexpr int64_t kQueryBlock = 64;
 
 enum class Op { Plain, Transposed };
@@ -83,12 +85,13 @@ void forward_kernel(const Shape& s, const at::Tensor& q, const at::Tensor& k, co
     const int64_t ldq = s.q_stride(), ldk = s.kv_stride(), T = s.T, hd = s.hd;
     const scalar_t scale = scalar_t(1) / std::sqrt(scalar_t(hd));
     const scalar_t hidden = -std::numeric_limits<scalar_t>::infinity();
-    at::parallel_for(0, s.B * s.H, 1, [&](int64_t begin, int64_t end) {
+    std::atomic<int64_t> next_head{0};
+    at::parallel_for(0, at::get_num_threads(), 1, [&](int64_t, int64_t) {
         // Scores outside the rectangles computed stay -inf, for every head alike, and come out
         // of the softmax as 0.
         at::Tensor scores = at::full({T, T}, hidden, q.options());
         scalar_t* S = scores.data_ptr<scalar_t>();
-        for (int64_t bh = begin; bh < end; ++bh) {
+        for (int64_t bh = next_head++; bh < s.B * s.H; bh = next_head++) {
             const HeadOffsets off = head_offsets(s, bh);
             const scalar_t* qh = q.data_ptr<scalar_t>() + off.q;
             const scalar_t* kh = k.data_ptr<scalar_t>() + off.kv;
@@ -128,9 +131,10 @@ void backward_kernel(const Shape& s, const at::Tensor& q, const at::Tensor& k, c
                      at::Tensor& dq, at::Tensor& dk, at::Tensor& dv) {
     const int64_t ldq = s.q_stride(), ldk = s.kv_stride(), T = s.T, hd = s.hd;
     const scalar_t scale = scalar_t(1) / std::sqrt(scalar_t(hd));
-    at::parallel_for(0, s.B * s.H, 1, [&](int64_t begin, int64_t end) {
+    std::atomic<int64_t> next_head{0};
+    at::parallel_for(0, at::get_num_threads(), 1, [&](int64_t, int64_t) {
         std::vector<scalar_t> dS(T * T), row_dot(T);
-        for (int64_t bh = begin; bh < end; ++bh) {
+        for (int64_t bh = next_head++; bh < s.B * s.H; bh = next_head++) {
             const HeadOffsets off = head_offsets(s, bh);
             const scalar_t* qh = q.data_ptr<scalar_t>() + off.q;
             const scalar_t* kh = k.data_ptr<scalar_t>() + off.kv;

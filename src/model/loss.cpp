@@ -48,12 +48,17 @@ struct ChunkedLogitLoss : torch::autograd::Function<ChunkedLogitLoss> {
         at::Tensor grad = at::empty_like(logits);
         for (int64_t start = 0; start < logits.size(0); start += step) {
             const int64_t rows = std::min(step, logits.size(0) - start);
-            // A copy even when the logits are fp32: it is overwritten in place.
-            at::Tensor x = logits.narrow(0, start, rows).to(at::kFloat, false, /*copy=*/true);
-            x.sub_(lse.narrow(0, start, rows).unsqueeze(1)).exp_();
-            x.mul_(row_scale.narrow(0, start, rows).unsqueeze(1));
-            x.scatter_add_(1, index.narrow(0, start, rows), label_grad.narrow(0, start, rows));
-            grad.narrow(0, start, rows).copy_(x);
+            const at::Tensor x = logits.narrow(0, start, rows);
+            at::Tensor g = grad.narrow(0, start, rows);
+            // fp32 logits get their softmax written straight into the gradient, a row at a
+            // time while it is in cache; others go through an fp32 block.
+            at::Tensor probs = x.scalar_type() == at::kFloat
+                                   ? at::_softmax_out(g, x, 1, false)
+                                   : at::_softmax(x.to(at::kFloat), 1, false);
+            probs.mul_(row_scale.narrow(0, start, rows).unsqueeze(1));
+            probs.scatter_add_(1, index.narrow(0, start, rows), label_grad.narrow(0, start, rows));
+            if (!probs.is_same(g))
+                g.copy_(probs);
         }
         return {grad, at::Tensor(), at::Tensor()};
     }

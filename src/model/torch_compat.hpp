@@ -1,7 +1,7 @@
 // The one place that knows which LibTorch version is in use. Causal attention goes through
-// scaled_dot_product_attention on LibTorch 2.x (flash / memory-efficient kernels); LibTorch
-// 1.13 (Debian's) has our CPU kernel, and the same math spelled out elsewhere. Autocast's API
-// moved in 2.4.
+// scaled_dot_product_attention on LibTorch 2.x (flash / memory-efficient kernels); builds on
+// LibTorch 1.x (Debian's, LADDER_CPU_KERNELS) have ladder's CPU kernels for it and for
+// RMSNorm and RoPE, and the math spelled out on other devices. Autocast's API moved in 2.4.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -10,11 +10,22 @@
 
 #include <cmath>
 
-#if TORCH_VERSION_MAJOR < 2
+#ifdef LADDER_CPU_KERNELS
 #include "model/cpu_attention.hpp"
+#include "model/cpu_fused.hpp"
 #endif
 
 namespace ladder::model {
+
+// Whether ladder's CPU kernels serve a tensor: in builds that have them, fp32 or fp64 on the CPU.
+inline bool cpu_kernels_serve(const at::Tensor& x) {
+#ifdef LADDER_CPU_KERNELS
+    return x.is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);
+#else
+    (void)x;
+    return false;
+#endif
+}
 
 // q: [B, T, H, hd]; k, v: [B, T, KV, hd] with H a multiple of KV. `mask`: additive [T, T]
 // (0 where a query may see a key, -inf elsewhere) encoding the causal rule and, when
@@ -22,8 +33,8 @@ namespace ladder::model {
 // Returns [B, T, H, hd].
 inline at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                    const at::Tensor& mask, int64_t window) {
-#if TORCH_VERSION_MAJOR < 2
-    if (q.is_cpu())
+#ifdef LADDER_CPU_KERNELS
+    if (cpu_kernels_serve(q))
         return cpu_causal_attention(q, k, v, window);
 #endif
     // [B, H, T, hd], key/value heads repeated for the query heads that share them.

@@ -171,6 +171,34 @@ TEST_CASE("attention matches a naive reference, with sliding windows and GQA", "
     }
 }
 
+#ifdef LADDER_CPU_KERNELS
+TEST_CASE("fused CPU RMSNorm and rotary embedding: values and gradients match the ops", "[model]") {
+    torch::manual_seed(3);
+    const at::Tensor x = at::randn({2, 5, 3, 8}, at::kDouble).requires_grad_();
+    const at::Tensor weight = (at::rand({24}, at::kDouble) + 0.5).requires_grad_();
+    const at::Tensor flat = x.reshape({2, 5, 24});
+    const at::Tensor ours = model::cpu_rms_norm(flat, weight, 1e-6);
+    const at::Tensor reference = flat * at::rsqrt(flat.pow(2).mean(-1, true) + 1e-6) * weight;
+    CHECK(max_abs_diff(ours, reference) < 1e-12);
+    const at::Tensor grad_out = at::randn_like(ours);
+    const auto ours_grads = torch::autograd::grad({ours}, {x, weight}, {grad_out});
+    const auto reference_grads = torch::autograd::grad({reference}, {x, weight}, {grad_out});
+    CHECK(max_abs_diff(ours_grads[0], reference_grads[0]) < 1e-12);
+    CHECK(max_abs_diff(ours_grads[1], reference_grads[1]) < 1e-12);
+
+    const at::Tensor angles = at::rand({5, 8}, at::kDouble) * 6;
+    const at::Tensor cos = angles.cos(), sin = angles.sin();
+    const at::Tensor rotated = model::cpu_rotary(x, cos, sin);
+    const auto halves = x.chunk(2, -1);
+    const at::Tensor rotated_reference =
+        x * cos.unsqueeze(1) + at::cat({-halves[1], halves[0]}, -1) * sin.unsqueeze(1);
+    CHECK(max_abs_diff(rotated, rotated_reference) < 1e-12);
+    const at::Tensor rotated_grad = at::randn_like(rotated);
+    CHECK(max_abs_diff(torch::autograd::grad({rotated}, {x}, {rotated_grad})[0],
+                       torch::autograd::grad({rotated_reference}, {x}, {rotated_grad})[0]) < 1e-12);
+}
+#endif
+
 TEST_CASE("GQA layer equals MHA with repeated key/value heads", "[model]") {
     torch::NoGradGuard no_grad;
     model::Attention gqa(tiny_spec(4, 2), -1);

@@ -1,0 +1,145 @@
+#include "model/cpu_fused.hpp"
+
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cmath>
+
+namespace ladder::model {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Rows per task: big enough that a task outweighs its scheduling.
+constexpr int64_t kRowGrain = 64;
+
+// Row i: r_i = 1 / sqrt(mean_j x_ij^2 + eps), y_ij = x_ij r_i w_j.
+struct RMSNormFunction : torch::autograd::Function<RMSNormFunction> {
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input,
+                              const at::Tensor& weight, double eps) {
+        const at::Tensor x = input.contiguous(), w = weight.contiguous();
+        const int64_t d = x.size(-1), rows = x.numel() / d;
+        at::Tensor y = at::empty_like(x), rstd = at::empty({rows}, x.options());
+        AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "cpu_rms_norm", [&] {
+            const scalar_t *xp = x.data_ptr<scalar_t>(), *wp = w.data_ptr<scalar_t>();
+            scalar_t *yp = y.data_ptr<scalar_t>(), *rp = rstd.data_ptr<scalar_t>();
+            at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
+                for (int64_t i = begin; i < end; ++i) {
+                    const scalar_t* xi = xp + i * d;
+                    scalar_t squares = 0;
+                    for (int64_t j = 0; j < d; ++j)
+                        squares += xi[j] * xi[j];
+                    const scalar_t r =
+                        scalar_t(1) / std::sqrt(squares / scalar_t(d) + scalar_t(eps));
+                    rp[i] = r;
+                    scalar_t* yi = yp + i * d;
+                    for (int64_t j = 0; j < d; ++j)
+                        yi[j] = xi[j] * r * wp[j];
+                }
+            });
+        });
+        ctx->save_for_backward({x, w, rstd});
+        return y;
+    }
+
+    // dx_ik = r_i g_ik w_k - x_ik r_i^3 / d * sum_j g_ij w_j x_ij;  dw_j = sum_i g_ij x_ij r_i.
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+        const variable_list saved = ctx->get_saved_variables();
+        const at::Tensor &x = saved[0], &w = saved[1], &rstd = saved[2];
+        const at::Tensor g = grads[0].contiguous();
+        const int64_t d = x.size(-1), rows = x.numel() / d;
+        at::Tensor dx = at::empty_like(x);
+        // dw in per-task partial sums, added up at the end: no two tasks write one row.
+        const int64_t tasks = std::max<int64_t>(1, (rows + kRowGrain - 1) / kRowGrain);
+        at::Tensor dw_parts = at::zeros({tasks, d}, x.options());
+        AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "cpu_rms_norm_backward", [&] {
+            const scalar_t *xp = x.data_ptr<scalar_t>(), *wp = w.data_ptr<scalar_t>();
+            const scalar_t *gp = g.data_ptr<scalar_t>(), *rp = rstd.data_ptr<scalar_t>();
+            scalar_t *dxp = dx.data_ptr<scalar_t>(), *dwp = dw_parts.data_ptr<scalar_t>();
+            at::parallel_for(0, tasks, 1, [&](int64_t first_task, int64_t end_task) {
+                for (int64_t task = first_task; task < end_task; ++task) {
+                    scalar_t* dw = dwp + task * d;
+                    for (int64_t i = task * kRowGrain; i < std::min(rows, (task + 1) * kRowGrain);
+                         ++i) {
+                        const scalar_t *xi = xp + i * d, *gi = gp + i * d;
+                        const scalar_t r = rp[i];
+                        scalar_t dot = 0;
+                        for (int64_t j = 0; j < d; ++j)
+                            dot += gi[j] * wp[j] * xi[j];
+                        const scalar_t c = dot * r * r * r / scalar_t(d);
+                        scalar_t* dxi = dxp + i * d;
+                        for (int64_t j = 0; j < d; ++j) {
+                            dxi[j] = r * gi[j] * wp[j] - xi[j] * c;
+                            dw[j] += gi[j] * xi[j] * r;
+                        }
+                    }
+                }
+            });
+        });
+        return {dx, dw_parts.sum(0), at::Tensor()};
+    }
+};
+
+// The rotation of each pair (j, j + hd/2) of a head by its position's angle.
+struct RotaryFunction : torch::autograd::Function<RotaryFunction> {
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& cos,
+                              const at::Tensor& sin) {
+        const at::Tensor x = input.contiguous(), c = cos.contiguous(), s = sin.contiguous();
+        at::Tensor y = at::empty_like(x);
+        rotate(x, c, s, /*inverse=*/false, y);
+        ctx->save_for_backward({c, s});
+        return y;
+    }
+
+    // The rotation's transpose: the same pairs turned back by the same angles.
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+        const variable_list saved = ctx->get_saved_variables();
+        const at::Tensor g = grads[0].contiguous();
+        at::Tensor dx = at::empty_like(g);
+        rotate(g, saved[0], saved[1], /*inverse=*/true, dx);
+        return {dx, at::Tensor(), at::Tensor()};
+    }
+
+    // Forward: y_j = x_j c_j - x_{j+h} s_j, y_{j+h} = x_{j+h} c_{j+h} + x_j s_{j+h} (h = hd/2).
+    // Inverse: y_j = x_j c_j + x_{j+h} s_{j+h}, y_{j+h} = x_{j+h} c_{j+h} - x_j s_j.
+    static void rotate(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                       bool inverse, at::Tensor& y) {
+        const int64_t T = x.size(1), heads = x.size(2), hd = x.size(3), half = hd / 2;
+        const int64_t rows = x.numel() / hd;  // (b, t, head) triples
+        AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "cpu_rotary", [&] {
+            const scalar_t *xp = x.data_ptr<scalar_t>(), *cp = cos.data_ptr<scalar_t>(),
+                           *sp = sin.data_ptr<scalar_t>();
+            scalar_t* yp = y.data_ptr<scalar_t>();
+            at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
+                for (int64_t row = begin; row < end; ++row) {
+                    const int64_t t = (row / heads) % T;
+                    const scalar_t *xi = xp + row * hd, *ct = cp + t * hd, *st = sp + t * hd;
+                    scalar_t* yi = yp + row * hd;
+                    // The sign of the sine that the first half takes; the second takes the other.
+                    const scalar_t sign = inverse ? 1 : -1;
+                    const scalar_t* s_first = inverse ? st + half : st;
+                    const scalar_t* s_second = inverse ? st : st + half;
+                    for (int64_t j = 0; j < half; ++j) {
+                        yi[j] = xi[j] * ct[j] + sign * xi[j + half] * s_first[j];
+                        yi[j + half] = xi[j + half] * ct[j + half] - sign * xi[j] * s_second[j];
+                    }
+                }
+            });
+        });
+    }
+};
+
+}  // namespace
+
+at::Tensor cpu_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+    return RMSNormFunction::apply(x, weight, eps);
+}
+
+at::Tensor cpu_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+    return RotaryFunction::apply(x, cos, sin);
+}
+
+}  // namespace ladder::model
