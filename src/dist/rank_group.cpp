@@ -8,10 +8,12 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "util/error.hpp"
 #include "util/format.hpp"
@@ -196,10 +198,16 @@ RankGroup::~RankGroup() = default;
 void RankGroup::fail(const std::string& during, const std::exception& e) const {
     std::vector<int64_t> gone;
     const std::string host = this_host();
-    for (int64_t r = 0; r < static_cast<int64_t>(impl_->peers.size()); ++r) {
-        const auto& [peer_host, pid] = impl_->peers[r];
-        if (r != launch_.rank && peer_host == host && !process_alive(pid))
-            gone.push_back(r);
+    // A killed process closes its sockets, which is what this rank noticed, before it leaves
+    // the process table: look again for up to 2 s before blaming the network.
+    for (int look = 0; look < 40 && gone.empty(); ++look) {
+        if (look > 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        for (int64_t r = 0; r < static_cast<int64_t>(impl_->peers.size()); ++r) {
+            const auto& [peer_host, pid] = impl_->peers[r];
+            if (r != launch_.rank && peer_host == host && !process_alive(pid))
+                gone.push_back(r);
+        }
     }
     const std::string cause = first_line(e.what());
     if (!gone.empty()) {
