@@ -132,6 +132,28 @@ struct RotaryFunction : torch::autograd::Function<RotaryFunction> {
     }
 };
 
+struct SwiGLUFunction : torch::autograd::Function<SwiGLUFunction> {
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& ab) {
+        const int64_t hidden = ab.size(-1) / 2;
+        const at::Tensor silu_a = at::silu(ab.narrow(-1, 0, hidden));
+        ctx->save_for_backward({ab, silu_a});
+        return silu_a * ab.narrow(-1, hidden, hidden);
+    }
+
+    // d/da = g b silu'(a), d/db = g silu(a), written into the two halves of one tensor.
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+        const variable_list saved = ctx->get_saved_variables();
+        const at::Tensor &ab = saved[0], &silu_a = saved[1];
+        const int64_t hidden = ab.size(-1) / 2;
+        at::Tensor d_ab = at::empty_like(ab);
+        at::Tensor da = d_ab.narrow(-1, 0, hidden), db = d_ab.narrow(-1, hidden, hidden);
+        at::mul_out(db, grads[0], silu_a);
+        at::silu_backward_out(da, grads[0] * ab.narrow(-1, hidden, hidden),
+                              ab.narrow(-1, 0, hidden));
+        return {d_ab};
+    }
+};
+
 }  // namespace
 
 at::Tensor cpu_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
@@ -140,6 +162,10 @@ at::Tensor cpu_rms_norm(const at::Tensor& x, const at::Tensor& weight, double ep
 
 at::Tensor cpu_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
     return RotaryFunction::apply(x, cos, sin);
+}
+
+at::Tensor cpu_swiglu(const at::Tensor& ab) {
+    return SwiGLUFunction::apply(ab);
 }
 
 }  // namespace ladder::model

@@ -1,4 +1,5 @@
-// RMSNorm and rotary embedding as single-pass CPU kernels with hand-written gradients.
+// RMSNorm and rotary embedding as single-pass CPU kernels with hand-written gradients, and
+// SwiGLU over one fused product.
 // Spelled out in LibTorch ops, an RMSNorm is 6 kernels forward and ~14 backward, each a pass
 // over the activations with a fresh temporary, and a rotary embedding 10; on the CPU those
 // passes, not the arithmetic, are what they cost. The math is the spelled-out one; tests
@@ -16,5 +17,10 @@ at::Tensor cpu_rms_norm(const at::Tensor& x, const at::Tensor& weight, double ep
 // x: [B, T, heads, hd]; cos, sin: [T, hd] (the "rotate half" tables). Returns
 // x * cos + rotate_half(x) * sin, rotate_half(x) = [-x[hd/2:], x[:hd/2]]. Differentiable in x.
 at::Tensor cpu_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+
+// ab: [..., 2 * hidden], the products w1 x and w3 x side by side (one matrix product for
+// both). Returns silu(a) * b, [..., hidden]. Differentiable in ab; its gradient comes back
+// side by side too, so that one product serves both projections backward as well.
+at::Tensor cpu_swiglu(const at::Tensor& ab);
 
 }  // namespace ladder::model

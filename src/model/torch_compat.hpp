@@ -40,8 +40,11 @@ inline at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, con
     // [B, H, T, hd], key/value heads repeated for the query heads that share them.
     const int64_t group = q.size(2) / k.size(2);
     const at::Tensor qt = q.transpose(1, 2);
-    const at::Tensor kt = k.transpose(1, 2).repeat_interleave(group, 1);
-    const at::Tensor vt = v.transpose(1, 2).repeat_interleave(group, 1);
+    at::Tensor kt = k.transpose(1, 2), vt = v.transpose(1, 2);
+    if (group > 1) {
+        kt = kt.repeat_interleave(group, 1);
+        vt = vt.repeat_interleave(group, 1);
+    }
 #if TORCH_VERSION_MAJOR >= 2
     const at::Tensor out =
         window <= 0 || window >= q.size(1)

@@ -110,6 +110,10 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t hidden) {
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
+#ifdef LADDER_CPU_KERNELS
+    if (cpu_kernels_serve(x))
+        return w2(cpu_swiglu(at::linear(x, at::cat({w1->weight, w3->weight}))));
+#endif
     return w2(torch::silu(w1(x)) * w3(x));
 }
 

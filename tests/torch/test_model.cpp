@@ -172,7 +172,8 @@ TEST_CASE("attention matches a naive reference, with sliding windows and GQA", "
 }
 
 #ifdef LADDER_CPU_KERNELS
-TEST_CASE("fused CPU RMSNorm and rotary embedding: values and gradients match the ops", "[model]") {
+TEST_CASE("fused CPU RMSNorm, rotary embedding and SwiGLU: values and gradients match the ops",
+          "[model]") {
     torch::manual_seed(3);
     const at::Tensor x = at::randn({2, 5, 3, 8}, at::kDouble).requires_grad_();
     const at::Tensor weight = (at::rand({24}, at::kDouble) + 0.5).requires_grad_();
@@ -196,6 +197,14 @@ TEST_CASE("fused CPU RMSNorm and rotary embedding: values and gradients match th
     const at::Tensor rotated_grad = at::randn_like(rotated);
     CHECK(max_abs_diff(torch::autograd::grad({rotated}, {x}, {rotated_grad})[0],
                        torch::autograd::grad({rotated_reference}, {x}, {rotated_grad})[0]) < 1e-12);
+
+    const at::Tensor ab = at::randn({2, 5, 12}, at::kDouble).requires_grad_();
+    const at::Tensor gated = model::cpu_swiglu(ab);
+    const at::Tensor gated_reference = at::silu(ab.narrow(-1, 0, 6)) * ab.narrow(-1, 6, 6);
+    CHECK(max_abs_diff(gated, gated_reference) < 1e-12);
+    const at::Tensor gated_grad = at::randn_like(gated);
+    CHECK(max_abs_diff(torch::autograd::grad({gated}, {ab}, {gated_grad})[0],
+                       torch::autograd::grad({gated_reference}, {ab}, {gated_grad})[0]) < 1e-12);
 }
 #endif
 
