@@ -46,24 +46,30 @@ trainer:
   threads: $threads
 YAML
 
-# The machine's speed drifts (shared VM): the two trainers alternate for $rounds rounds and
-# each keeps its best median.
-rounds="${ROUNDS:-2}"
+# The machine's speed drifts (shared VM), over seconds and over minutes: the two trainers
+# alternate for $rounds rounds, each round's pair run back to back; the ratio is the median
+# of the rounds' ratios and tokens/s the median of the rounds' medians.
+rounds="${ROUNDS:-3}"
 preload=""
 for lib in /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 /usr/lib/aarch64-linux-gnu/libtcmalloc_minimal.so.4; do
     [ -e "$lib" ] && preload="$lib"
 done
 ours_log="$work/ladder.log"
-ours_tps=0
-peer_tps=0
+pairs="$work/pairs.txt"
 for _ in $(seq "$rounds"); do
     "$ladder" benchmark bench --config "$work/bench.yaml" --trainer.hard_stop="{value: $steps, unit: steps}" >"$ours_log"
-    ours_tps=$(awk -v best="$ours_tps" '/^  tokens\/s/ {print ($2 > best ? $2 : best)}' "$ours_log")
+    ours=$(awk '/^  tokens\/s/ {print $2}' "$ours_log")
     peer_json=$(LD_PRELOAD="$preload" "$python" scripts/bench/torch_reference.py \
         --tokens "$work/tokens.u16" --steps "$steps" --threads "$threads")
-    read -r tps ceiling flops <<<"$("$python" -c "import json,sys; j=json.loads(sys.argv[1]); print(j['tokens_per_second'], j['matmul_flops'], j['flops_per_token'])" "$peer_json")"
-    peer_tps=$(awk -v a="$tps" -v b="$peer_tps" 'BEGIN {print (a > b ? a : b)}')
+    read -r peer ceiling flops <<<"$("$python" -c "import json,sys; j=json.loads(sys.argv[1]); print(j['tokens_per_second'], j['matmul_flops'], j['flops_per_token'])" "$peer_json")"
+    echo "$ours $peer" >>"$pairs"
 done
+read -r ours_tps peer_tps ratio ratio_low ratio_high <<<"$("$python" -c "
+import statistics, sys
+pairs = [tuple(map(float, line.split())) for line in open(sys.argv[1])]
+ratios = [a / b for a, b in pairs]
+print(statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs),
+      statistics.median(ratios), min(ratios), max(ratios))" "$pairs")"
 
 # How much of the peer's step is matrix products: what is left to win by doing the rest
 # faster. The other bound is the ceiling itself: both MFUs count the same FLOPs per token,
@@ -75,13 +81,13 @@ gemm_share=$(LD_PRELOAD="$preload" "$python" scripts/bench/torch_reference.py \
     "$python" -c "import json,sys; print(json.load(sys.stdin)['gemm_share'])")
 
 mfu() { awk -v t="$1" -v f="$flops" -v c="$ceiling" 'BEGIN {printf "%.1f%%", 100 * t * f / c}'; }
-printf 'CPU training, 12.6M-param OLMo-style model, %s threads, %s steps; best of %s alternating rounds of the median step\n' "$threads" "$steps" "$rounds"
+printf 'CPU training, 12.6M-param OLMo-style model, %s threads, %s steps; median step, median of %s alternating rounds\n' "$threads" "$steps" "$rounds"
 printf 'matmul ceiling (fp32, same LibTorch): %.1f GFLOP/s; BLAS: %s\n' "$(awk -v c="$ceiling" 'BEGIN {print c / 1e9}')" \
     "$(grep -o 'BLAS [^;]*' "$ours_log" | head -1 | cut -d' ' -f2-)"
 printf '%-34s %12s %8s\n' "trainer" "tokens/s" "MFU"
 printf '%-34s %12.0f %8s\n' "ladder benchmark" "$ours_tps" "$(mfu "$ours_tps")"
 printf '%-34s %12.0f %8s\n' "PyTorch eager (python3-torch)" "$peer_tps" "$(mfu "$peer_tps")"
-printf '%-34s %12s\n' "ratio ladder / PyTorch" "$(awk -v a="$ours_tps" -v b="$peer_tps" 'BEGIN {printf "%.2fx", a / b}')"
+printf '%-34s %12s   (rounds: %.2fx to %.2fx)\n' "ratio ladder / PyTorch" "$(awk -v r="$ratio" 'BEGIN {printf "%.2fx", r}')" "$ratio_low" "$ratio_high"
 printf 'PyTorch step in mm/bmm: %.1f%%; a trainer at 100%% of the ceiling would reach %.2fx\n' \
     "$(awk -v g="$gemm_share" 'BEGIN {print 100 * g}')" \
     "$(awk -v b="$peer_tps" -v f="$flops" -v c="$ceiling" 'BEGIN {print c / (b * f)}')"
