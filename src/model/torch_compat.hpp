@@ -12,12 +12,12 @@
 
 #ifdef LADDER_CPU_KERNELS
 #include "model/cpu_attention.hpp"
-#include "model/cpu_fused.hpp"
 #endif
 
 namespace ladder::model {
 
-// Whether ladder's CPU kernels serve a tensor: in builds that have them, fp32 or fp64 on the CPU.
+// Whether ladder's CPU kernels (cpu_attention.hpp, cpu_fused.hpp) serve a tensor: in builds
+// that have them, fp32 or fp64 on the CPU. LibTorch 2.x builds keep LibTorch's own ops.
 inline bool cpu_kernels_serve(const at::Tensor& x) {
 #ifdef LADDER_CPU_KERNELS
     return x.is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);

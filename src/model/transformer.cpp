@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "model/cpu_fused.hpp"
 #include "model/torch_compat.hpp"
 
 namespace ladder::model {
@@ -33,10 +34,8 @@ RMSNormImpl::RMSNormImpl(int64_t size, double eps) : eps_(eps) {
 }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
-#ifdef LADDER_CPU_KERNELS
     if (cpu_kernels_serve(x) && weight.scalar_type() == x.scalar_type())
         return cpu_rms_norm(x, weight, eps_);
-#endif
     const torch::Tensor xf = x.to(torch::kFloat32);
     const torch::Tensor y = xf * torch::rsqrt(xf.pow(2).mean(-1, true) + eps_);
     return (y * weight.to(torch::kFloat32)).to(x.scalar_type());
@@ -53,11 +52,9 @@ torch::Tensor RotaryEmbedding::apply(const torch::Tensor& x) {
         sin_ = positions.sin().unsqueeze(1);
         cos_ = positions.cos().unsqueeze(1);
     }
-#ifdef LADDER_CPU_KERNELS
     if (cpu_kernels_serve(x))
         return cpu_rotary(x, cos_.squeeze(1).to(x.scalar_type()),
                           sin_.squeeze(1).to(x.scalar_type()));
-#endif
     const torch::Tensor xf = x.to(torch::kFloat32);
     const auto halves = xf.chunk(2, -1);
     const torch::Tensor rotated = torch::cat({-halves[1], halves[0]}, -1);
@@ -110,10 +107,8 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t hidden) {
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
-#ifdef LADDER_CPU_KERNELS
     if (cpu_kernels_serve(x))
         return w2(cpu_swiglu(at::linear(x, at::cat({w1->weight, w3->weight}))));
-#endif
     return w2(torch::silu(w1(x)) * w3(x));
 }
 

@@ -8,6 +8,7 @@
 
 #include "config/load.hpp"
 #include "ladder/run_plan.hpp"
+#include "model/cpu_fused.hpp"
 #include "model/loss.hpp"
 #include "model/torch_compat.hpp"
 #include "model/transformer.hpp"
@@ -171,7 +172,6 @@ TEST_CASE("attention matches a naive reference, with sliding windows and GQA", "
     }
 }
 
-#ifdef LADDER_CPU_KERNELS
 TEST_CASE("fused CPU RMSNorm, rotary embedding and SwiGLU: values and gradients match the ops",
           "[model]") {
     torch::manual_seed(3);
@@ -206,7 +206,6 @@ TEST_CASE("fused CPU RMSNorm, rotary embedding and SwiGLU: values and gradients 
     CHECK(max_abs_diff(torch::autograd::grad({gated}, {ab}, {gated_grad})[0],
                        torch::autograd::grad({gated_reference}, {ab}, {gated_grad})[0]) < 1e-12);
 }
-#endif
 
 TEST_CASE("GQA layer equals MHA with repeated key/value heads", "[model]") {
     torch::NoGradGuard no_grad;
