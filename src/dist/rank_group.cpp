@@ -196,16 +196,21 @@ RankGroup::RankGroup(const LaunchEnv& launch, const c10::Device& device, const s
 RankGroup::~RankGroup() = default;
 
 void RankGroup::fail(const std::string& during, const std::exception& e) const {
-    std::vector<int64_t> gone;
+    // Only the peers on this machine can be seen to have exited.
+    std::vector<int64_t> local;
     const std::string host = this_host();
+    for (int64_t r = 0; r < static_cast<int64_t>(impl_->peers.size()); ++r) {
+        if (r != launch_.rank && impl_->peers[r].first == host)
+            local.push_back(r);
+    }
     // A killed process closes its sockets, which is what this rank noticed, before it leaves
     // the process table: look again for up to 2 s before blaming the network.
-    for (int look = 0; look < 40 && gone.empty(); ++look) {
+    std::vector<int64_t> gone;
+    for (int look = 0; look < 40 && gone.empty() && !local.empty(); ++look) {
         if (look > 0)
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        for (int64_t r = 0; r < static_cast<int64_t>(impl_->peers.size()); ++r) {
-            const auto& [peer_host, pid] = impl_->peers[r];
-            if (r != launch_.rank && peer_host == host && !process_alive(pid))
+        for (const int64_t r : local) {
+            if (!process_alive(impl_->peers[r].second))
                 gone.push_back(r);
         }
     }

@@ -29,7 +29,8 @@ inline bool cpu_kernels_serve(const at::Tensor& x) {
 
 // q: [B, T, H, hd]; k, v: [B, T, KV, hd] with H a multiple of KV. `mask`: additive [T, T]
 // (0 where a query may see a key, -inf elsewhere) encoding the causal rule and, when
-// window > 0, the sliding window (a query sees itself and the window - 1 keys before it).
+// window > 0, the sliding window (a query sees itself and the window - 1 keys before it);
+// ladder's CPU kernel applies the same rule from `window` and leaves the mask unread.
 // Returns [B, T, H, hd].
 inline at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                    const at::Tensor& mask, int64_t window) {
