@@ -8,18 +8,9 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
-#include <type_traits>
 #include <vector>
 
-// The Fortran BLAS interface, as every BLAS exports it (LibTorch calls the same library).
-extern "C" {
-void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-            const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
-            const float* beta, float* c, const int* ldc);
-void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
-            const double* beta, double* c, const int* ldc);
-}
+#include "model/cpu_blas.hpp"
 
 namespace ladder::model {
 
@@ -38,23 +29,6 @@ using torch::autograd::variable_list;
 // (at T = 4 blocks, 10/16 of the full count are made). Threads take heads one at a time
 // rather than an even share: on a shared machine one core often runs slower than another.
 constexpr int64_t kQueryBlock = 64;
-
-enum class Op { Plain, Transposed };
-
-// C = alpha op(A) op(B) + beta C on row-major matrices given by their first element and the
-// elements between rows (ld); op(A) is m x k, op(B) k x n. BLAS being column-major, this asks
-// it for C^T = op(B)^T op(A)^T of the same memory.
-template <typename scalar_t>
-void gemm(Op op_a, Op op_b, int64_t m, int64_t n, int64_t k, scalar_t alpha, const scalar_t* a,
-          int64_t lda, const scalar_t* b, int64_t ldb, scalar_t beta, scalar_t* c, int64_t ldc) {
-    const char trans_b = op_b == Op::Transposed ? 'T' : 'N';
-    const char trans_a = op_a == Op::Transposed ? 'T' : 'N';
-    const int M = int(n), N = int(m), K = int(k), LDB = int(ldb), LDA = int(lda), LDC = int(ldc);
-    if constexpr (std::is_same_v<scalar_t, float>)
-        sgemm_(&trans_b, &trans_a, &M, &N, &K, &alpha, b, &LDB, a, &LDA, &beta, c, &LDC);
-    else
-        dgemm_(&trans_b, &trans_a, &M, &N, &K, &alpha, b, &LDB, a, &LDA, &beta, c, &LDC);
-}
 
 struct Shape {
     int64_t B, T, H, KV, hd, window;

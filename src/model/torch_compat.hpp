@@ -1,7 +1,8 @@
 // The one place that knows which LibTorch version is in use. Causal attention goes through
 // scaled_dot_product_attention on LibTorch 2.x (flash / memory-efficient kernels); builds on
-// LibTorch 1.x (Debian's, LADDER_CPU_KERNELS) have ladder's CPU kernels for it and for
-// RMSNorm and RoPE, and the math spelled out on other devices. Autocast's API moved in 2.4.
+// LibTorch 1.x (Debian's, LADDER_CPU_KERNELS) have ladder's CPU kernels for it, for the
+// linear layers and for RMSNorm, RoPE and SwiGLU, and the math spelled out on other devices.
+// Autocast's API moved in 2.4.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -12,12 +13,13 @@
 
 #ifdef LADDER_CPU_KERNELS
 #include "model/cpu_attention.hpp"
+#include "model/cpu_linear.hpp"
 #endif
 
 namespace ladder::model {
 
-// Whether ladder's CPU kernels (cpu_attention.hpp, cpu_fused.hpp) serve a tensor: in builds
-// that have them, fp32 or fp64 on the CPU. LibTorch 2.x builds keep LibTorch's own ops.
+// Whether ladder's CPU kernels (cpu_attention.hpp, cpu_linear.hpp, cpu_fused.hpp) serve a tensor:
+// in builds that have them, fp32 or fp64 on the CPU. LibTorch 2.x builds keep LibTorch's own ops.
 inline bool cpu_kernels_serve(const at::Tensor& x) {
 #ifdef LADDER_CPU_KERNELS
     return x.is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);
@@ -25,6 +27,16 @@ inline bool cpu_kernels_serve(const at::Tensor& x) {
     (void)x;
     return false;
 #endif
+}
+
+// x W^T without a bias (x [..., in], weight [out, in]): ladder's CPU kernel where it serves,
+// else at::linear.
+inline at::Tensor project(const at::Tensor& x, const at::Tensor& weight) {
+#ifdef LADDER_CPU_KERNELS
+    if (cpu_kernels_serve(x) && weight.scalar_type() == x.scalar_type())
+        return cpu_linear(x, weight);
+#endif
+    return at::linear(x, weight);
 }
 
 // q: [B, T, H, hd]; k, v: [B, T, KV, hd] with H a multiple of KV. `mask`: additive [T, T]

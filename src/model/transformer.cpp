@@ -93,11 +93,13 @@ torch::Tensor AttentionImpl::mask_for(int64_t T, const torch::Device& device) {
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     const int64_t B = x.size(0), T = x.size(1);
-    const torch::Tensor q = rope_.apply(q_norm(w_q(x)).view({B, T, n_heads_, head_dim_}));
-    const torch::Tensor k = rope_.apply(k_norm(w_k(x)).view({B, T, n_kv_heads_, head_dim_}));
-    const torch::Tensor v = w_v(x).view({B, T, n_kv_heads_, head_dim_});
+    const torch::Tensor q =
+        rope_.apply(q_norm(project(x, w_q->weight)).view({B, T, n_heads_, head_dim_}));
+    const torch::Tensor k =
+        rope_.apply(k_norm(project(x, w_k->weight)).view({B, T, n_kv_heads_, head_dim_}));
+    const torch::Tensor v = project(x, w_v->weight).view({B, T, n_kv_heads_, head_dim_});
     const torch::Tensor out = causal_attention(q, k, v, mask_for(T, x.device()), window_);
-    return w_out(out.reshape({B, T, n_heads_ * head_dim_}));
+    return project(out.reshape({B, T, n_heads_ * head_dim_}), w_out->weight);
 }
 
 FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t hidden) {
@@ -108,8 +110,8 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t hidden) {
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
     if (cpu_kernels_serve(x))
-        return w2(cpu_swiglu(at::linear(x, at::cat({w1->weight, w3->weight}))));
-    return w2(torch::silu(w1(x)) * w3(x));
+        return project(cpu_swiglu(project(x, at::cat({w1->weight, w3->weight}))), w2->weight);
+    return project(torch::silu(project(x, w1->weight)) * project(x, w3->weight), w2->weight);
 }
 
 BlockImpl::BlockImpl(const ModelSpec& spec, int64_t layer) {
@@ -130,7 +132,7 @@ LMHeadImpl::LMHeadImpl(int64_t d_model, int64_t vocab, double eps) {
 }
 
 torch::Tensor LMHeadImpl::forward(const torch::Tensor& x) {
-    return w_out(norm(x));
+    return project(norm(x), w_out->weight);
 }
 
 TransformerImpl::TransformerImpl(const ModelSpec& spec) : spec_(spec) {

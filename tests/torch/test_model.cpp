@@ -172,6 +172,38 @@ TEST_CASE("attention matches a naive reference, with sliding windows and GQA", "
     }
 }
 
+TEST_CASE("linear layers: values and gradients match x W^T, split across threads", "[model]") {
+    torch::manual_seed(2);
+    // Three threads split 300 rows unevenly and 2 rows among fewer parts than threads.
+    const int threads = at::get_num_threads();
+    at::set_num_threads(3);
+    for (int64_t rows : {1, 2, 300}) {
+        for (int64_t out : {1, 33}) {
+            INFO("rows " << rows << ", out " << out);
+            // A transposed view: the kernel must read it as the values, not the memory.
+            const at::Tensor x = at::randn({rows, 2, 17}, at::kDouble).transpose(0, 1);
+            x.requires_grad_();
+            const at::Tensor w = at::randn({out, 17}, at::kDouble).requires_grad_();
+            const at::Tensor ours = model::project(x, w);
+            const at::Tensor reference = at::matmul(x, w.t());
+            REQUIRE(ours.sizes() == reference.sizes());
+            CHECK(max_abs_diff(ours, reference) < 1e-12);
+            const at::Tensor grad_out = at::randn_like(ours);
+            const auto ours_grads = torch::autograd::grad({ours}, {x, w}, {grad_out});
+            const auto reference_grads = torch::autograd::grad({reference}, {x, w}, {grad_out});
+            CHECK(max_abs_diff(ours_grads[0], reference_grads[0]) < 1e-12);
+            CHECK(max_abs_diff(ours_grads[1], reference_grads[1]) < 1e-12);
+        }
+    }
+    // Only the weight's gradient asked for, as for a layer fed by a constant.
+    const at::Tensor x = at::randn({5, 8}, at::kDouble);
+    const at::Tensor w = at::randn({3, 8}, at::kDouble).requires_grad_();
+    const at::Tensor grad_out = at::randn({5, 3}, at::kDouble);
+    CHECK(max_abs_diff(torch::autograd::grad({model::project(x, w)}, {w}, {grad_out})[0],
+                       grad_out.t().matmul(x)) < 1e-12);
+    at::set_num_threads(threads);
+}
+
 TEST_CASE("fused CPU RMSNorm, rotary embedding and SwiGLU: values and gradients match the ops",
           "[model]") {
     torch::manual_seed(3);
