@@ -20,17 +20,30 @@ using torch::autograd::variable_list;
 // threads, which then wait on each other's packed panels inside the call. On a shared
 // machine, where one core often runs slower for a while, that measured anywhere from 100 to
 // 210 GFLOP/s on the same product, the slow phases hitting one product in two (the output
-// layer's backward at half speed in some runs). Here each thread makes one single-threaded
-// call on its own share of the output's rows and waits only at the end: 180-210 GFLOP/s on
-// every product of a training step. The results are the same products, summed in the same
-// order within a row.
-template <typename Call>
-void split_rows(int64_t rows, const Call& call) {
-    const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), rows));
-    at::parallel_for(0, parts, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t part = begin; part < end; ++part) {
-            const int64_t first = rows * part / parts, last = rows * (part + 1) / parts;
-            call(first, last - first);
+// layer's backward at half speed in some runs). Here C is cut into one tile per thread, each
+// made by one single-threaded call that waits for nothing but the end: 180-210 GFLOP/s on
+// every product of a training step. Tiles span whole rows while each thread still gets
+// kMinTileRows of them (each call packs all of op(B) again); many threads on few rows also
+// split the columns.
+constexpr int64_t kMinTileRows = 64;
+
+// C = op(A) op(B) as gemm (beta 0), its tiles made in parallel.
+template <typename scalar_t>
+void parallel_gemm(Op op_a, Op op_b, int64_t m, int64_t n, int64_t k, const scalar_t* a,
+                   int64_t lda, const scalar_t* b, int64_t ldb, scalar_t* c, int64_t ldc) {
+    const int64_t threads = at::get_num_threads();
+    const int64_t row_parts = std::clamp<int64_t>(m / kMinTileRows, 1, threads);
+    const int64_t col_parts = std::clamp<int64_t>(threads / row_parts, 1, std::max<int64_t>(1, n));
+    at::parallel_for(0, row_parts * col_parts, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t tile = begin; tile < end; ++tile) {
+            const int64_t rp = tile / col_parts, cp = tile % col_parts;
+            const int64_t r0 = m * rp / row_parts, r1 = m * (rp + 1) / row_parts;
+            const int64_t c0 = n * cp / col_parts, c1 = n * (cp + 1) / col_parts;
+            // Rows r0.. of op(A) and columns c0.. of op(B), wherever they lie in memory.
+            const scalar_t* a_rows = op_a == Op::Plain ? a + r0 * lda : a + r0;
+            const scalar_t* b_cols = op_b == Op::Plain ? b + c0 : b + c0 * ldb;
+            gemm(op_a, op_b, r1 - r0, c1 - c0, k, scalar_t(1), a_rows, lda, b_cols, ldb,
+                 scalar_t(0), c + r0 * ldc + c0, ldc);
         }
     });
 }
@@ -46,11 +59,8 @@ struct Linear : torch::autograd::Function<Linear> {
             const scalar_t* X = x.data_ptr<scalar_t>();
             const scalar_t* W = w.data_ptr<scalar_t>();
             scalar_t* Y = y.data_ptr<scalar_t>();
-            // y[r] = x[r] W^T
-            split_rows(x.size(0), [&](int64_t r, int64_t n) {
-                gemm(Op::Plain, Op::Transposed, n, out, in, scalar_t(1), X + r * in, in, W, in,
-                     scalar_t(0), Y + r * out, out);
-            });
+            // y = x W^T
+            parallel_gemm(Op::Plain, Op::Transposed, x.size(0), out, in, X, in, W, in, Y, out);
         });
         ctx->save_for_backward({x, w});
         ctx->saved_data["input_shape"] = input.sizes();
@@ -72,20 +82,14 @@ struct Linear : torch::autograd::Function<Linear> {
             if (ctx->needs_input_grad(0)) {
                 dx = at::empty({tokens, in}, x.options());
                 scalar_t* DX = dx.data_ptr<scalar_t>();
-                // dx[r] = dy[r] W
-                split_rows(tokens, [&](int64_t r, int64_t n) {
-                    gemm(Op::Plain, Op::Plain, n, in, out, scalar_t(1), DY + r * out, out, W, in,
-                         scalar_t(0), DX + r * in, in);
-                });
+                // dx = dy W
+                parallel_gemm(Op::Plain, Op::Plain, tokens, in, out, DY, out, W, in, DX, in);
             }
             if (ctx->needs_input_grad(1)) {
                 dw = at::empty({out, in}, w.options());
                 scalar_t* DW = dw.data_ptr<scalar_t>();
-                // dW[o] = dy[:, o]^T x
-                split_rows(out, [&](int64_t o, int64_t n) {
-                    gemm(Op::Transposed, Op::Plain, n, in, tokens, scalar_t(1), DY + o, out, X, in,
-                         scalar_t(0), DW + o * in, in);
-                });
+                // dW = dy^T x
+                parallel_gemm(Op::Transposed, Op::Plain, out, in, tokens, DY, out, X, in, DW, in);
             }
         });
         if (dx.defined())

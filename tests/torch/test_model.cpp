@@ -174,7 +174,8 @@ TEST_CASE("attention matches a naive reference, with sliding windows and GQA", "
 
 TEST_CASE("linear layers: values and gradients match x W^T, split across threads", "[model]") {
     torch::manual_seed(2);
-    // Three threads split 300 rows unevenly and 2 rows among fewer parts than threads.
+    // Three threads: 300 rows cut into three tiles of rows; 2 rows, too few to cut, into tiles
+    // of columns (of 33 outputs, or 17 inputs backward).
     const int threads = at::get_num_threads();
     at::set_num_threads(3);
     for (int64_t rows : {1, 2, 300}) {
