@@ -5,6 +5,9 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
+#include <vector>
+
+#include "model/cpu_vector_math.hpp"
 
 namespace ladder::model {
 
@@ -132,24 +135,72 @@ struct RotaryFunction : torch::autograd::Function<RotaryFunction> {
     }
 };
 
+// Row by row over [rows, 2h] products a|b: out = silu(a) b = a sig(a) b, keeping sig(a).
+template <typename scalar_t>
+LADDER_VECTOR_CLONES void swiglu_forward_rows(const scalar_t* ab, scalar_t* out, scalar_t* sig,
+                                              int64_t rows, int64_t h) {
+    for (int64_t i = 0; i < rows; ++i) {
+        const scalar_t *a = ab + i * 2 * h, *b = a + h;
+        scalar_t *o = out + i * h, *s = sig + i * h;
+        for (int64_t j = 0; j < h; ++j) {
+            const scalar_t sig_a = scalar_t(1) / (scalar_t(1) + vector_exp(-a[j]));
+            s[j] = sig_a;
+            o[j] = a[j] * sig_a * b[j];
+        }
+    }
+}
+
+// d/da = g b silu'(a) with silu'(a) = sig(a) + silu(a) (1 - sig(a)); d/db = g silu(a).
+template <typename scalar_t>
+LADDER_VECTOR_CLONES void swiglu_backward_rows(const scalar_t* ab, const scalar_t* sig,
+                                               const scalar_t* grad, scalar_t* d_ab, int64_t rows,
+                                               int64_t h) {
+    for (int64_t i = 0; i < rows; ++i) {
+        const scalar_t *a = ab + i * 2 * h, *b = a + h, *s = sig + i * h, *g = grad + i * h;
+        scalar_t *da = d_ab + i * 2 * h, *db = da + h;
+        for (int64_t j = 0; j < h; ++j) {
+            const scalar_t silu_a = a[j] * s[j];
+            db[j] = g[j] * silu_a;
+            da[j] = g[j] * b[j] * (s[j] + silu_a * (scalar_t(1) - s[j]));
+        }
+    }
+}
+
 struct SwiGLUFunction : torch::autograd::Function<SwiGLUFunction> {
-    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& ab) {
-        const int64_t hidden = ab.size(-1) / 2;
-        const at::Tensor silu_a = at::silu(ab.narrow(-1, 0, hidden));
-        ctx->save_for_backward({ab, silu_a});
-        return silu_a * ab.narrow(-1, hidden, hidden);
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input) {
+        const at::Tensor ab = input.contiguous();
+        const int64_t h = ab.size(-1) / 2, rows = ab.numel() / (2 * h);
+        std::vector<int64_t> shape = ab.sizes().vec();
+        shape.back() = h;
+        at::Tensor out = at::empty(shape, ab.options()), sig = at::empty(shape, ab.options());
+        AT_DISPATCH_FLOATING_TYPES(ab.scalar_type(), "cpu_swiglu", [&] {
+            const scalar_t* abp = ab.data_ptr<scalar_t>();
+            scalar_t *op = out.data_ptr<scalar_t>(), *sp = sig.data_ptr<scalar_t>();
+            at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
+                swiglu_forward_rows(abp + begin * 2 * h, op + begin * h, sp + begin * h,
+                                    end - begin, h);
+            });
+        });
+        ctx->save_for_backward({ab, sig});
+        return out;
     }
 
-    // d/da = g b silu'(a), d/db = g silu(a), written into the two halves of one tensor.
+    // The gradient comes back side by side, [..., 2h], as the product a|b it came from.
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
         const variable_list saved = ctx->get_saved_variables();
-        const at::Tensor &ab = saved[0], &silu_a = saved[1];
-        const int64_t hidden = ab.size(-1) / 2;
+        const at::Tensor &ab = saved[0], &sig = saved[1];
+        const at::Tensor g = grads[0].contiguous();
+        const int64_t h = ab.size(-1) / 2, rows = ab.numel() / (2 * h);
         at::Tensor d_ab = at::empty_like(ab);
-        at::Tensor da = d_ab.narrow(-1, 0, hidden), db = d_ab.narrow(-1, hidden, hidden);
-        at::mul_out(db, grads[0], silu_a);
-        at::silu_backward_out(da, grads[0] * ab.narrow(-1, hidden, hidden),
-                              ab.narrow(-1, 0, hidden));
+        AT_DISPATCH_FLOATING_TYPES(ab.scalar_type(), "cpu_swiglu_backward", [&] {
+            const scalar_t *abp = ab.data_ptr<scalar_t>(), *sp = sig.data_ptr<scalar_t>(),
+                           *gp = g.data_ptr<scalar_t>();
+            scalar_t* dp = d_ab.data_ptr<scalar_t>();
+            at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
+                swiglu_backward_rows(abp + begin * 2 * h, sp + begin * h, gp + begin * h,
+                                     dp + begin * 2 * h, end - begin, h);
+            });
+        });
         return {d_ab};
     }
 };

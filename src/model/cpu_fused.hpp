@@ -1,5 +1,5 @@
-// RMSNorm and rotary embedding as single-pass CPU kernels with hand-written gradients, and
-// SwiGLU over one fused product.
+// RMSNorm, rotary embedding and SwiGLU as single-pass CPU kernels with hand-written
+// gradients, SwiGLU over one fused product.
 // Spelled out in LibTorch ops, an RMSNorm is 6 kernels forward and ~14 backward, each a pass
 // over the activations with a fresh temporary, and a rotary embedding 10; on the CPU those
 // passes, not the arithmetic, are what they cost. The math is the spelled-out one; tests
@@ -20,7 +20,8 @@ at::Tensor cpu_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tens
 
 // ab: [..., 2 * hidden], the products w1 x and w3 x side by side (one matrix product for
 // both). Returns silu(a) * b, [..., hidden]. Differentiable in ab; its gradient comes back
-// side by side too, so that one product serves both projections backward as well.
+// side by side too, so that one product serves both projections backward as well. In float
+// its sigmoid takes vector_exp (cpu_vector_math.hpp): within float rounding of the exact one.
 at::Tensor cpu_swiglu(const at::Tensor& ab);
 
 }  // namespace ladder::model

@@ -238,6 +238,20 @@ TEST_CASE("fused CPU RMSNorm, rotary embedding and SwiGLU: values and gradients 
     const at::Tensor gated_grad = at::randn_like(gated);
     CHECK(max_abs_diff(torch::autograd::grad({gated}, {ab}, {gated_grad})[0],
                        torch::autograd::grad({gated_reference}, {ab}, {gated_grad})[0]) < 1e-12);
+
+    // In float the kernel's own exp: within float rounding of the math in double. 37 hidden
+    // units: vector-wide steps and a remainder; inputs far enough out to reach exp's clamps.
+    const at::Tensor ab32 = (at::randn({3, 7, 74}) * 30).requires_grad_();
+    const at::Tensor ab64 = ab32.detach().to(at::kDouble).requires_grad_();
+    const at::Tensor gated32 = model::cpu_swiglu(ab32);
+    const at::Tensor gated64 = at::silu(ab64.narrow(-1, 0, 37)) * ab64.narrow(-1, 37, 37);
+    const at::Tensor scale64 = gated64.abs() + 1;
+    CHECK(max_abs_diff(gated32.to(at::kDouble) / scale64, gated64 / scale64) < 1e-6);
+    const at::Tensor grad32 = at::randn_like(gated32);
+    const at::Tensor d_ab32 = torch::autograd::grad({gated32}, {ab32}, {grad32})[0];
+    const at::Tensor d_ab64 = torch::autograd::grad({gated64}, {ab64}, {grad32.to(at::kDouble)})[0];
+    CHECK(max_abs_diff(d_ab32.to(at::kDouble) / (d_ab64.abs() + 1), d_ab64 / (d_ab64.abs() + 1)) <
+          1e-6);
 }
 
 TEST_CASE("GQA layer equals MHA with repeated key/value heads", "[model]") {
