@@ -5,6 +5,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "model/cpu_vector_math.hpp"
@@ -205,6 +206,52 @@ struct SwiGLUFunction : torch::autograd::Function<SwiGLUFunction> {
     }
 };
 
+// Lanes of partial maxima and sums, so that the compiler vectorizes a row's reductions
+// (it keeps one float sum in order otherwise).
+constexpr int64_t kLanes = 16;
+
+// lse_i = log sum_j e^(x_ij) over float rows [rows, n], from the row's maximum m_i as
+// m_i + log sum_j e^(x_ij - m_i). A NaN in a row makes its lse NaN.
+LADDER_VECTOR_CLONES void logsumexp_rows(const float* x, float* lse, int64_t rows, int64_t n) {
+    for (int64_t i = 0; i < rows; ++i) {
+        const float* xi = x + i * n;
+        const int64_t whole = n - n % kLanes;
+        float lane[kLanes];
+        for (int64_t l = 0; l < kLanes; ++l)
+            lane[l] = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < whole; j += kLanes)
+            for (int64_t l = 0; l < kLanes; ++l)
+                lane[l] = xi[j + l] > lane[l] ? xi[j + l] : lane[l];
+        for (int64_t j = whole; j < n; ++j)
+            lane[0] = xi[j] > lane[0] ? xi[j] : lane[0];
+        float m = lane[0];
+        for (int64_t l = 1; l < kLanes; ++l)
+            m = lane[l] > m ? lane[l] : m;
+        for (int64_t l = 0; l < kLanes; ++l)
+            lane[l] = 0;
+        for (int64_t j = 0; j < whole; j += kLanes)
+            for (int64_t l = 0; l < kLanes; ++l)
+                lane[l] += vector_exp(xi[j + l] - m);
+        for (int64_t j = whole; j < n; ++j)
+            lane[0] += vector_exp(xi[j] - m);
+        float sum = 0;
+        for (int64_t l = 0; l < kLanes; ++l)
+            sum += lane[l];
+        lse[i] = m + std::log(sum);
+    }
+}
+
+// out_ij = e^(x_ij - lse_i) scale_i over float rows [rows, n].
+LADDER_VECTOR_CLONES void scaled_softmax_rows(const float* x, const float* lse, const float* scale,
+                                              float* out, int64_t rows, int64_t n) {
+    for (int64_t i = 0; i < rows; ++i) {
+        const float *xi = x + i * n, shift = lse[i], factor = scale[i];
+        float* oi = out + i * n;
+        for (int64_t j = 0; j < n; ++j)
+            oi[j] = vector_exp(xi[j] - shift) * factor;
+    }
+}
+
 }  // namespace
 
 at::Tensor cpu_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
@@ -217,6 +264,26 @@ at::Tensor cpu_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tens
 
 at::Tensor cpu_swiglu(const at::Tensor& ab) {
     return SwiGLUFunction::apply(ab);
+}
+
+void cpu_logsumexp_rows(const at::Tensor& x, at::Tensor& lse) {
+    const int64_t rows = x.size(0), n = x.size(1);
+    const float* xp = x.data_ptr<float>();
+    float* lp = lse.data_ptr<float>();
+    at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
+        logsumexp_rows(xp + begin * n, lp + begin, end - begin, n);
+    });
+}
+
+void cpu_scaled_softmax_rows(const at::Tensor& x, const at::Tensor& lse, const at::Tensor& scale,
+                             at::Tensor& out) {
+    const int64_t rows = x.size(0), n = x.size(1);
+    const float *xp = x.data_ptr<float>(), *lp = lse.data_ptr<float>(),
+                *sp = scale.data_ptr<float>();
+    float* op = out.data_ptr<float>();
+    at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
+        scaled_softmax_rows(xp + begin * n, lp + begin, sp + begin, op + begin * n, end - begin, n);
+    });
 }
 
 }  // namespace ladder::model

@@ -24,4 +24,11 @@ at::Tensor cpu_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tens
 // its sigmoid takes vector_exp (cpu_vector_math.hpp): within float rounding of the exact one.
 at::Tensor cpu_swiglu(const at::Tensor& ab);
 
+// The loss's passes over a block of logits, x: [rows, V] contiguous float on the CPU, one
+// row at a time while it is in cache. lse: [rows] gets log sum_j e^(x_ij); out: [rows, V]
+// gets e^(x_ij - lse_i) scale_i (the softmax times a row's factor).
+void cpu_logsumexp_rows(const at::Tensor& x, at::Tensor& lse);
+void cpu_scaled_softmax_rows(const at::Tensor& x, const at::Tensor& lse, const at::Tensor& scale,
+                             at::Tensor& out);
+
 }  // namespace ladder::model

@@ -4,12 +4,22 @@
 
 #include <algorithm>
 
+#include "model/cpu_fused.hpp"
+#include "model/torch_compat.hpp"
+
 namespace ladder::model {
 
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+// fp32 logits on the CPU take ladder's row kernels (cpu_fused.hpp): one pass over each row,
+// while it is in cache, where LibTorch's logsumexp and softmax make several over the block.
+bool serves_row_kernels(const at::Tensor& logits) {
+    return cpu_kernels_serve(logits) && logits.scalar_type() == at::kFloat &&
+           logits.is_contiguous();
+}
 
 // CE and z-loss sums over [N, V] logits, in fp32 a block of rows at a time. Backward
 // recomputes each block's softmax from the logits instead of autograd keeping an fp32 copy
@@ -19,14 +29,19 @@ struct ChunkedLogitLoss : torch::autograd::Function<ChunkedLogitLoss> {
     static variable_list forward(AutogradContext* ctx, const at::Tensor& logits,
                                  const at::Tensor& labels, int64_t chunk_elements) {
         const int64_t n = logits.size(0);
+        const bool row_kernels = serves_row_kernels(logits);
         const int64_t step = std::max<int64_t>(1, chunk_elements / logits.size(1));
         const at::Tensor index = labels.clamp_min(0).unsqueeze(1);  // [N, 1]
         at::Tensor lse = at::empty({n}, logits.options().dtype(at::kFloat));
         at::Tensor target = at::empty_like(lse);
         for (int64_t start = 0; start < n; start += step) {
             const int64_t rows = std::min(step, n - start);
-            const at::Tensor x = logits.narrow(0, start, rows).to(at::kFloat);
-            lse.narrow(0, start, rows).copy_(at::logsumexp(x, -1));
+            const at::Tensor x = logits.narrow(0, start, rows).to(at::kFloat).contiguous();
+            at::Tensor block_lse = lse.narrow(0, start, rows);
+            if (row_kernels)
+                cpu_logsumexp_rows(x, block_lse);
+            else
+                block_lse.copy_(at::logsumexp(x, -1));
             target.narrow(0, start, rows)
                 .copy_(x.gather(1, index.narrow(0, start, rows)).squeeze(1));
         }
@@ -50,13 +65,20 @@ struct ChunkedLogitLoss : torch::autograd::Function<ChunkedLogitLoss> {
             const int64_t rows = std::min(step, logits.size(0) - start);
             const at::Tensor x = logits.narrow(0, start, rows);
             at::Tensor g = grad.narrow(0, start, rows);
-            // fp32 logits get their softmax written straight into the gradient, a row at a
-            // time while it is in cache; others go through an fp32 block.
+            const at::Tensor scale = row_scale.narrow(0, start, rows);
+            const at::Tensor labels = index.narrow(0, start, rows);
+            if (serves_row_kernels(logits)) {
+                cpu_scaled_softmax_rows(x, lse.narrow(0, start, rows), scale, g);
+                g.scatter_add_(1, labels, label_grad.narrow(0, start, rows));
+                continue;
+            }
+            // Other fp32 logits get their softmax written straight into the gradient; others
+            // go through an fp32 block.
             at::Tensor probs = x.scalar_type() == at::kFloat
                                    ? at::_softmax_out(g, x, 1, false)
                                    : at::_softmax(x.to(at::kFloat), 1, false);
-            probs.mul_(row_scale.narrow(0, start, rows).unsqueeze(1));
-            probs.scatter_add_(1, index.narrow(0, start, rows), label_grad.narrow(0, start, rows));
+            probs.mul_(scale.unsqueeze(1));
+            probs.scatter_add_(1, labels, label_grad.narrow(0, start, rows));
             if (!probs.is_same(g))
                 g.copy_(probs);
         }

@@ -304,8 +304,9 @@ TEST_CASE("loss sums: CE and z-loss on a hand example", "[model]") {
 TEST_CASE("loss sums, taken a few rows at a time, match autograd's values and gradients",
           "[model]") {
     at::manual_seed(5);
-    const at::Tensor logits = at::randn({3, 7, 11}) * 4;
-    at::Tensor labels = at::randint(0, 11, {3, 7}, at::kLong);
+    // A vocabulary of 37: the CPU row kernels' 16-wide steps and a remainder.
+    const at::Tensor logits = at::randn({3, 7, 37}) * 4;
+    at::Tensor labels = at::randint(0, 37, {3, 7}, at::kLong);
     labels[0][6] = model::kIgnoreIndex;
     labels[2][3] = model::kIgnoreIndex;
     // The reference: the loss spelled out in differentiable ops.
@@ -317,7 +318,7 @@ TEST_CASE("loss sums, taken a few rows at a time, match autograd's values and gr
     (ref_ce / 19 + 0.3 * ref_z).backward();
     // Blocks of 4 rows: 21 rows in 6 blocks, the last one short.
     const at::Tensor ours_logits = logits.clone().requires_grad_(true);
-    const model::LossSums sums = model::loss_sums(ours_logits, labels, 4 * 11);
+    const model::LossSums sums = model::loss_sums(ours_logits, labels, 4 * 37);
     (sums.ce / 19 + 0.3 * sums.z).backward();
     CHECK(sums.ce.item<double>() == Approx(ref_ce.item<double>()).epsilon(1e-6));
     CHECK(sums.z.item<double>() == Approx(ref_z.item<double>()).epsilon(1e-6));
