@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/cpu_blas.hpp"
+#include "model/cpu_vector_math.hpp"
 
 namespace ladder::model {
 
@@ -52,42 +53,74 @@ HeadOffsets head_offsets(const Shape& s, int64_t bh) {
     return {b * s.T * s.q_stride() + h * s.hd, b * s.T * s.kv_stride() + (h / s.group()) * s.hd};
 }
 
-// probs[bh] = softmax(q k^T / sqrt(hd)) over the keys each query sees; out = probs v.
+// Lanes of partial maxima and sums, so that the compiler vectorizes a row's reductions.
+constexpr int64_t kLanes = 16;
+
+// row[0:n] = softmax(row[0:n]) in place.
+template <typename scalar_t>
+LADDER_VECTOR_CLONES void softmax_in_place(scalar_t* row, int64_t n) {
+    const int64_t whole = n - n % kLanes;
+    scalar_t lane[kLanes];
+    for (int64_t l = 0; l < kLanes; ++l)
+        lane[l] = -std::numeric_limits<scalar_t>::infinity();
+    for (int64_t j = 0; j < whole; j += kLanes)
+        for (int64_t l = 0; l < kLanes; ++l)
+            lane[l] = row[j + l] > lane[l] ? row[j + l] : lane[l];
+    for (int64_t j = whole; j < n; ++j)
+        lane[0] = row[j] > lane[0] ? row[j] : lane[0];
+    scalar_t m = lane[0];
+    for (int64_t l = 1; l < kLanes; ++l)
+        m = lane[l] > m ? lane[l] : m;
+    for (int64_t l = 0; l < kLanes; ++l)
+        lane[l] = 0;
+    for (int64_t j = 0; j < whole; j += kLanes) {
+        for (int64_t l = 0; l < kLanes; ++l) {
+            row[j + l] = vector_exp(row[j + l] - m);
+            lane[l] += row[j + l];
+        }
+    }
+    for (int64_t j = whole; j < n; ++j) {
+        row[j] = vector_exp(row[j] - m);
+        lane[0] += row[j];
+    }
+    scalar_t sum = 0;
+    for (int64_t l = 0; l < kLanes; ++l)
+        sum += lane[l];
+    const scalar_t inverse = scalar_t(1) / sum;
+    for (int64_t j = 0; j < n; ++j)
+        row[j] *= inverse;
+}
+
+// probs[bh] = softmax(q k^T / sqrt(hd)) over the keys each query sees; out = probs v. Only the
+// rectangles [r0, r1) x [lo, r1) of probs that the products read are written: their hidden
+// entries 0, the rest never touched.
 template <typename scalar_t>
 void forward_kernel(const Shape& s, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                     at::Tensor& probs, at::Tensor& out) {
     const int64_t ldq = s.q_stride(), ldk = s.kv_stride(), T = s.T, hd = s.hd;
     const scalar_t scale = scalar_t(1) / std::sqrt(scalar_t(hd));
-    const scalar_t hidden = -std::numeric_limits<scalar_t>::infinity();
     std::atomic<int64_t> next_head{0};
     at::parallel_for(0, at::get_num_threads(), 1, [&](int64_t, int64_t) {
-        // Scores outside the rectangles computed stay -inf, for every head alike, and come out
-        // of the softmax as 0.
-        at::Tensor scores = at::full({T, T}, hidden, q.options());
-        scalar_t* S = scores.data_ptr<scalar_t>();
         for (int64_t bh = next_head++; bh < s.B * s.H; bh = next_head++) {
             const HeadOffsets off = head_offsets(s, bh);
             const scalar_t* qh = q.data_ptr<scalar_t>() + off.q;
             const scalar_t* kh = k.data_ptr<scalar_t>() + off.kv;
             const scalar_t* vh = v.data_ptr<scalar_t>() + off.kv;
             scalar_t* oh = out.data_ptr<scalar_t>() + off.q;
+            scalar_t* P = probs.data_ptr<scalar_t>() + bh * T * T;
             for (int64_t r0 = 0; r0 < T; r0 += kQueryBlock) {
                 const int64_t r1 = std::min(T, r0 + kQueryBlock), lo = s.first_key(r0);
-                // S[r0:r1, lo:r1] = scale q[r0:r1] k[lo:r1]^T, then -inf where the rule hides
-                // a key inside that rectangle: after the query, or before its window.
+                // P[r0:r1, lo:r1] = scale q[r0:r1] k[lo:r1]^T, then each row's softmax over the
+                // keys its query sees, [first_key(i), i], and 0 for the others.
                 gemm(Op::Plain, Op::Transposed, r1 - r0, r1 - lo, hd, scale, qh + r0 * ldq, ldq,
-                     kh + lo * ldk, ldk, scalar_t(0), S + r0 * T + lo, T);
+                     kh + lo * ldk, ldk, scalar_t(0), P + r0 * T + lo, T);
                 for (int64_t i = r0; i < r1; ++i) {
-                    scalar_t* row = S + i * T;
-                    std::fill(row + i + 1, row + r1, hidden);
-                    std::fill(row + lo, row + std::max(lo, s.first_key(i)), hidden);
+                    scalar_t* row = P + i * T;
+                    const int64_t first = s.first_key(i);
+                    std::fill(row + lo, row + first, scalar_t(0));
+                    softmax_in_place(row + first, i + 1 - first);
+                    std::fill(row + i + 1, row + r1, scalar_t(0));
                 }
-            }
-            at::Tensor p = probs.select(0, bh);
-            at::_softmax_out(p, scores, -1, false);
-            const scalar_t* P = p.data_ptr<scalar_t>();
-            for (int64_t r0 = 0; r0 < T; r0 += kQueryBlock) {
-                const int64_t r1 = std::min(T, r0 + kQueryBlock), lo = s.first_key(r0);
                 // out[r0:r1] = P[r0:r1, lo:r1] v[lo:r1]
                 gemm(Op::Plain, Op::Plain, r1 - r0, hd, r1 - lo, scalar_t(1), P + r0 * T + lo, T,
                      vh + lo * ldk, ldk, scalar_t(0), oh + r0 * ldq, ldq);

@@ -167,6 +167,16 @@ TEST_CASE("attention matches a naive reference, with sliding windows and GQA", "
                     torch::NoGradGuard no_grad;
                     CHECK(max_abs_diff(ours, naive_attention(q, k, v, window)) < 1e-12);
                 }
+                // In float, the kernel's own exp: within float rounding of the math in double.
+                const at::Tensor q32 = q.detach().to(at::kFloat).requires_grad_();
+                const at::Tensor k32 = k.detach().to(at::kFloat).requires_grad_();
+                const at::Tensor v32 = v.detach().to(at::kFloat).requires_grad_();
+                const at::Tensor ours32 = model::causal_attention(q32, k32, v32, mask, window);
+                CHECK(max_abs_diff(ours32.to(at::kDouble), reference) < 1e-5);
+                const auto grads32 =
+                    torch::autograd::grad({ours32}, {q32, k32, v32}, {grad_out.to(at::kFloat)});
+                for (size_t i = 0; i < 3; ++i)
+                    CHECK(max_abs_diff(grads32[i].to(at::kDouble), reference_grads[i]) < 1e-4);
             }
         }
     }
