@@ -53,39 +53,14 @@ HeadOffsets head_offsets(const Shape& s, int64_t bh) {
     return {b * s.T * s.q_stride() + h * s.hd, b * s.T * s.kv_stride() + (h / s.group()) * s.hd};
 }
 
-// Lanes of partial maxima and sums, so that the compiler vectorizes a row's reductions.
-constexpr int64_t kLanes = 16;
-
 // row[0:n] = softmax(row[0:n]) in place.
 template <typename scalar_t>
 LADDER_VECTOR_CLONES void softmax_in_place(scalar_t* row, int64_t n) {
-    const int64_t whole = n - n % kLanes;
-    scalar_t lane[kLanes];
-    for (int64_t l = 0; l < kLanes; ++l)
-        lane[l] = -std::numeric_limits<scalar_t>::infinity();
-    for (int64_t j = 0; j < whole; j += kLanes)
-        for (int64_t l = 0; l < kLanes; ++l)
-            lane[l] = row[j + l] > lane[l] ? row[j + l] : lane[l];
-    for (int64_t j = whole; j < n; ++j)
-        lane[0] = row[j] > lane[0] ? row[j] : lane[0];
-    scalar_t m = lane[0];
-    for (int64_t l = 1; l < kLanes; ++l)
-        m = lane[l] > m ? lane[l] : m;
-    for (int64_t l = 0; l < kLanes; ++l)
-        lane[l] = 0;
-    for (int64_t j = 0; j < whole; j += kLanes) {
-        for (int64_t l = 0; l < kLanes; ++l) {
-            row[j + l] = vector_exp(row[j + l] - m);
-            lane[l] += row[j + l];
-        }
-    }
-    for (int64_t j = whole; j < n; ++j) {
+    const scalar_t m = lane_max(row, n);
+    const scalar_t sum = lane_sum<scalar_t>(n, [&](int64_t j) {
         row[j] = vector_exp(row[j] - m);
-        lane[0] += row[j];
-    }
-    scalar_t sum = 0;
-    for (int64_t l = 0; l < kLanes; ++l)
-        sum += lane[l];
+        return row[j];
+    });
     const scalar_t inverse = scalar_t(1) / sum;
     for (int64_t j = 0; j < n; ++j)
         row[j] *= inverse;

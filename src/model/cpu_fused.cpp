@@ -5,7 +5,6 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
-#include <limits>
 #include <vector>
 
 #include "model/cpu_vector_math.hpp"
@@ -21,6 +20,39 @@ using torch::autograd::variable_list;
 constexpr int64_t kRowGrain = 64;
 
 // Row i: r_i = 1 / sqrt(mean_j x_ij^2 + eps), y_ij = x_ij r_i w_j.
+template <typename scalar_t>
+LADDER_VECTOR_CLONES void rms_norm_rows(const scalar_t* x, const scalar_t* w, scalar_t* y,
+                                        scalar_t* rstd, int64_t rows, int64_t d, scalar_t eps) {
+    for (int64_t i = 0; i < rows; ++i) {
+        const scalar_t* xi = x + i * d;
+        const scalar_t squares = lane_sum<scalar_t>(d, [&](int64_t j) { return xi[j] * xi[j]; });
+        const scalar_t r = scalar_t(1) / std::sqrt(squares / scalar_t(d) + eps);
+        rstd[i] = r;
+        scalar_t* yi = y + i * d;
+        for (int64_t j = 0; j < d; ++j)
+            yi[j] = xi[j] * r * w[j];
+    }
+}
+
+// dx_ik = r_i g_ik w_k - x_ik r_i^3 / d * sum_j g_ij w_j x_ij;  dw_j += sum_i g_ij x_ij r_i.
+template <typename scalar_t>
+LADDER_VECTOR_CLONES void rms_norm_backward_rows(const scalar_t* x, const scalar_t* w,
+                                                 const scalar_t* g, const scalar_t* rstd,
+                                                 scalar_t* dx, scalar_t* dw, int64_t rows,
+                                                 int64_t d) {
+    for (int64_t i = 0; i < rows; ++i) {
+        const scalar_t *xi = x + i * d, *gi = g + i * d;
+        const scalar_t r = rstd[i];
+        const scalar_t dot = lane_sum<scalar_t>(d, [&](int64_t j) { return gi[j] * w[j] * xi[j]; });
+        const scalar_t c = dot * r * r * r / scalar_t(d);
+        scalar_t* dxi = dx + i * d;
+        for (int64_t j = 0; j < d; ++j) {
+            dxi[j] = r * gi[j] * w[j] - xi[j] * c;
+            dw[j] += gi[j] * xi[j] * r;
+        }
+    }
+}
+
 struct RMSNormFunction : torch::autograd::Function<RMSNormFunction> {
     static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input,
                               const at::Tensor& weight, double eps) {
@@ -31,25 +63,14 @@ struct RMSNormFunction : torch::autograd::Function<RMSNormFunction> {
             const scalar_t *xp = x.data_ptr<scalar_t>(), *wp = w.data_ptr<scalar_t>();
             scalar_t *yp = y.data_ptr<scalar_t>(), *rp = rstd.data_ptr<scalar_t>();
             at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
-                for (int64_t i = begin; i < end; ++i) {
-                    const scalar_t* xi = xp + i * d;
-                    scalar_t squares = 0;
-                    for (int64_t j = 0; j < d; ++j)
-                        squares += xi[j] * xi[j];
-                    const scalar_t r =
-                        scalar_t(1) / std::sqrt(squares / scalar_t(d) + scalar_t(eps));
-                    rp[i] = r;
-                    scalar_t* yi = yp + i * d;
-                    for (int64_t j = 0; j < d; ++j)
-                        yi[j] = xi[j] * r * wp[j];
-                }
+                rms_norm_rows(xp + begin * d, wp, yp + begin * d, rp + begin, end - begin, d,
+                              scalar_t(eps));
             });
         });
         ctx->save_for_backward({x, w, rstd});
         return y;
     }
 
-    // dx_ik = r_i g_ik w_k - x_ik r_i^3 / d * sum_j g_ij w_j x_ij;  dw_j = sum_i g_ij x_ij r_i.
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
         const variable_list saved = ctx->get_saved_variables();
         const at::Tensor &x = saved[0], &w = saved[1], &rstd = saved[2];
@@ -65,21 +86,10 @@ struct RMSNormFunction : torch::autograd::Function<RMSNormFunction> {
             scalar_t *dxp = dx.data_ptr<scalar_t>(), *dwp = dw_parts.data_ptr<scalar_t>();
             at::parallel_for(0, tasks, 1, [&](int64_t first_task, int64_t end_task) {
                 for (int64_t task = first_task; task < end_task; ++task) {
-                    scalar_t* dw = dwp + task * d;
-                    for (int64_t i = task * kRowGrain; i < std::min(rows, (task + 1) * kRowGrain);
-                         ++i) {
-                        const scalar_t *xi = xp + i * d, *gi = gp + i * d;
-                        const scalar_t r = rp[i];
-                        scalar_t dot = 0;
-                        for (int64_t j = 0; j < d; ++j)
-                            dot += gi[j] * wp[j] * xi[j];
-                        const scalar_t c = dot * r * r * r / scalar_t(d);
-                        scalar_t* dxi = dxp + i * d;
-                        for (int64_t j = 0; j < d; ++j) {
-                            dxi[j] = r * gi[j] * wp[j] - xi[j] * c;
-                            dw[j] += gi[j] * xi[j] * r;
-                        }
-                    }
+                    const int64_t first = task * kRowGrain;
+                    rms_norm_backward_rows(xp + first * d, wp, gp + first * d, rp + first,
+                                           dxp + first * d, dwp + task * d,
+                                           std::min(rows - first, kRowGrain), d);
                 }
             });
         });
@@ -206,37 +216,13 @@ struct SwiGLUFunction : torch::autograd::Function<SwiGLUFunction> {
     }
 };
 
-// Lanes of partial maxima and sums, so that the compiler vectorizes a row's reductions
-// (it keeps one float sum in order otherwise).
-constexpr int64_t kLanes = 16;
-
 // lse_i = log sum_j e^(x_ij) over float rows [rows, n], from the row's maximum m_i as
 // m_i + log sum_j e^(x_ij - m_i). A NaN in a row makes its lse NaN.
 LADDER_VECTOR_CLONES void logsumexp_rows(const float* x, float* lse, int64_t rows, int64_t n) {
     for (int64_t i = 0; i < rows; ++i) {
         const float* xi = x + i * n;
-        const int64_t whole = n - n % kLanes;
-        float lane[kLanes];
-        for (int64_t l = 0; l < kLanes; ++l)
-            lane[l] = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < whole; j += kLanes)
-            for (int64_t l = 0; l < kLanes; ++l)
-                lane[l] = xi[j + l] > lane[l] ? xi[j + l] : lane[l];
-        for (int64_t j = whole; j < n; ++j)
-            lane[0] = xi[j] > lane[0] ? xi[j] : lane[0];
-        float m = lane[0];
-        for (int64_t l = 1; l < kLanes; ++l)
-            m = lane[l] > m ? lane[l] : m;
-        for (int64_t l = 0; l < kLanes; ++l)
-            lane[l] = 0;
-        for (int64_t j = 0; j < whole; j += kLanes)
-            for (int64_t l = 0; l < kLanes; ++l)
-                lane[l] += vector_exp(xi[j + l] - m);
-        for (int64_t j = whole; j < n; ++j)
-            lane[0] += vector_exp(xi[j] - m);
-        float sum = 0;
-        for (int64_t l = 0; l < kLanes; ++l)
-            sum += lane[l];
+        const float m = lane_max(xi, n);
+        const float sum = lane_sum<float>(n, [&](int64_t j) { return vector_exp(xi[j] - m); });
         lse[i] = m + std::log(sum);
     }
 }

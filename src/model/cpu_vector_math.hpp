@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 // Compiles the marked function once per instruction set and picks one when the library is
 // loaded (an ifunc), so that its loops run 16, 8 or 4 floats wide on AVX-512, AVX2 or SSE2
@@ -48,6 +49,43 @@ inline float vector_exp(float x) {
 // Double-precision kernels (the tests' reference precision) keep the library's exp.
 inline double vector_exp(double x) {
     return std::exp(x);
+}
+
+// Reductions over n terms kept in kLanes partial results, so that the compiler vectorizes
+// them (it keeps one floating-point sum in order otherwise). term(j) gives the j-th term.
+constexpr int64_t kLanes = 16;
+
+template <typename scalar_t, typename Term>
+inline scalar_t lane_sum(int64_t n, const Term& term) {
+    const int64_t whole = n - n % kLanes;
+    scalar_t lane[kLanes] = {};
+    for (int64_t j = 0; j < whole; j += kLanes)
+        for (int64_t l = 0; l < kLanes; ++l)
+            lane[l] += term(j + l);
+    for (int64_t j = whole; j < n; ++j)
+        lane[0] += term(j);
+    scalar_t sum = 0;
+    for (int64_t l = 0; l < kLanes; ++l)
+        sum += lane[l];
+    return sum;
+}
+
+// The largest of x[0:n], -inf for n = 0; NaNs are passed over.
+template <typename scalar_t>
+inline scalar_t lane_max(const scalar_t* x, int64_t n) {
+    const int64_t whole = n - n % kLanes;
+    scalar_t lane[kLanes];
+    for (int64_t l = 0; l < kLanes; ++l)
+        lane[l] = -std::numeric_limits<scalar_t>::infinity();
+    for (int64_t j = 0; j < whole; j += kLanes)
+        for (int64_t l = 0; l < kLanes; ++l)
+            lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];
+    for (int64_t j = whole; j < n; ++j)
+        lane[0] = x[j] > lane[0] ? x[j] : lane[0];
+    scalar_t m = lane[0];
+    for (int64_t l = 1; l < kLanes; ++l)
+        m = lane[l] > m ? lane[l] : m;
+    return m;
 }
 
 }  // namespace ladder::model

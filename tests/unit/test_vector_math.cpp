@@ -22,3 +22,23 @@ TEST_CASE("vector_exp: within 1.5e-7 of e^x on [-87.3, 88], 0 below, e^88 above"
     CHECK(vector_exp(1e30f) == vector_exp(88.0f));
     CHECK(std::isnan(vector_exp(std::numeric_limits<float>::quiet_NaN())));
 }
+
+TEST_CASE("lane_sum and lane_max: every term once, in the 16-wide steps and the remainder",
+          "[math]") {
+    float x[37];
+    for (int j = 0; j < 37; ++j)
+        x[j] = float((j * 7) % 37) - 11.5f;  // all distinct, the largest, 24.5, at j = 21
+    for (int64_t n : {0, 5, 16, 37}) {
+        INFO("n " << n);
+        double sum = 0;
+        float max = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < n; ++j) {
+            sum += x[j];
+            max = std::max(max, x[j]);
+        }
+        CHECK(ladder::model::lane_sum<float>(n, [&](int64_t j) { return x[j]; }) == float(sum));
+        CHECK(ladder::model::lane_max(x, n) == max);
+    }
+    x[3] = std::numeric_limits<float>::quiet_NaN();
+    CHECK(ladder::model::lane_max(x, 37) == 24.5f);
+}
