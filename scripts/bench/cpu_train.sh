@@ -62,14 +62,16 @@ for _ in $(seq "$rounds"); do
     peer_json=$(LD_PRELOAD="$preload" "$python" scripts/bench/torch_reference.py \
         --tokens "$work/tokens.u16" --steps "$steps" --threads "$threads")
     read -r peer ceiling flops <<<"$("$python" -c "import json,sys; j=json.loads(sys.argv[1]); print(j['tokens_per_second'], j['matmul_flops'], j['flops_per_token'])" "$peer_json")"
-    echo "$ours $peer" >>"$pairs"
+    echo "$ours $peer $ceiling" >>"$pairs"
 done
-read -r ours_tps peer_tps ratio ratio_low ratio_high <<<"$("$python" -c "
+# The ceiling: the fastest of the rounds' matmul measurements, the machine's speed when
+# nothing slows it.
+read -r ours_tps peer_tps ratio ratio_low ratio_high ceiling <<<"$("$python" -c "
 import statistics, sys
-pairs = [tuple(map(float, line.split())) for line in open(sys.argv[1])]
-ratios = [a / b for a, b in pairs]
-print(statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs),
-      statistics.median(ratios), min(ratios), max(ratios))" "$pairs")"
+rounds = [tuple(map(float, line.split())) for line in open(sys.argv[1])]
+ratios = [a / b for a, b, _ in rounds]
+print(statistics.median(a for a, _, _ in rounds), statistics.median(b for _, b, _ in rounds),
+      statistics.median(ratios), min(ratios), max(ratios), max(c for _, _, c in rounds))" "$pairs")"
 
 # How much of the peer's step is matrix products: what is left to win by doing the rest
 # faster. The other bound is the ceiling itself: both MFUs count the same FLOPs per token,
