@@ -9,8 +9,8 @@
 
 // Compiles the marked function once per instruction set and picks one when the library is
 // loaded (an ifunc), so that its loops run 16, 8 or 4 floats wide on AVX-512, AVX2 or SSE2
-// machines from one build for the baseline x86-64.
-#if defined(__x86_64__) && defined(__GNUC__)
+// machines from one build for the baseline x86-64 (GCC; other compilers build the baseline).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define LADDER_VECTOR_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
 #else
 #define LADDER_VECTOR_CLONES
