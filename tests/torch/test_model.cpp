@@ -43,6 +43,21 @@ double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
     return (a - b).abs().max().item<double>();
 }
 
+// ours and reference, computed from the same inputs, agree within tolerance in value and in
+// the gradients that one random output gradient gives each input.
+void check_values_and_gradients(const at::Tensor& ours, const at::Tensor& reference,
+                                const std::vector<at::Tensor>& inputs, double tolerance) {
+    REQUIRE(ours.sizes() == reference.sizes());
+    CHECK(max_abs_diff(ours, reference) < tolerance);
+    const at::Tensor grad_out = at::randn_like(ours);
+    const auto ours_grads = torch::autograd::grad({ours}, inputs, {grad_out});
+    const auto reference_grads = torch::autograd::grad({reference}, inputs, {grad_out});
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        INFO("gradient of input " << i);
+        CHECK(max_abs_diff(ours_grads[i], reference_grads[i]) < tolerance);
+    }
+}
+
 // Attention spelled out with loops over heads and positions. q: [B, T, H, hd], k and v:
 // [B, T, KV, hd].
 at::Tensor naive_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
@@ -195,15 +210,7 @@ TEST_CASE("linear layers: values and gradients match x W^T, split across threads
             const at::Tensor x = at::randn({rows, 2, 17}, at::kDouble).transpose(0, 1);
             x.requires_grad_();
             const at::Tensor w = at::randn({out, 17}, at::kDouble).requires_grad_();
-            const at::Tensor ours = model::project(x, w);
-            const at::Tensor reference = at::matmul(x, w.t());
-            REQUIRE(ours.sizes() == reference.sizes());
-            CHECK(max_abs_diff(ours, reference) < 1e-12);
-            const at::Tensor grad_out = at::randn_like(ours);
-            const auto ours_grads = torch::autograd::grad({ours}, {x, w}, {grad_out});
-            const auto reference_grads = torch::autograd::grad({reference}, {x, w}, {grad_out});
-            CHECK(max_abs_diff(ours_grads[0], reference_grads[0]) < 1e-12);
-            CHECK(max_abs_diff(ours_grads[1], reference_grads[1]) < 1e-12);
+            check_values_and_gradients(model::project(x, w), at::matmul(x, w.t()), {x, w}, 1e-12);
         }
     }
     // Only the weight's gradient asked for, as for a layer fed by a constant.
@@ -221,33 +228,20 @@ TEST_CASE("fused CPU RMSNorm, rotary embedding and SwiGLU: values and gradients 
     const at::Tensor x = at::randn({2, 5, 3, 8}, at::kDouble).requires_grad_();
     const at::Tensor weight = (at::rand({24}, at::kDouble) + 0.5).requires_grad_();
     const at::Tensor flat = x.reshape({2, 5, 24});
-    const at::Tensor ours = model::cpu_rms_norm(flat, weight, 1e-6);
-    const at::Tensor reference = flat * at::rsqrt(flat.pow(2).mean(-1, true) + 1e-6) * weight;
-    CHECK(max_abs_diff(ours, reference) < 1e-12);
-    const at::Tensor grad_out = at::randn_like(ours);
-    const auto ours_grads = torch::autograd::grad({ours}, {x, weight}, {grad_out});
-    const auto reference_grads = torch::autograd::grad({reference}, {x, weight}, {grad_out});
-    CHECK(max_abs_diff(ours_grads[0], reference_grads[0]) < 1e-12);
-    CHECK(max_abs_diff(ours_grads[1], reference_grads[1]) < 1e-12);
+    check_values_and_gradients(model::cpu_rms_norm(flat, weight, 1e-6),
+                               flat * at::rsqrt(flat.pow(2).mean(-1, true) + 1e-6) * weight,
+                               {x, weight}, 1e-12);
 
     const at::Tensor angles = at::rand({5, 8}, at::kDouble) * 6;
     const at::Tensor cos = angles.cos(), sin = angles.sin();
-    const at::Tensor rotated = model::cpu_rotary(x, cos, sin);
     const auto halves = x.chunk(2, -1);
-    const at::Tensor rotated_reference =
-        x * cos.unsqueeze(1) + at::cat({-halves[1], halves[0]}, -1) * sin.unsqueeze(1);
-    CHECK(max_abs_diff(rotated, rotated_reference) < 1e-12);
-    const at::Tensor rotated_grad = at::randn_like(rotated);
-    CHECK(max_abs_diff(torch::autograd::grad({rotated}, {x}, {rotated_grad})[0],
-                       torch::autograd::grad({rotated_reference}, {x}, {rotated_grad})[0]) < 1e-12);
+    check_values_and_gradients(
+        model::cpu_rotary(x, cos, sin),
+        x * cos.unsqueeze(1) + at::cat({-halves[1], halves[0]}, -1) * sin.unsqueeze(1), {x}, 1e-12);
 
     const at::Tensor ab = at::randn({2, 5, 12}, at::kDouble).requires_grad_();
-    const at::Tensor gated = model::cpu_swiglu(ab);
-    const at::Tensor gated_reference = at::silu(ab.narrow(-1, 0, 6)) * ab.narrow(-1, 6, 6);
-    CHECK(max_abs_diff(gated, gated_reference) < 1e-12);
-    const at::Tensor gated_grad = at::randn_like(gated);
-    CHECK(max_abs_diff(torch::autograd::grad({gated}, {ab}, {gated_grad})[0],
-                       torch::autograd::grad({gated_reference}, {ab}, {gated_grad})[0]) < 1e-12);
+    check_values_and_gradients(model::cpu_swiglu(ab),
+                               at::silu(ab.narrow(-1, 0, 6)) * ab.narrow(-1, 6, 6), {ab}, 1e-12);
 
     // In float the kernel's own exp: within float rounding of the math in double. 37 hidden
     // units: vector-wide steps and a remainder; inputs far enough out to reach exp's clamps.
