@@ -51,9 +51,9 @@ if(LADDER_WITH_TORCH)
     find_package(Torch QUIET)
     ladder_require(Torch_FOUND LibTorch "libtorch-dev libgloo-dev")
     # LibTorch 1.x (Debian's) has no fused attention: ladder's CPU kernels stand in
-    # (LADDER_CPU_KERNELS). Its attention calls the BLAS that LibTorch calls, found by its
-    # run-time name so that no -dev package is needed, and they need OpenMP like LibTorch's
-    # own: without it, at::parallel_for in our code runs on one thread.
+    # (LADDER_CPU_KERNELS). Their attention and linear layers call the BLAS that LibTorch
+    # calls, found by its run-time name so that no -dev package is needed, and they need
+    # OpenMP like LibTorch's own: without it, at::parallel_for in our code runs on one thread.
     if(Torch_VERSION VERSION_LESS 2)
         set(LADDER_CPU_KERNELS ON)
         find_library(LADDER_BLAS_LIBRARY NAMES libblas.so.3 blas)

@@ -6,7 +6,7 @@
 # seq 256, 8 instances per step, no grad accumulation (12.6M params). The Python loop runs
 # in its best configuration: OpenBLAS, tcmalloc preloaded, the same threads.
 #
-# Usage: scripts/bench/cpu_train.sh [STEPS]   (default 60)
+# Usage: [ROUNDS=N] scripts/bench/cpu_train.sh [STEPS]   (defaults: 3 rounds of 60 steps)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 steps="${1:-60}"
@@ -55,14 +55,14 @@ for lib in /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 /usr/lib/aarch64-l
     [ -e "$lib" ] && preload="$lib"
 done
 ours_log="$work/ladder.log"
-pairs="$work/pairs.txt"
+results="$work/rounds.txt"
 for _ in $(seq "$rounds"); do
     "$ladder" benchmark bench --config "$work/bench.yaml" --trainer.hard_stop="{value: $steps, unit: steps}" >"$ours_log"
     ours=$(awk '/^  tokens\/s/ {print $2}' "$ours_log")
     peer_json=$(LD_PRELOAD="$preload" "$python" scripts/bench/torch_reference.py \
         --tokens "$work/tokens.u16" --steps "$steps" --threads "$threads")
     read -r peer ceiling flops <<<"$("$python" -c "import json,sys; j=json.loads(sys.argv[1]); print(j['tokens_per_second'], j['matmul_flops'], j['flops_per_token'])" "$peer_json")"
-    echo "$ours $peer $ceiling" >>"$pairs"
+    echo "$ours $peer $ceiling" >>"$results"
 done
 # The ceiling: the fastest of the rounds' matmul measurements, the machine's speed when
 # nothing slows it.
@@ -71,7 +71,7 @@ import statistics, sys
 rounds = [tuple(map(float, line.split())) for line in open(sys.argv[1])]
 ratios = [a / b for a, b, _ in rounds]
 print(statistics.median(a for a, _, _ in rounds), statistics.median(b for _, b, _ in rounds),
-      statistics.median(ratios), min(ratios), max(ratios), max(c for _, _, c in rounds))" "$pairs")"
+      statistics.median(ratios), min(ratios), max(ratios), max(c for _, _, c in rounds))" "$results")"
 
 # How much of the peer's step is matrix products: what is left to win by doing the rest
 # faster. The other bound is the ceiling itself: both MFUs count the same FLOPs per token,

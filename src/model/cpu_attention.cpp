@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <limits>
 #include <vector>
 
 #include "model/cpu_blas.hpp"
@@ -37,9 +36,9 @@ struct Shape {
     int64_t group() const { return H / KV; }
     int64_t q_stride() const { return H * hd; }    // between positions in q and the output
     int64_t kv_stride() const { return KV * hd; }  // between positions in k and v
-    // The first key that a query in a block starting at row r0 may see.
-    int64_t first_key(int64_t r0) const {
-        return window > 0 ? std::max<int64_t>(0, r0 - window + 1) : 0;
+    // The first key that the query at row r may see; for a block, its first row's.
+    int64_t first_key(int64_t r) const {
+        return window > 0 ? std::max<int64_t>(0, r - window + 1) : 0;
     }
 };
 

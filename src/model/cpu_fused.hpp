@@ -1,5 +1,5 @@
 // RMSNorm, rotary embedding and SwiGLU as single-pass CPU kernels with hand-written
-// gradients, SwiGLU over one fused product.
+// gradients, SwiGLU over one fused product; and the loss's passes over the logits.
 // Spelled out in LibTorch ops, an RMSNorm is 6 kernels forward and ~14 backward, each a pass
 // over the activations with a fresh temporary, and a rotary embedding 10; on the CPU those
 // passes, not the arithmetic, are what they cost. The math is the spelled-out one; tests

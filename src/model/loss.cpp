@@ -54,6 +54,7 @@ struct ChunkedLogitLoss : torch::autograd::Function<ChunkedLogitLoss> {
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
         const variable_list saved = ctx->get_saved_variables();
         const at::Tensor &logits = saved[0], &index = saved[1], &lse = saved[2], &mask = saved[3];
+        const bool row_kernels = serves_row_kernels(logits);
         const int64_t step =
             std::max<int64_t>(1, ctx->saved_data["chunk_elements"].toInt() / logits.size(1));
         // d/dx_j of g_ce·(lse − x_label) + g_z·lse², on a labelled row:
@@ -67,7 +68,7 @@ struct ChunkedLogitLoss : torch::autograd::Function<ChunkedLogitLoss> {
             at::Tensor g = grad.narrow(0, start, rows);
             const at::Tensor scale = row_scale.narrow(0, start, rows);
             const at::Tensor labels = index.narrow(0, start, rows);
-            if (serves_row_kernels(logits)) {
+            if (row_kernels) {
                 cpu_scaled_softmax_rows(x, lse.narrow(0, start, rows), scale, g);
                 g.scatter_add_(1, labels, label_grad.narrow(0, start, rows));
                 continue;

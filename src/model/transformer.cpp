@@ -13,6 +13,8 @@ namespace ladder::model {
 
 namespace {
 
+// Linear modules hold the weights under OLMo-core's names; forward passes multiply through
+// project(), which picks ladder's CPU kernel where it serves.
 torch::nn::Linear linear(int64_t in, int64_t out) {
     return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
 }
