@@ -296,8 +296,34 @@ struct LMEvaluatorConfig {
     }
 };
 
+// One JSON object per logged step in <dir>/<size>/metrics.jsonl.
+struct MetricsJsonlConfig {
+    bool enabled = true;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("enabled", enabled,
+                "append every logged step's metrics to metrics.jsonl in the run's folder");
+    }
+};
+
+// TensorBoard event files in <dir>/<size>/tensorboard/ (what `wandb sync
+// --sync-tensorboard` uploads).
+struct TensorBoardConfig {
+    bool enabled = false;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("enabled", enabled,
+                "write every metric as a TensorBoard scalar under tensorboard/ in the run's "
+                "folder");
+    }
+};
+
 struct CallbacksConfig {
     ConsoleLoggerConfig console_logger;
+    MetricsJsonlConfig metrics_jsonl;
+    TensorBoardConfig tensorboard;
     SpeedMonitorConfig speed_monitor;
     CheckpointerConfig checkpointer;
     MetricSaverConfig metric_saver;
@@ -309,7 +335,9 @@ struct CallbacksConfig {
         v.field("console_logger", console_logger, "progress and metric lines on stdout");
         v.field("lm_evaluator", lm_evaluator, "validation loss and perplexity");
         v.field("metric_saver", metric_saver, "the metrics_step<N>.json and metrics.json files");
+        v.field("metrics_jsonl", metrics_jsonl, "the metrics.jsonl log of every logged step");
         v.field("speed_monitor", speed_monitor, "throughput metrics");
+        v.field("tensorboard", tensorboard, "TensorBoard event files");
     }
 };
 
