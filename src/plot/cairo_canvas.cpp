@@ -30,6 +30,15 @@ void text_at(cairo_t* cr, const std::string& text, double x, double y, double si
     cairo_show_text(cr, text.c_str());
 }
 
+double text_width(cairo_t* cr, const std::string& text, double size, bool bold) {
+    cairo_select_font_face(cr, kFont, CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size);
+    cairo_text_extents_t extents;
+    cairo_text_extents(cr, text.c_str(), &extents);
+    return extents.x_advance;
+}
+
 void write_canvas(const std::string& path, double width, double height,
                   const std::function<void(cairo_t*)>& draw) {
     const bool svg = ends_with(path, ".svg");

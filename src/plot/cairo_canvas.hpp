@@ -17,6 +17,9 @@ void set_color(cairo_t* cr, Rgb c, double alpha = 1.0);
 void text_at(cairo_t* cr, const std::string& text, double x, double y, double size,
              double align_x = 0.0, double align_y = 0.0, bool bold = false);
 
+// The width `text_at` gives `text` at this size.
+double text_width(cairo_t* cr, const std::string& text, double size, bool bold = false);
+
 // Draws a width x height canvas with `draw` into `path` (.svg, else PNG). Throws
 // std::runtime_error when the file cannot be written.
 void write_canvas(const std::string& path, double width, double height,
