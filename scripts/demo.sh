@@ -13,12 +13,12 @@ ladder=build/ladder
 scripts/prepare_demo_data.sh
 
 set -x
-"$ladder" dry-run 1M --config configs/demo.yaml --show-model
-"$ladder" plot-lr 1M 14M 30M --config configs/demo.yaml
+"$ladder" dry-run 140K --config configs/demo.yaml --show-model
+"$ladder" plot-lr 140K 2M 5M --config configs/demo.yaml
 set +x
-first_post_decay=$("$ladder" dry-run 1M --config configs/demo.yaml --json 2>/dev/null |
+first_post_decay=$("$ladder" dry-run 140K --config configs/demo.yaml --json 2>/dev/null |
     awk '/"step":/ {step = $2} /post-decay/ {sub(",", "", step); print step; exit}')
 set -x
-"$ladder" train 1M --config configs/demo.yaml \
+"$ladder" train 140K --config configs/demo.yaml \
     --trainer.hard_stop="{value: $first_post_decay, unit: steps}" \
     --trainer.callbacks.console_logger.log_interval=50

@@ -151,10 +151,7 @@ nlohmann::ordered_json to_json(const std::vector<io::RunCheckpointInfo>& checkpo
 void checkpoints(const CheckpointsOptions& options, const CommonOptions& common) {
     const config::LadderConfig config = load_ladder(common);
     const RunSelection& selection = options.selection;
-    const std::vector<std::string> sizes = selected_sizes(selection, config, false);
-    std::vector<RunPlan> plans;
-    for (const auto& size : sizes)
-        plans.push_back(plan_run(config, size));
+    const std::vector<RunPlan> plans = plan_selected(selection, config, false);
 
     const Style style{!options.json && stdout_supports_color()};
     nlohmann::ordered_json json = nlohmann::ordered_json::object();

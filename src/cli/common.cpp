@@ -1,5 +1,7 @@
 #include "cli/common.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -33,7 +35,7 @@ std::string output_folder(const std::optional<std::string>& output_dir,
 
 void print_warnings(const RunPlan& plan) {
     for (const auto& warning : plan.warnings)
-        std::cerr << "warning: " << warning << "\n";
+        spdlog::warn(warning);
 }
 
 std::vector<std::string> write_plot(const plot::LrFigure& figure, const std::string& folder,

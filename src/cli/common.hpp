@@ -45,6 +45,7 @@ void print_warnings(const RunPlan& plan);
 
 void register_dry_run(CLI::App& app, CommonOptions& common);
 void register_plot_lr(CLI::App& app, CommonOptions& common);
+void register_plot_metrics(CLI::App& app, CommonOptions& common);
 void register_help_config(CLI::App& app);
 void register_train(CLI::App& app, CommonOptions& common);
 void register_env(CLI::App& app);

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "config/benchmark_mode.hpp"
 #include "plot/cairo_plot.hpp"
 #include "plot/terminal_plot.hpp"
 #include "util/format.hpp"
@@ -19,6 +20,7 @@ struct DryRunOptions {
     bool json = false;
     bool no_plot = false;
     bool print_config = false;
+    bool benchmark = false;
     std::optional<std::string> output_dir;
 };
 
@@ -62,6 +64,12 @@ void print_text(const RunPlan& plan, const config::LadderConfig& config, bool sh
             std::cout << " = step " << with_commas(*plan.stop_step);
         std::cout << " (trainer.hard_stop)\n";
     }
+    if (plan.stop_step) {
+        std::cout << " ❯ Stops at step " << with_commas(*plan.stop_step) << " of "
+                  << with_commas(plan.duration_steps) << "\n";
+    }
+    if (plan.stop_epoch)
+        std::cout << " ❯ Stops after epoch " << *plan.stop_epoch << " at the latest\n";
     if (show_model) {
         const ModelSpec& m = plan.model;
         std::cout << "Model (" << m.family << "):\n"
@@ -74,13 +82,11 @@ void print_text(const RunPlan& plan, const config::LadderConfig& config, bool sh
         if (m.window_pattern.empty()) {
             std::cout << "full in every layer\n";
         } else {
-            std::string windowed, full;
-            for (int64_t layer = 0; layer < m.n_layers; ++layer) {
-                std::string& list = m.window(layer) < 0 ? full : windowed;
-                list += (list.empty() ? "" : ",") + std::to_string(layer);
-            }
-            std::cout << "sliding window " << m.window_pattern.front() << " in layers " << windowed
-                      << "; full in layers " << full << "\n";
+            std::vector<std::string> windowed, full;
+            for (int64_t layer = 0; layer < m.n_layers; ++layer)
+                (m.window(layer) < 0 ? full : windowed).push_back(std::to_string(layer));
+            std::cout << "sliding window " << m.window_pattern.front() << " in layers "
+                      << join(windowed, ",") << "; full in layers " << join(full, ",") << "\n";
         }
         std::cout << "   FLOPs per token " << with_commas(m.flops_per_token(config.sequence_length))
                   << " at sequence length " << with_commas(config.sequence_length) << "\n";
@@ -111,7 +117,7 @@ nlohmann::ordered_json to_json(const RunPlan& plan) {
         checkpoints.push_back({{"step", c.step}, {"tokens", c.tokens}, {"name", c.name}});
     }
     const BatchPlan& b = plan.batch;
-    return {
+    nlohmann::ordered_json json = {
         {"size", plan.size},
         {"num_params", plan.num_params},
         {"num_non_embedding_params", plan.num_non_embedding_params},
@@ -129,10 +135,19 @@ nlohmann::ordered_json to_json(const RunPlan& plan) {
         {"warmup_tokens", plan.warmup_tokens},
         {"checkpoints", checkpoints},
     };
+    if (plan.stop_step || plan.stop_epoch) {
+        const auto or_null = [](const std::optional<int64_t>& value) {
+            return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+        };
+        json["stop"] = {{"step", or_null(plan.stop_step)}, {"epoch", or_null(plan.stop_epoch)}};
+    }
+    return json;
 }
 
 void dry_run(const DryRunOptions& options, const CommonOptions& common) {
-    const config::LadderConfig config = load_ladder(common);
+    config::LadderConfig config = load_ladder(common);
+    if (options.benchmark)
+        config::apply_benchmark_mode(config);
     if (options.print_config) {
         std::cout << config::to_yaml(config);
         return;
@@ -171,6 +186,11 @@ void register_dry_run(CLI::App& app, CommonOptions& common) {
     command->add_flag("--no-plot", options->no_plot, "do not draw or save the LR plot");
     command->add_flag("--print-config", options->print_config,
                       "print the fully resolved config as YAML and exit");
+    command->add_flag("--benchmark", options->benchmark,
+                      "plan the run `ladder benchmark` makes: a hard stop (" +
+                          std::to_string(config::kBenchmarkHardStopSteps) +
+                          " steps unless trainer.hard_stop is set), no checkpoints, no "
+                          "evaluations");
     command->add_option("--output-dir", options->output_dir,
                         "where plots go, under <dir>/<ladder name>/ (default: ladder-output)");
     add_config_option(command, common);

@@ -29,22 +29,9 @@ struct FitOptions {
 
 // "7B", "1.4e11", "500M", "2T" -> a number.
 double parse_quantity(const std::string& text, const std::string& option) {
-    size_t used = 0;
-    double value = 0;
-    try {
-        value = std::stod(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    const std::string suffix = used > 0 ? text.substr(used) : "";
-    static const std::map<std::string, double> scale = {
-        {"", 1}, {"K", 1e3}, {"k", 1e3}, {"M", 1e6}, {"B", 1e9}, {"G", 1e9}, {"T", 1e12}};
-    const auto it = scale.find(suffix);
-    if (used == 0 || it == scale.end() || !(value > 0)) {
-        throw UsageError(option + ": expected a positive number such as 7e9 or 7B, got '" + text +
-                         "'");
-    }
-    return value * it->second;
+    if (const auto value = parse_count(text))
+        return *value;
+    throw UsageError(option + ": expected a positive number such as 7e9 or 7B, got '" + text + "'");
 }
 
 nlohmann::json interval_json(const std::optional<fit::Interval>& ci) {

@@ -1,6 +1,8 @@
 // `ladder metrics SIZE... | --all`: every run's per-checkpoint metrics files collected
 // into one table (CSV, JSON Lines or Markdown), sizes in ladder order.
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -8,6 +10,7 @@
 #include "cli/run_selection.hpp"
 #include "io/metrics_writers.hpp"
 #include "util/atomic_file.hpp"
+#include "util/format.hpp"
 
 namespace ladder::cli {
 
@@ -31,9 +34,7 @@ void metrics(const MetricsOptions& options, const CommonOptions& common) {
     }
     const config::LadderConfig config = load_ladder(common);
     const RunSelection& selection = options.selection;
-    std::vector<RunPlan> plans;
-    for (const auto& size : selected_sizes(selection, config, true))
-        plans.push_back(plan_run(config, size));
+    const std::vector<RunPlan> plans = plan_selected(selection, config, true);
 
     io::MetricsTable table(options.prefix);
     std::vector<std::string> without;
@@ -44,9 +45,7 @@ void metrics(const MetricsOptions& options, const CommonOptions& common) {
         if (table.add_run(plan, checkpoints) == 0)
             without.push_back(plan.size);
     }
-    std::string list;
-    for (const auto& size : without)
-        list += (list.empty() ? "" : ", ") + size;
+    const std::string list = join(without, ", ");
     if (table.empty()) {
         std::string where = "'" + plans.front().save_folder + "'";
         if (plans.size() > 1)
@@ -57,7 +56,7 @@ void metrics(const MetricsOptions& options, const CommonOptions& common) {
                                  " (no metrics_step<N>.json in " + where + ")");
     }
     if (!without.empty())
-        std::cerr << "warning: no metrics files found for size(s) " << list << "\n";
+        spdlog::warn("no metrics files found for size(s) {}", list);
     if (!options.output) {
         io::write_table(table, format, std::cout);
         return;

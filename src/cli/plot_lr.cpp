@@ -51,9 +51,7 @@ void plot_lr(const PlotLrOptions& options, const CommonOptions& common) {
         std::cout << plot::render_terminal(figure, 72, 16, stdout_supports_color());
         return;
     }
-    std::string stem = "lr_schedule";
-    for (const auto& size : options.sizes)
-        stem += "_" + size;
+    const std::string stem = "lr_schedule_" + join(options.sizes, "_");
     for (const auto& path :
          write_plot(figure, output_folder(options.output_dir, config), stem, {".png", ".svg"})) {
         std::cout << "Saved LR schedule plot to '" << path << "'\n";

@@ -1,7 +1,10 @@
 #include "cli/run_selection.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
+#include "config/fields.hpp"
 #include "util/error.hpp"
 
 namespace ladder::cli {
@@ -37,6 +40,28 @@ std::vector<std::string> selected_sizes(const RunSelection& selection,
                          [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
     }
     return sizes;
+}
+
+std::vector<RunPlan> plan_selected(const RunSelection& selection,
+                                   const config::LadderConfig& config, bool ladder_order) {
+    std::vector<RunPlan> plans;
+    std::optional<config::ConfigError> first_failure;
+    for (const auto& size : selected_sizes(selection, config, ladder_order)) {
+        if (!selection.all) {
+            plans.push_back(plan_run(config, size));
+            continue;
+        }
+        try {
+            plans.push_back(plan_run(config, size));
+        } catch (const config::ConfigError& e) {
+            spdlog::warn("leaving out size {}, which cannot be planned: {}", size, e.what());
+            if (!first_failure)
+                first_failure = e;
+        }
+    }
+    if (plans.empty() && first_failure)
+        throw *first_failure;
+    return plans;
 }
 
 }  // namespace ladder::cli

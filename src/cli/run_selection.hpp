@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/ladder_config.hpp"
+#include "ladder/run_plan.hpp"
 
 namespace ladder::cli {
 
@@ -25,5 +26,11 @@ void add_run_selection_options(CLI::App* command, RunSelection& selection);
 // --all are given, or both.
 std::vector<std::string> selected_sizes(const RunSelection& selection,
                                         const config::LadderConfig& config, bool ladder_order);
+
+// The plans of the selected sizes. A size named on the command line that cannot be
+// planned is an error; with --all such a size is left out with a warning, so one size the
+// devices cannot hold never hides the others (an error only when no size can be planned).
+std::vector<RunPlan> plan_selected(const RunSelection& selection,
+                                   const config::LadderConfig& config, bool ladder_order);
 
 }  // namespace ladder::cli

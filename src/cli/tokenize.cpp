@@ -2,6 +2,8 @@
 #include "tokenize/tokenize.hpp"
 #include "cli/common.hpp"
 #include "cli/modules.hpp"
+#include "data/token_file.hpp"
+#include "util/format.hpp"
 
 namespace ladder::cli {
 
@@ -20,8 +22,9 @@ void register_tokenize(CLI::App& app) {
                                     "id appended after each document (default: the model's EOS)");
     command
         ->add_option("--dtype", options->dtype,
-                     "id width: uint16, uint32, or auto (uint16 for up to 65,536 pieces)")
-        ->check(CLI::IsMember({"auto", "uint16", "uint32"}));
+                     "id width: " + join(data::dtype_settings(), ", ") +
+                         " (auto: uint16 for up to " + with_commas(data::kUint16Vocab) + " pieces)")
+        ->check(CLI::IsMember(data::dtype_settings()));
     command
         ->add_option("--format", options->format,
                      "input format: text, jsonl, or auto (JSONL for .jsonl, .ndjson, .json, "

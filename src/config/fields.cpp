@@ -136,16 +136,13 @@ YAML::Node Decoder::take(const char* name) {
 }
 
 void Decoder::choice(const char* name, std::string& member, const std::vector<std::string>& choices,
-                     const char* help) {
+                     const std::string& help) {
     field(name, member, help);
     for (const auto& choice : choices) {
         if (member == choice)
             return;
     }
-    std::string list;
-    for (const auto& choice : choices)
-        list += (list.empty() ? "" : "|") + choice;
-    std::string message = "expected one of " + list + ", got '" + member + "'";
+    std::string message = "expected one of " + join(choices, "|") + ", got '" + member + "'";
     const std::string near = closest_match(member, choices);
     if (!near.empty())
         message += " (did you mean '" + near + "'?)";
@@ -162,10 +159,7 @@ void Decoder::finish() const {
         if (!near.empty()) {
             message += " (did you mean '" + join_path(path_, near) + "'?)";
         } else {
-            std::string list;
-            for (const auto& k : known_)
-                list += (list.empty() ? "" : ", ") + k;
-            message += " (valid keys here: " + list + ")";
+            message += " (valid keys here: " + join(known_, ", ") + ")";
         }
         throw ConfigError(join_path(path_, key), message);
     }
@@ -185,11 +179,8 @@ YAML::Node encode(const std::string& value) {
 }
 
 void Describer::choice(const char* name, const std::string& member,
-                       const std::vector<std::string>& choices, const char* help) {
-    std::string list;
-    for (const auto& choice : choices)
-        list += (list.empty() ? "" : "|") + choice;
-    add(name, member, std::string(help) + " (" + list + ")");
+                       const std::vector<std::string>& choices, const std::string& help) {
+    add(name, member, help + " (" + join(choices, "|") + ")");
 }
 
 std::string flow_text(const YAML::Node& node) {

@@ -7,10 +7,11 @@
 //         v.choice("family", family, {"olmo3", "olmo2"}, "model family");
 //     }
 //
-// and three visitors read that list: Decoder (YAML -> struct, strict: unknown keys, wrong
+// and the visitors read that list: Decoder (YAML -> struct, strict: unknown keys, wrong
 // types and out-of-range values are errors naming the dotted path), Encoder (struct ->
-// YAML, for --print-config and config files beside checkpoints) and Describer (the key
-// reference printed by `ladder help-config`). A field name is never written twice.
+// YAML, for --print-config and config files beside checkpoints), Describer (the key
+// reference printed by `ladder help-config`) and the loader's path resolution. A field
+// name, its range (a Check) and whether it holds file paths (kPath) are written once.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -59,6 +60,11 @@ Check non_negative();
 Check open_interval(double low, double high);
 Check at_least(double low);
 
+// Marks a field whose strings are file paths: relative ones are resolved against the folder
+// of the config file that wrote them, or the working folder for defaults and overrides.
+struct PathKey {};
+inline constexpr PathKey kPath{};
+
 // Whether a struct declares a field list: `fields(V&)` is callable with some visitor.
 struct FieldProbe {};
 template <class T, class = void>
@@ -95,8 +101,10 @@ template <class T>
 void check_value(const T& value, const std::string& path, const Check& check) {
     if constexpr (std::is_arithmetic_v<T>) {
         if (!check.ok(static_cast<double>(value))) {
-            throw ConfigError(path, "expected " + check.expected + ", got " +
-                                        format_number(static_cast<double>(value)));
+            const std::string got = std::is_integral_v<T>
+                                        ? std::to_string(value)
+                                        : format_number(static_cast<double>(value));
+            throw ConfigError(path, "expected " + check.expected + ", got " + got);
         }
     } else if constexpr (is_optional<T>::value) {
         if (value)
@@ -110,20 +118,25 @@ class Decoder {
     Decoder(const YAML::Node& map, std::string path) : map_(map), path_(std::move(path)) {}
 
     template <class T>
-    void field(const char* name, T& member, const char* /*help*/) {
+    void field(const char* name, T& member, const std::string& /*help*/) {
         if (const YAML::Node value = take(name))
             decode(value, join_path(path_, name), member);
     }
     template <class T>
-    void field(const char* name, T& member, const char* help, const Check& check) {
+    void field(const char* name, T& member, const std::string& help, const Check& check) {
         field(name, member, help);
         check_value(member, join_path(path_, name), check);
     }
+    // Paths were resolved in the YAML tree before decoding.
+    template <class T>
+    void field(const char* name, T& member, const std::string& help, PathKey) {
+        field(name, member, help);
+    }
     void choice(const char* name, std::string& member, const std::vector<std::string>& choices,
-                const char* help);
+                const std::string& help);
     template <class F>
     void one_of(const char* name, std::string& member, const std::vector<std::string>& choices,
-                const char* help, F&& visit_variant) {
+                const std::string& help, F&& visit_variant) {
         choice(name, member, choices, help);
         visit_variant(member);
     }
@@ -208,16 +221,16 @@ YAML::Node encode(const T& value);
 class Encoder {
   public:
     template <class T, class... Rest>
-    void field(const char* name, const T& member, const char*, Rest&&...) {
+    void field(const char* name, const T& member, const std::string&, Rest&&...) {
         node_[name] = encode(member);
     }
     void choice(const char* name, const std::string& member, const std::vector<std::string>&,
-                const char*) {
+                const std::string&) {
         node_[name] = encode(member);
     }
     template <class F>
     void one_of(const char* name, const std::string& member, const std::vector<std::string>&,
-                const char*, F&& visit_variant) {
+                const std::string&, F&& visit_variant) {
         node_[name] = encode(member);
         visit_variant(member);
     }
@@ -261,6 +274,7 @@ struct KeyDoc {
     std::string type;           // "number", "integer or null", "list of string", ...
     std::string default_value;  // YAML flow text of the built-in default
     std::string help;           // includes allowed choices / ranges
+    bool is_path = false;       // declared with kPath
 };
 
 template <class T>
@@ -272,18 +286,22 @@ class Describer {
         : out_(out), path_(std::move(path)), when_(std::move(when)) {}
 
     template <class T>
-    void field(const char* name, const T& member, const char* help) {
+    void field(const char* name, const T& member, const std::string& help) {
         add(name, member, help);
     }
     template <class T>
-    void field(const char* name, const T& member, const char* help, const Check& check) {
-        add(name, member, std::string(help) + " (" + check.expected + ")");
+    void field(const char* name, const T& member, const std::string& help, const Check& check) {
+        add(name, member, help + " (" + check.expected + ")");
+    }
+    template <class T>
+    void field(const char* name, const T& member, const std::string& help, PathKey) {
+        add(name, member, help + " (relative paths: to the config file's folder)", true);
     }
     void choice(const char* name, const std::string& member,
-                const std::vector<std::string>& choices, const char* help);
+                const std::vector<std::string>& choices, const std::string& help);
     template <class F>
     void one_of(const char* name, std::string& member, const std::vector<std::string>& choices,
-                const char* help, F&& visit_variant) {
+                const std::string& help, F&& visit_variant) {
         choice(name, member, choices, help);
         const std::string saved_when = when_;
         const std::string saved_value = member;
@@ -298,7 +316,7 @@ class Describer {
 
   private:
     template <class T>
-    void add(const char* name, const T& member, const std::string& help);
+    void add(const char* name, const T& member, const std::string& help, bool is_path = false);
 
     std::vector<KeyDoc>& out_;
     std::string path_;
@@ -338,12 +356,12 @@ std::string type_name() {
 }
 
 template <class T>
-void Describer::add(const char* name, const T& member, const std::string& help) {
+void Describer::add(const char* name, const T& member, const std::string& help, bool is_path) {
     const std::string path = join_path(path_, name);
     std::string text = help;
     if (!when_.empty())
         text += " [" + when_ + "]";
-    out_.push_back({path, type_name<T>(), flow_text(encode(member)), text});
+    out_.push_back({path, type_name<T>(), flow_text(encode(member)), text, is_path});
     using Plain = std::remove_cv_t<T>;
     if constexpr (has_fields<Plain>::value) {
         Describer nested(out_, path, when_);

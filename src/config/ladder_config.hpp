@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "config/fields.hpp"
+#include "data/token_file.hpp"
+#include "util/format.hpp"
 
 namespace ladder::config {
 
@@ -21,7 +23,7 @@ struct DurationConfig {
 
     template <class V>
     void fields(V& v) {
-        v.field("value", value, "amount, in `unit`", non_negative());
+        v.field("value", value, "amount, in `unit`", positive());
         v.choice("unit", unit, {"steps", "tokens", "epochs"}, "what `value` counts");
     }
 };
@@ -43,6 +45,9 @@ inline std::string type_name<CycleSpec>() {
     return "integer, fraction or list of integers";
 }
 
+// The names of the tokenizer presets (config/tokenizers.hpp, which defines this).
+std::vector<std::string> tokenizer_preset_names();
+
 struct TokenizerConfig {
     std::string name = "dolma2";
     std::optional<int64_t> vocab_size;
@@ -53,8 +58,8 @@ struct TokenizerConfig {
     template <class V>
     void fields(V& v) {
         v.field("name", name,
-                "preset (dolma2, dolma2_sigdig, gpt_neox_olmo_dolma_v1_5, gpt2) or tokenizer "
-                "identifier; a preset fills the ids left null");
+                "preset (" + join(tokenizer_preset_names(), ", ") +
+                    ") or tokenizer identifier; a preset fills the ids left null");
         v.field("vocab_size", vocab_size, "vocabulary size before padding to a multiple of 128",
                 positive());
         v.field("eos_token_id", eos_token_id, "end-of-document token id", non_negative());
@@ -90,6 +95,10 @@ struct CustomSizeConfig {
     }
 };
 
+// The families of the model-family table (ladder/model_family.hpp, which defines this):
+// model.family's choices.
+std::vector<std::string> model_family_names();
+
 struct ModelConfig {
     std::string family = "olmo3";
     std::optional<int64_t> rank_microbatch_size;
@@ -97,7 +106,7 @@ struct ModelConfig {
 
     template <class V>
     void fields(V& v) {
-        v.choice("family", family, {"olmo3", "olmo2"},
+        v.choice("family", family, model_family_names(),
                  "architecture family: olmo3 adds sliding-window attention to olmo2");
         v.field("rank_microbatch_size", rank_microbatch_size,
                 "tokens per device per forward/backward, a multiple of sequence_length "
@@ -107,11 +116,16 @@ struct ModelConfig {
     }
 };
 
+// Chinchilla's compute-optimal tokens per parameter (Hoffmann et al. 2022): 1xC is this
+// many tokens per non-embedding parameter.
+inline constexpr double kChinchillaTokensPerParam = 20.0;
+
 // OLMo-core's WSDSChinchillaRunConfigurator.
 struct WsdsChinchillaRunConfig {
+    static constexpr const char* kType = "wsds_chinchilla";
     double chinchilla_multiple = 4.0;
     double decay_fraction = 0.1;
-    double tokens_per_param = 20.0;
+    double tokens_per_param = kChinchillaTokensPerParam;
     double lr_multiplier = 1.0;
     bool stepped_schedule = false;
 
@@ -130,6 +144,7 @@ struct WsdsChinchillaRunConfig {
 
 // A fixed-hyperparameter run with Levanter's warmup/stable/decay cycles.
 struct LevanterRunConfig {
+    static constexpr const char* kType = "levanter";
     double learning_rate = 6e-4;
     std::optional<int64_t> global_batch_size;
     std::optional<int64_t> num_train_steps;
@@ -175,21 +190,35 @@ struct LevanterRunConfig {
     }
 };
 
+struct LadderConfig;
+
+// The run types in the registry of run configurators (ladder/run_configurator.hpp, which
+// defines these two): run.type's choices, and the load-time checks of the chosen type.
+std::vector<std::string> run_type_names();
+void validate_run(const LadderConfig& config);
+
+// The settings of every run type, the chosen one's keys beside `type`.
 struct RunConfig {
-    std::string type = "wsds_chinchilla";
+    std::string type = WsdsChinchillaRunConfig::kType;
     WsdsChinchillaRunConfig wsds_chinchilla;
     LevanterRunConfig levanter;
 
+    // Calls `visit` on the settings of each run type.
+    template <class F>
+    void for_each_type(F&& visit) {
+        visit(wsds_chinchilla);
+        visit(levanter);
+    }
+
     template <class V>
     void fields(V& v) {
-        v.one_of("type", type, {"wsds_chinchilla", "levanter"},
-                 "run configurator: Chinchilla-scaled WSD-S, or fixed Levanter-style schedule",
+        v.one_of("type", type, run_type_names(),
+                 "run configurator; each type's own keys follow, marked [with run.type: ...]",
                  [&](const std::string& kind) {
-                     if (kind == "wsds_chinchilla") {
-                         wsds_chinchilla.fields(v);
-                     } else {
-                         levanter.fields(v);
-                     }
+                     for_each_type([&](auto& settings) {
+                         if (kind == settings.kType)
+                             settings.fields(v);
+                     });
                  });
     }
 };
@@ -201,19 +230,21 @@ struct DataConfig {
 
     template <class V>
     void fields(V& v) {
-        v.field("paths", paths, "training token files or globs, relative to the config file");
-        v.field("validation", validation, "validation token files or globs by name");
-        v.choice("dtype", dtype, {"auto", "uint16", "uint32"},
+        v.field("paths", paths, "training token files or globs", kPath);
+        v.field("validation", validation, "validation token files or globs by name", kPath);
+        v.choice("dtype", dtype, data::dtype_settings(),
                  "token width in the files (auto: from the vocabulary size)");
     }
 };
 
 struct ConsoleLoggerConfig {
+    bool enabled = true;
     int64_t log_interval = 10;
     bool progress = true;
 
     template <class V>
     void fields(V& v) {
+        v.field("enabled", enabled, "print progress and metrics on stdout");
         v.field("log_interval", log_interval,
                 "print metrics at step 1 and every this many steps (a multiple of "
                 "trainer.metrics_collect_interval is best)",
@@ -224,10 +255,14 @@ struct ConsoleLoggerConfig {
 
 struct SpeedMonitorConfig {
     bool enabled = true;
+    bool summary = false;
 
     template <class V>
     void fields(V& v) {
         v.field("enabled", enabled, "record tokens/s, steps/s, MFU and data-loading time");
+        v.field("summary", summary,
+                "print a table of tokens/s, step time, MFU and peak memory at the end (on in "
+                "`ladder benchmark`)");
     }
 };
 
@@ -272,11 +307,13 @@ struct CheckpointerConfig {
 
 // OLMo-core's MetricSaverCallback.
 struct MetricSaverConfig {
+    bool enabled = true;
     std::vector<std::string> metrics_to_capture;
     std::optional<int64_t> save_interval;
 
     template <class V>
     void fields(V& v) {
+        v.field("enabled", enabled, "write the metrics files (not with trainer.no_checkpoints)");
         v.field("save_interval", save_interval,
                 "also write metrics_step<N>.json every this many steps", positive());
         v.field("metrics_to_capture", metrics_to_capture,
@@ -287,12 +324,25 @@ struct MetricSaverConfig {
 
 // OLMo-core's LMEvaluatorCallback: always at the plan's checkpoint steps.
 struct LMEvaluatorConfig {
+    bool enabled = true;
     std::optional<int64_t> eval_interval;
 
     template <class V>
     void fields(V& v) {
+        v.field("enabled", enabled,
+                "evaluate the validation sets of data.validation (not with trainer.no_evals)");
         v.field("eval_interval", eval_interval,
                 "also evaluate the validation sets every this many steps", positive());
+    }
+};
+
+// OLMo-core's ConfigSaverCallback.
+struct ConfigSaverConfig {
+    bool enabled = true;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("enabled", enabled, "write the resolved config as config.json in the run's folder");
     }
 };
 
@@ -322,6 +372,7 @@ struct TensorBoardConfig {
 
 struct CallbacksConfig {
     ConsoleLoggerConfig console_logger;
+    ConfigSaverConfig config_saver;
     MetricsJsonlConfig metrics_jsonl;
     TensorBoardConfig tensorboard;
     SpeedMonitorConfig speed_monitor;
@@ -332,6 +383,7 @@ struct CallbacksConfig {
     template <class V>
     void fields(V& v) {
         v.field("checkpointer", checkpointer, "when checkpoints are saved and removed");
+        v.field("config_saver", config_saver, "config.json in the run's folder");
         v.field("console_logger", console_logger, "progress and metric lines on stdout");
         v.field("lm_evaluator", lm_evaluator, "validation loss and perplexity");
         v.field("metric_saver", metric_saver, "the metrics_step<N>.json and metrics.json files");
@@ -361,11 +413,14 @@ struct TrainerConfig {
         v.field("max_duration", max_duration,
                 "train this long instead of the planned duration (the LR schedule keeps the plan)");
         v.field("hard_stop", hard_stop, "stop early at this point; the LR schedule is unchanged");
-        v.field("no_checkpoints", no_checkpoints, "write no checkpoints");
+        v.field("no_checkpoints", no_checkpoints,
+                "write nothing into the run's folder (no checkpoints, metrics files or logs) "
+                "and start from scratch");
         v.field("no_evals", no_evals, "run no in-loop evaluations");
         v.field("load_path", load_path,
                 "start from this checkpoint (or the latest in this folder) when the run's own "
-                "folder has none");
+                "folder has none",
+                kPath);
         v.field("fallback_to_previous", fallback_to_previous,
                 "when the latest checkpoint cannot be loaded, fall back to the one before");
         v.choice("device", device, {"auto", "cpu", "cuda"},
@@ -407,7 +462,7 @@ struct LadderConfig {
     void fields(V& v) {
         v.field("name", name, "ladder name; runs are named <name>-<size>");
         v.field("dir", dir,
-                "where runs are saved, one folder per size (null: model-ladders/<name>)");
+                "where runs are saved, one folder per size (null: model-ladders/<name>)", kPath);
         v.field("project", project, "project name for logging backends (null: name)");
         v.field("sizes", sizes, "model sizes of the ladder, smallest first");
         v.field("max_devices", max_devices, "accelerators available to each run", positive());

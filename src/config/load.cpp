@@ -1,10 +1,12 @@
 #include "config/load.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "config/tokenizers.hpp"
+#include "util/format.hpp"
 
 namespace ladder::config {
 
@@ -16,61 +18,68 @@ namespace {
 using Sources = std::map<std::string, std::string>;
 
 std::string chain_text(const std::vector<fs::path>& chain) {
-    std::string text;
-    for (const auto& file : chain)
-        text += (text.empty() ? "" : " -> ") + file.string();
-    return text;
+    return join(std::vector<std::string>(chain.begin(), chain.end()), " -> ");
 }
 
-// Keys whose string values are file paths; relative ones are resolved against the
-// directory of the file that wrote them.
+// Calls `visit` on `node` with its dotted path ("data.paths.0") and, while it returns
+// true, on every node below it.
+void walk(YAML::Node node, const std::string& path,
+          const std::function<bool(YAML::Node, const std::string&)>& visit) {
+    if (!visit(node, path))
+        return;
+    if (node.IsMap()) {
+        for (auto item : node)
+            walk(item.second, join_path(path, item.first.Scalar()), visit);
+    } else if (node.IsSequence()) {
+        for (size_t i = 0; i < node.size(); ++i)
+            walk(node[i], path + "." + std::to_string(i), visit);
+    }
+}
+
+// Whether a dotted key holds a file path: a field declared with kPath, or an entry of one.
 bool is_path_key(const std::string& dotted) {
-    for (const char* prefix : {"dir", "trainer.load_path", "data.paths.", "data.validation."}) {
-        const std::string p = prefix;
-        if (dotted == p || (p.back() == '.' && dotted.rfind(p, 0) == 0))
+    static const std::vector<std::string> path_keys = [] {
+        std::vector<std::string> keys;
+        for (const auto& doc : describe_keys()) {
+            if (doc.is_path)
+                keys.push_back(doc.path);
+        }
+        return keys;
+    }();
+    for (const auto& key : path_keys) {
+        if (dotted == key || dotted.rfind(key + ".", 0) == 0)
             return true;
     }
     return false;
 }
 
-void rebase_paths(YAML::Node node, const std::string& mount, const fs::path& dir) {
-    if (node.IsMap()) {
-        for (auto item : node)
-            rebase_paths(item.second, join_path(mount, item.first.Scalar()), dir);
-    } else if (node.IsSequence()) {
-        for (size_t i = 0; i < node.size(); ++i) {
-            rebase_paths(node[i], mount + "." + std::to_string(i), dir);
-        }
-    } else if (node.IsScalar() && is_path_key(mount)) {
-        const std::string& text = node.Scalar();
-        if (!text.empty() && text.find("://") == std::string::npos &&
-            fs::path(text).is_relative()) {
-            node = (dir / text).lexically_normal().string();
-        }
-    }
+bool is_relative_path(const std::string& text) {
+    return !text.empty() && text.find("://") == std::string::npos && fs::path(text).is_relative();
+}
+
+// Relative paths written in a file are relative to that file's folder.
+void rebase_paths(YAML::Node root, const std::string& mount, const fs::path& dir) {
+    walk(root, mount, [&](YAML::Node node, const std::string& path) {
+        if (node.IsScalar() && is_path_key(path) && is_relative_path(node.Scalar()))
+            node = (dir / node.Scalar()).lexically_normal().string();
+        return true;
+    });
 }
 
 YAML::Node parse_file(const fs::path& file, const std::string& mount, std::vector<fs::path>& chain);
 
-void resolve_includes(YAML::Node node, const std::string& mount, const fs::path& dir,
+void resolve_includes(YAML::Node root, const std::string& mount, const fs::path& dir,
                       std::vector<fs::path>& chain) {
-    if (node.Tag() == "!include") {
+    walk(root, mount, [&](YAML::Node node, const std::string& path) {
+        if (node.Tag() != "!include")
+            return true;
         if (!node.IsScalar()) {
             throw UsageError("config file '" + chain.back().string() + "': " +
-                             (mount.empty() ? "" : mount + ": ") + "!include expects a file name");
+                             (path.empty() ? "" : path + ": ") + "!include expects a file name");
         }
-        node = parse_file(dir / node.Scalar(), mount, chain);
-        return;
-    }
-    if (node.IsMap()) {
-        for (auto item : node) {
-            resolve_includes(item.second, join_path(mount, item.first.Scalar()), dir, chain);
-        }
-    } else if (node.IsSequence()) {
-        for (size_t i = 0; i < node.size(); ++i) {
-            resolve_includes(node[i], mount + "." + std::to_string(i), dir, chain);
-        }
-    }
+        node = parse_file(dir / node.Scalar(), path, chain);
+        return false;
+    });
 }
 
 YAML::Node parse_file(const fs::path& file, const std::string& mount,
@@ -100,11 +109,7 @@ YAML::Node parse_file(const fs::path& file, const std::string& mount,
                          std::to_string(e.mark.column + 1) + ": " + e.msg);
     }
     chain.push_back(file);
-    if (root.Tag() == "!include") {
-        root = parse_file(absolute.parent_path() / root.Scalar(), mount, chain);
-    } else {
-        resolve_includes(root, mount, absolute.parent_path(), chain);
-    }
+    resolve_includes(root, mount, absolute.parent_path(), chain);
     chain.pop_back();
     rebase_paths(root, mount, absolute.parent_path());
     return root;
@@ -112,16 +117,10 @@ YAML::Node parse_file(const fs::path& file, const std::string& mount,
 
 void record_sources(const YAML::Node& node, const std::string& path, const std::string& source,
                     Sources& sources) {
-    sources[path] = source;
-    if (node.IsMap()) {
-        for (const auto& item : node) {
-            record_sources(item.second, join_path(path, item.first.Scalar()), source, sources);
-        }
-    } else if (node.IsSequence()) {
-        for (size_t i = 0; i < node.size(); ++i) {
-            record_sources(node[i], path + "." + std::to_string(i), source, sources);
-        }
-    }
+    walk(node, path, [&](YAML::Node, const std::string& at) {
+        sources[at] = source;
+        return true;
+    });
 }
 
 std::string type_of(const YAML::Node& map) {
@@ -225,10 +224,57 @@ std::string source_of(const std::string& path, const Sources& sources) {
     }
 }
 
-bool is_power_of_two(double x) {
-    int exponent = 0;
-    return x > 0 && std::frexp(x, &exponent) == 0.5;
-}
+// Makes the relative paths of every kPath field absolute against the working folder.
+class PathResolver {
+  public:
+    template <class T, class... Rest>
+    void field(const char*, T& member, const std::string&, Rest&&...) {
+        nested(member);
+    }
+    template <class T>
+    void field(const char*, T& member, const std::string&, PathKey) {
+        absolutize(member);
+    }
+    void choice(const char*, std::string&, const std::vector<std::string>&, const std::string&) {}
+    template <class F>
+    void one_of(const char*, std::string& member, const std::vector<std::string>&,
+                const std::string&, F&& visit_variant) {
+        visit_variant(member);
+    }
+
+  private:
+    template <class T>
+    void nested(T& member) {
+        if constexpr (has_fields<T>::value) {
+            member.fields(*this);
+        } else if constexpr (is_optional<T>::value) {
+            if (member)
+                nested(*member);
+        } else if constexpr (is_map<T>::value) {
+            for (auto& item : member)
+                nested(item.second);
+        }
+    }
+    static void absolutize(std::string& path) {
+        if (is_relative_path(path))
+            path = fs::absolute(path).lexically_normal().string();
+    }
+    template <class T>
+    static void absolutize(std::optional<T>& paths) {
+        if (paths)
+            absolutize(*paths);
+    }
+    template <class T>
+    static void absolutize(std::vector<T>& paths) {
+        for (auto& path : paths)
+            absolutize(path);
+    }
+    template <class T>
+    static void absolutize(std::map<std::string, T>& paths) {
+        for (auto& item : paths)
+            absolutize(item.second);
+    }
+};
 
 // Fills what the config leaves to defaults that depend on other keys.
 void resolve(LadderConfig& config) {
@@ -236,11 +282,8 @@ void resolve(LadderConfig& config) {
     // still relative (defaults, command-line overrides) is relative to the working folder.
     if (!config.dir)
         config.dir = "model-ladders/" + config.name;
-    for (std::optional<std::string>* path : {&config.dir, &config.trainer.load_path}) {
-        if (*path && (*path)->find("://") == std::string::npos) {
-            **path = fs::absolute(**path).lexically_normal().string();
-        }
-    }
+    PathResolver resolver;
+    config.fields(resolver);
     if (!config.project)
         config.project = config.name;
     resolve_tokenizer(config.tokenizer);
@@ -249,31 +292,7 @@ void resolve(LadderConfig& config) {
 void validate(const LadderConfig& config) {
     if (config.sizes.empty())
         throw ConfigError("sizes", "expected at least one size");
-    const auto& wsds = config.run.wsds_chinchilla;
-    if (config.run.type == "wsds_chinchilla") {
-        if (wsds.chinchilla_multiple < 0.5 || !is_power_of_two(wsds.chinchilla_multiple)) {
-            throw ConfigError("run.chinchilla_multiple",
-                              "expected a power of two >= 0.5 (0.5, 1, 2, 4, ...), got " +
-                                  format_number(wsds.chinchilla_multiple));
-        }
-    } else {
-        const auto& lev = config.run.levanter;
-        if (!lev.global_batch_size) {
-            throw ConfigError("run.global_batch_size", "required with run.type: levanter");
-        }
-        if (!lev.num_train_steps) {
-            throw ConfigError("run.num_train_steps", "required with run.type: levanter");
-        }
-        if (*lev.global_batch_size % config.sequence_length != 0) {
-            throw ConfigError("run.global_batch_size", "expected a multiple of sequence_length (" +
-                                                           std::to_string(config.sequence_length) +
-                                                           "), got " +
-                                                           std::to_string(*lev.global_batch_size));
-        }
-        if (lev.cycles && lev.cycle_length) {
-            throw ConfigError("run.cycles", "set either cycles or cycle_length, not both");
-        }
-    }
+    validate_run(config);
     if (config.model.rank_microbatch_size &&
         *config.model.rank_microbatch_size % config.sequence_length != 0) {
         throw ConfigError("model.rank_microbatch_size",
@@ -281,13 +300,17 @@ void validate(const LadderConfig& config) {
                               std::to_string(config.sequence_length) + "), got " +
                               std::to_string(*config.model.rank_microbatch_size));
     }
-    if (config.trainer.hard_stop && config.trainer.hard_stop->value == 0) {
-        throw ConfigError("trainer.hard_stop.value", "expected a number > 0, got 0");
-    }
-    if (config.trainer.max_duration && config.trainer.max_duration->value == 0) {
-        throw ConfigError("trainer.max_duration.value", "expected a number > 0, got 0");
-    }
     validate_tokenizer(config.tokenizer, "tokenizer");
+    // OLMo-core's CheckpointerCallback.pre_train asserts the same: an ephemeral checkpoint
+    // at a permanent interval's step would be removed as ephemeral.
+    const CheckpointerConfig& checkpointer = config.trainer.callbacks.checkpointer;
+    if (checkpointer.save_interval && checkpointer.ephemeral_save_interval &&
+        *checkpointer.ephemeral_save_interval >= *checkpointer.save_interval) {
+        throw ConfigError("trainer.callbacks.checkpointer.ephemeral_save_interval",
+                          "expected less than save_interval (" +
+                              std::to_string(*checkpointer.save_interval) + "), got " +
+                              std::to_string(*checkpointer.ephemeral_save_interval));
+    }
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "config/tokenizers.hpp"
 
+#include "util/format.hpp"
+
 namespace ladder::config {
 
 const std::vector<TokenizerPreset>& tokenizer_presets() {
@@ -11,6 +13,13 @@ const std::vector<TokenizerPreset>& tokenizer_presets() {
         {"gpt2", "gpt2", 50257, 50256, 50256, 50256},
     };
     return presets;
+}
+
+std::vector<std::string> tokenizer_preset_names() {
+    std::vector<std::string> names;
+    for (const auto& preset : tokenizer_presets())
+        names.emplace_back(preset.name);
+    return names;
 }
 
 void resolve_tokenizer(TokenizerConfig& tokenizer) {
@@ -30,16 +39,13 @@ void resolve_tokenizer(TokenizerConfig& tokenizer) {
 }
 
 void validate_tokenizer(const TokenizerConfig& tokenizer, const std::string& path) {
-    std::vector<std::string> names;
-    for (const auto& preset : tokenizer_presets())
-        names.emplace_back(preset.name);
+    const std::vector<std::string> names = tokenizer_preset_names();
     const auto require = [&](const std::optional<int64_t>& value, const char* key) {
         if (value)
             return;
         std::string message = "required for tokenizer '" + tokenizer.name + "'";
         const std::string near = closest_match(tokenizer.name, names);
-        message += near.empty() ? " (or name a preset: dolma2, dolma2_sigdig, "
-                                  "gpt_neox_olmo_dolma_v1_5, gpt2)"
+        message += near.empty() ? " (or name a preset: " + join(names, ", ") + ")"
                                 : " (did you mean preset '" + near + "'?)";
         throw ConfigError(join_path(path, key), message);
     };

@@ -1,6 +1,7 @@
 // The training data loader: a deterministic shuffle per (seed, epoch), global batches of
-// whole instances, and each data-parallel rank's strided share (olmo-facts §9.3, with our
-// own PRNG in place of numpy's PCG64).
+// whole instances, and each data-parallel rank's strided share, as OLMo-core's
+// ComposableDataLoader (olmo_core/data/composable/data_loader.py, get_global_indices and
+// _get_local_instance_indices) does it, with our own PRNG in place of numpy's PCG64.
 #pragma once
 
 #include <cstdint>

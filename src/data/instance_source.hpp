@@ -1,5 +1,7 @@
-// Fixed-length training instances cut from token files, OLMo-core's ConcatAndChunk /
-// NumpyFSLDataset rule (olmo-facts §9.2).
+// Fixed-length training instances cut from token files, OLMo-core's rule in
+// ConcatAndChunkInstanceSource (olmo_core/data/composable/concat_and_chunk_instance_source.py)
+// and NumpyFSLDataset (olmo_core/data/numpy_dataset.py): each file's tokens in consecutive
+// instances, its remainder dropped.
 #pragma once
 
 #include <cstddef>

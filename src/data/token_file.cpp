@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "util/error.hpp"
+#include "util/format.hpp"
 
 namespace ladder::data {
 
@@ -46,6 +47,15 @@ void for_each_id(const unsigned char* data, int64_t start, int64_t count, F&& f)
         if (!f(i, load_le<T>(p + i * static_cast<int64_t>(sizeof(T)))))
             return;
     }
+}
+
+// for_each_id with the id type of `dtype`.
+template <class F>
+void for_each_id(TokenDtype dtype, const unsigned char* data, int64_t start, int64_t count, F&& f) {
+    if (dtype == TokenDtype::kUint16)
+        for_each_id<uint16_t>(data, start, count, f);
+    else
+        for_each_id<uint32_t>(data, start, count, f);
 }
 
 // ---- .npy header (format versions 1.0, 2.0, 3.0) ----
@@ -245,17 +255,24 @@ const char* dtype_name(TokenDtype dtype) {
 }
 
 TokenDtype dtype_for_vocab(int64_t vocab_size) {
-    return vocab_size <= 65536 ? TokenDtype::kUint16 : TokenDtype::kUint32;
+    return vocab_size <= kUint16Vocab ? TokenDtype::kUint16 : TokenDtype::kUint32;
+}
+
+const std::vector<std::string>& dtype_settings() {
+    static const std::vector<std::string> settings = {"auto", dtype_name(TokenDtype::kUint16),
+                                                      dtype_name(TokenDtype::kUint32)};
+    return settings;
 }
 
 std::optional<TokenDtype> configured_dtype(const std::string& setting) {
+    for (const TokenDtype dtype : {TokenDtype::kUint16, TokenDtype::kUint32}) {
+        if (setting == dtype_name(dtype))
+            return dtype;
+    }
     if (setting == "auto")
         return std::nullopt;
-    if (setting == "uint16")
-        return TokenDtype::kUint16;
-    if (setting == "uint32")
-        return TokenDtype::kUint32;
-    throw UsageError("data.dtype: expected auto, uint16 or uint32, got '" + setting + "'");
+    throw UsageError("data.dtype: expected one of " + join(dtype_settings(), "|") + ", got '" +
+                     setting + "'");
 }
 
 TokenDtypeRule token_dtype_rule(const std::string& setting, int64_t vocab_size) {
@@ -366,10 +383,7 @@ void TokenFile::read(int64_t start, int64_t count, int32_t* out) const {
         out[i] = static_cast<int32_t>(id);
         return true;
     };
-    if (dtype_ == TokenDtype::kUint16)
-        for_each_id<uint16_t>(data_, start, count, copy);
-    else
-        for_each_id<uint32_t>(data_, start, count, copy);
+    for_each_id(dtype_, data_, start, count, copy);
 }
 
 uint32_t TokenFile::max_token(int64_t start, int64_t count) const {
@@ -379,10 +393,7 @@ uint32_t TokenFile::max_token(int64_t start, int64_t count) const {
         max = std::max<uint32_t>(max, id);
         return true;
     };
-    if (dtype_ == TokenDtype::kUint16)
-        for_each_id<uint16_t>(data_, start, count, keep_max);
-    else
-        for_each_id<uint32_t>(data_, start, count, keep_max);
+    for_each_id(dtype_, data_, start, count, keep_max);
     return max;
 }
 
@@ -395,10 +406,7 @@ int64_t TokenFile::find_token_at_least(int64_t start, int64_t count, uint32_t bo
         found = start + i;
         return false;
     };
-    if (dtype_ == TokenDtype::kUint16)
-        for_each_id<uint16_t>(data_, start, count, stop_at_bound);
-    else
-        for_each_id<uint32_t>(data_, start, count, stop_at_bound);
+    for_each_id(dtype_, data_, start, count, stop_at_bound);
     return found;
 }
 

@@ -1,5 +1,6 @@
-// Token files (olmo-facts §9.1): read-only memory maps of uint16/uint32 token arrays, either
-// OLMo's raw headerless little-endian arrays or real NumPy .npy files; plus path globbing.
+// Token files: read-only memory maps of uint16/uint32 token arrays, either OLMo's raw
+// headerless little-endian arrays (what olmo_core/data/utils.py, load_array_slice, memory-maps)
+// or real NumPy .npy files; plus path globbing.
 #pragma once
 
 #include <cstddef>
@@ -17,11 +18,19 @@ int64_t item_size(TokenDtype dtype);
 // "uint16" or "uint32", as the config and messages spell it.
 const char* dtype_name(TokenDtype dtype);
 
-// OLMo-core's rule: uint16 when every id of the vocabulary fits (vocab_size <= 65,536),
-// else uint32.
+// The largest vocabulary whose ids all fit uint16: ids 0..65,535.
+inline constexpr int64_t kUint16Vocab = 65536;
+
+// OLMo-core's rule (olmo_core/data/composable/numpy_document_source.py,
+// NumpyDocumentSourceConfigBase.get_dtype: the narrowest type that holds id vocab_size - 1),
+// limited to the two widths of OLMo's files: uint16 when vocab_size <= kUint16Vocab.
 TokenDtype dtype_for_vocab(int64_t vocab_size);
 
-// The `data.dtype` setting: "auto" -> nullopt (derive from the vocabulary), "uint16" or
+// The values of a token-width setting (`data.dtype`, `tokenize --dtype`): "auto", "uint16",
+// "uint32".
+const std::vector<std::string>& dtype_settings();
+
+// A token-width setting: "auto" -> nullopt (derive from the vocabulary), "uint16" or
 // "uint32" -> that width. Anything else is a UsageError.
 std::optional<TokenDtype> configured_dtype(const std::string& setting);
 

@@ -7,16 +7,15 @@
 #include <sstream>
 
 #include "util/error.hpp"
+#include "util/format.hpp"
 
 namespace ladder::fit {
 
 size_t CsvTable::column(const std::string& name) const {
     const auto it = std::find(header.begin(), header.end(), name);
     if (it == header.end()) {
-        std::string names;
-        for (const std::string& h : header)
-            names += (names.empty() ? "" : ", ") + h;
-        throw UsageError("'" + file + "' has no column '" + name + "' (columns: " + names + ")");
+        throw UsageError("'" + file + "' has no column '" + name +
+                         "' (columns: " + join(header, ", ") + ")");
     }
     return static_cast<size_t>(it - header.begin());
 }

@@ -1,4 +1,5 @@
-// Where checkpoints live and when a directory counts as one (olmo-facts §6.1):
+// Where checkpoints live and when a directory counts as one (OLMo-core's
+// olmo_core/train/checkpoint.py, Checkpointer.dir_is_checkpoint):
 //   <save_folder>/step<N>/
 //       model_and_optim/model.pt, model_and_optim/optim.pt   tensors
 //       train/rank<R>.json                                  trainer state per rank

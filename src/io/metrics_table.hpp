@@ -1,4 +1,4 @@
-// OLMo-core's get_metrics (olmo-facts §4.13): the metrics file of every checkpoint of
+// olmo_core/model_ladder/base.py, ModelLadder.get_metrics: the metrics file of every checkpoint of
 // one or more runs, one row each, as one table with the columns
 //   name, step, tokens, size, num_params, <every metric key, sorted>
 #pragma once

@@ -1,4 +1,4 @@
-// What a run has left on disk (OLMo-core's get_checkpoints, olmo-facts §4.13): its
+// What a run has left on disk (olmo_core/model_ladder/base.py, ModelLadder.get_checkpoints): its
 // checkpoints and per-checkpoint metrics files, looked up in the run's save folder and
 // then in alternative roots (`<root>/<size>`), the first folder holding one winning.
 #pragma once

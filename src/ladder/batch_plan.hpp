@@ -1,5 +1,8 @@
-// Micro-batch, device mesh and global batch planning (olmo-facts §4.3-4.5), extended with
-// documented rules for device types and sequence lengths OLMo-core does not accept.
+// Micro-batch, device mesh and global batch planning, extended with documented rules for
+// device types and sequence lengths OLMo-core does not accept. From
+// olmo_core/model_ladder/transformer_model_configurator.py (TransformerModelConfigurator.
+// configure_rank_microbatch_size, configure_minimal_device_mesh_spec) and
+// olmo_core/model_ladder/base.py (ModelLadder._configure_batch_size_and_num_devices).
 #pragma once
 
 #include <cstdint>

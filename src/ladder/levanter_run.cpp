@@ -1,15 +1,27 @@
-// A fixed-hyperparameter run on Levanter's cyclic schedule: peak LR, batch and number of
-// steps come from the config; warmup, decay and cycles follow Levanter's rules.
+#include "ladder/levanter_run.hpp"
+
 #include <cmath>
+#include <memory>
 #include <string>
 
-#include "config/fields.hpp"
-#include "ladder/run_configurators.hpp"
+#include "ladder/run_plan.hpp"
+#include "optim/levanter_schedule.hpp"
 #include "util/format.hpp"
 
 namespace ladder {
 
 namespace {
+
+class LevanterRunConfigurator : public RunConfigurator {
+  public:
+    std::string type() const override { return config::LevanterRunConfig::kType; }
+    void validate(const config::LadderConfig& config) const override;
+    int64_t target_batch_size(const config::LadderConfig& config,
+                              int64_t num_params) const override;
+    int64_t chinchilla_tokens(const config::LadderConfig& config,
+                              int64_t num_params) const override;
+    void configure(const config::LadderConfig& config, RunPlan& plan) const override;
+};
 
 using config::ConfigError;
 
@@ -82,11 +94,37 @@ std::vector<int64_t> cycle_boundaries(const config::LevanterRunConfig& run, int6
 
 }  // namespace
 
-int64_t levanter_target_batch_size(const config::LevanterRunConfig& run) {
-    return *run.global_batch_size;
+void LevanterRunConfigurator::validate(const config::LadderConfig& config) const {
+    const config::LevanterRunConfig& run = config.run.levanter;
+    if (!run.global_batch_size)
+        throw ConfigError("run.global_batch_size", "required with run.type: levanter");
+    if (!run.num_train_steps)
+        throw ConfigError("run.num_train_steps", "required with run.type: levanter");
+    if (*run.global_batch_size % config.sequence_length != 0) {
+        throw ConfigError("run.global_batch_size", "expected a multiple of sequence_length (" +
+                                                       std::to_string(config.sequence_length) +
+                                                       "), got " +
+                                                       std::to_string(*run.global_batch_size));
+    }
+    if (run.cycles && run.cycle_length)
+        throw ConfigError("run.cycles", "set either cycles or cycle_length, not both");
 }
 
-void configure_levanter(const config::LevanterRunConfig& run, RunPlan& plan) {
+int64_t LevanterRunConfigurator::target_batch_size(const config::LadderConfig& config,
+                                                   int64_t) const {
+    return *config.run.levanter.global_batch_size;
+}
+
+// A fixed-hyperparameter run has no tokens-per-parameter rule of its own: its 1xC is
+// Chinchilla's, so its runs sit on the same axis as the Chinchilla-scaled ones.
+int64_t LevanterRunConfigurator::chinchilla_tokens(const config::LadderConfig&,
+                                                   int64_t num_params) const {
+    return static_cast<int64_t>(config::kChinchillaTokensPerParam *
+                                static_cast<double>(num_params));
+}
+
+void LevanterRunConfigurator::configure(const config::LadderConfig& config, RunPlan& plan) const {
+    const config::LevanterRunConfig& run = config.run.levanter;
     const int64_t batch = plan.batch.global_batch_size;
     const int64_t total = *run.num_train_steps;
 
@@ -142,11 +180,15 @@ void configure_levanter(const config::LevanterRunConfig& run, RunPlan& plan) {
     plan.warmup_tokens = schedule.cycles.front().warmup * batch;
     plan.duration_steps = total;
     plan.duration_tokens = total * batch;
-    plan.schedule = schedule;
+    plan.schedule = std::make_shared<optim::LevanterStepSchedule>(schedule);
     plan.schedule_title = "Learning rate schedule for a " +
                           format_count(static_cast<double>(plan.num_non_embedding_params)) +
                           " model, " + run.lr_schedule + " decay over " + with_commas(total) +
                           " steps";
+}
+
+std::unique_ptr<RunConfigurator> make_levanter_run_configurator() {
+    return std::make_unique<LevanterRunConfigurator>();
 }
 
 }  // namespace ladder

@@ -1,5 +1,7 @@
-// The OLMo-2/OLMo-3 transformer family: the size table, exact parameter counts and
-// FLOPs per token (olmo-facts §1). Pure arithmetic; the LibTorch model is built from this.
+// One model of a family (ladder/model_family.hpp): its dimensions, exact parameter count
+// (OLMo-core's TransformerConfig.num_params / num_non_embedding_params) and training FLOPs
+// per token (TransformerConfig.num_flops_per_token). Pure arithmetic; the LibTorch model is
+// built from this.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +14,7 @@
 namespace ladder {
 
 struct ModelSpec {
-    std::string family;  // "olmo3" | "olmo2"
+    std::string family;  // a model_family name
     int64_t d_model = 0;
     int64_t n_layers = 0;
     int64_t n_heads = 0;
@@ -22,8 +24,9 @@ struct ModelSpec {
     int64_t vocab_size = 0;   // padded embedding rows
     double rope_theta = 500000.0;
     double norm_eps = 1e-6;
+    bool qk_norm = true;  // from the family
     // Sliding-window pattern repeated over layers (-1 = full attention); empty = all full.
-    // The last layer is always full.
+    // The last layer is always full. From the family.
     std::vector<int64_t> window_pattern;
 
     // Attention window of layer i in tokens, or -1 for full attention.
@@ -35,6 +38,11 @@ struct ModelSpec {
     int64_t num_non_embedding_params() const;
     // Training FLOPs per token at a sequence length (embedding lookups excluded).
     int64_t flops_per_token(int64_t sequence_length) const;
+
+  private:
+    // Parameters of one block's attention: q, k, v and output projections, plus the
+    // QK-norm weights.
+    int64_t attention_params() const;
 };
 
 // SwiGLU hidden size: int(8d/3), times an optional multiplier (truncated), rounded up to

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "config/fields.hpp"
-#include "ladder/run_configurators.hpp"
+#include "ladder/run_configurator.hpp"
 #include "util/format.hpp"
 
 namespace ladder {
@@ -13,12 +13,10 @@ namespace {
 
 using config::ConfigError;
 
-std::string size_list(const std::vector<std::string>& sizes) {
-    std::string text;
-    for (const auto& s : sizes)
-        text += (text.empty() ? "" : ", ") + s;
-    return text;
-}
+// How far a size's parameter count may be from its name before the plan warns:
+// Olmo3ModelConfigurator.configure_model (olmo_core/model_ladder/
+// transformer_model_configurator.py) warns beyond 5%.
+constexpr double kSizeNameTolerance = 0.05;
 
 void check_custom_size(const std::string& name, const config::CustomSizeConfig& size) {
     const std::string path = "model.sizes." + name;
@@ -38,13 +36,30 @@ void check_custom_size(const std::string& name, const config::CustomSizeConfig& 
     }
 }
 
-// Steps at which a duration is due, when it can be known before seeing the data.
-std::optional<int64_t> due_step(const config::DurationConfig& d, int64_t batch) {
-    if (d.unit == "steps")
-        return d.value;
-    if (d.unit == "tokens")
-        return (d.value + batch - 1) / batch;
-    return std::nullopt;
+// The step at which a duration in steps or tokens is due.
+int64_t due_step(const config::DurationConfig& d, int64_t batch) {
+    return d.unit == "tokens" ? (d.value + batch - 1) / batch : d.value;
+}
+
+// The earlier of two optional stops.
+std::optional<int64_t> earlier(std::optional<int64_t> a, std::optional<int64_t> b) {
+    if (a && b)
+        return std::min(*a, *b);
+    return a ? a : b;
+}
+
+// Fills stop_step and stop_epoch from the plan's hard_stop and max_duration.
+void plan_stop(RunPlan& plan) {
+    const int64_t batch = plan.batch.global_batch_size;
+    for (const auto& duration : {plan.max_duration, plan.hard_stop}) {
+        if (!duration)
+            continue;
+        if (duration->unit == "epochs") {
+            plan.stop_epoch = earlier(plan.stop_epoch, duration->value);
+        } else {
+            plan.stop_step = earlier(plan.stop_step, due_step(*duration, batch));
+        }
+    }
 }
 
 }  // namespace
@@ -59,7 +74,6 @@ double approx_params(const config::LadderConfig& config, const std::string& size
 void check_ladder(const config::LadderConfig& config) {
     for (const auto& [name, size] : config.model.sizes)
         check_custom_size(name, size);
-    const DeviceKind device = classify_device(config.device_type);
     const std::vector<std::string> known = known_size_names(config);
     for (size_t i = 0; i < config.sizes.size(); ++i) {
         const std::string& size = config.sizes[i];
@@ -67,15 +81,8 @@ void check_ladder(const config::LadderConfig& config) {
             std::string message = "unknown size '" + size + "'";
             const std::string near = closest_match(size, known);
             message += near.empty() ? "" : " (did you mean '" + near + "'?)";
-            message += "; known sizes: " + size_list(known) + ", or declare it under model.sizes";
+            message += "; known sizes: " + join(known, ", ") + ", or declare it under model.sizes";
             throw ConfigError("sizes." + std::to_string(i), message);
-        }
-        const int64_t needed =
-            minimal_num_devices(approx_params(config, size), device, config.max_devices);
-        if (needed > config.max_devices) {
-            throw ConfigError("max_devices", "size " + size + " needs at least " +
-                                                 std::to_string(needed) + " devices, got " +
-                                                 std::to_string(config.max_devices));
         }
     }
 }
@@ -87,7 +94,17 @@ RunPlan plan_run(const config::LadderConfig& config, const std::string& size) {
         const std::string near = closest_match(size, config.sizes);
         if (!near.empty())
             message += " (did you mean '" + near + "'?)";
-        throw UsageError(message + "; its sizes are: " + size_list(config.sizes));
+        throw UsageError(message + "; its sizes are: " + join(config.sizes, ", "));
+    }
+
+    // Only the size asked for must fit the devices: OLMo-core plans one size at a time.
+    const double approx = approx_params(config, size);
+    const DeviceKind device = classify_device(config.device_type);
+    const int64_t min_devices = minimal_num_devices(approx, device, config.max_devices);
+    if (min_devices > config.max_devices) {
+        throw ConfigError("max_devices", "size " + size + " needs at least " +
+                                             std::to_string(min_devices) + " devices, got " +
+                                             std::to_string(config.max_devices));
     }
 
     RunPlan plan;
@@ -100,25 +117,21 @@ RunPlan plan_run(const config::LadderConfig& config, const std::string& size) {
     plan.hard_stop = config.trainer.hard_stop;
     plan.max_duration = config.trainer.max_duration;
 
-    const double approx = approx_params(config, size);
     const double n = static_cast<double>(plan.num_non_embedding_params);
-    if (parse_size_count(size) && std::fabs(n - approx) / approx > 0.05) {
+    if (parse_size_count(size) && std::fabs(n - approx) / approx > kSizeNameTolerance) {
         plan.warnings.push_back("Configured model has " + format_count(n) +
                                 " (non-embedding) parameters, which differs from target of " +
                                 size + " by ~" + fixed(100.0 * std::fabs(n - approx) / approx, 1) +
                                 "%.");
     }
 
-    const bool wsds = config.run.type == "wsds_chinchilla";
-    const int64_t target =
-        wsds ? wsds_target_batch_size(config.run.wsds_chinchilla, plan.num_non_embedding_params)
-             : levanter_target_batch_size(config.run.levanter);
-    const DeviceKind device = classify_device(config.device_type);
+    const RunConfigurator& configurator = run_configurator(config.run.type);
+    plan.chinchilla_tokens = configurator.chinchilla_tokens(config, plan.num_non_embedding_params);
+    const int64_t target = configurator.target_batch_size(config, plan.num_non_embedding_params);
     const int64_t microbatch = config.model.rank_microbatch_size.value_or(
         default_rank_microbatch_size(approx, device, config.sequence_length));
     plan.batch =
-        plan_batch(target, microbatch, minimal_num_devices(approx, device, config.max_devices),
-                   config.max_devices, config.sequence_length);
+        plan_batch(target, microbatch, min_devices, config.max_devices, config.sequence_length);
     if (plan.batch.far_from_target()) {
         const double global = static_cast<double>(plan.batch.global_batch_size);
         const double wanted = static_cast<double>(plan.batch.target_batch_size);
@@ -132,32 +145,12 @@ RunPlan plan_run(const config::LadderConfig& config, const std::string& size) {
         plan.warnings.push_back(warning);
     }
 
-    if (wsds) {
-        configure_wsds_chinchilla(config.run.wsds_chinchilla, plan);
-    } else {
-        configure_levanter(config.run.levanter, plan);
-    }
+    configurator.configure(config, plan);
 
-    const int64_t batch = plan.batch.global_batch_size;
-    if (plan.max_duration) {
-        if (const auto step = due_step(*plan.max_duration, batch))
-            plan.stop_step = *step;
-    }
-    if (plan.hard_stop) {
-        if (const auto step = due_step(*plan.hard_stop, batch)) {
-            plan.stop_step = std::min(plan.stop_step.value_or(*step), *step);
-        }
-    }
+    plan_stop(plan);
     if (config.trainer.no_checkpoints)
         plan.checkpoints.clear();
     return plan;
-}
-
-double RunPlan::lr_at_step(int64_t step) const {
-    if (const auto* wsds = std::get_if<optim::WsdsSchedule>(&schedule)) {
-        return wsds->lr(static_cast<double>(step) * static_cast<double>(batch.global_batch_size));
-    }
-    return std::get<optim::LevanterSchedule>(schedule).lr(step - 1);
 }
 
 }  // namespace ladder

@@ -3,16 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "config/ladder_config.hpp"
 #include "ladder/batch_plan.hpp"
 #include "ladder/model_spec.hpp"
-#include "optim/levanter_schedule.hpp"
-#include "optim/wsds_schedule.hpp"
+#include "optim/lr_schedule.hpp"
 
 namespace ladder {
 
@@ -36,8 +35,6 @@ struct PeriodMark {
     std::string label;
 };
 
-using Schedule = std::variant<optim::WsdsSchedule, optim::LevanterSchedule>;
-
 struct RunPlan {
     std::string size;
     std::string run_name;     // <ladder name>-<size>
@@ -47,14 +44,17 @@ struct RunPlan {
     int64_t num_non_embedding_params = 0;
     BatchPlan batch;
     OptimizerPlan optimizer;
-    Schedule schedule;
+    std::shared_ptr<const optim::LrSchedule> schedule;  // built by the run configurator
     std::string schedule_title;  // "Learning rate schedule for a 190.4M model out to 4.0xC"
     int64_t warmup_tokens = 0;
     int64_t duration_tokens = 0;  // the schedule's horizon
     int64_t duration_steps = 0;
-    // Where training actually stops when trainer.max_duration / hard_stop say so (steps);
-    // nullopt when it runs the full duration or the stop is in epochs.
+    int64_t chinchilla_tokens = 0;  // 1xC: the Chinchilla-optimal tokens of this model
+    // Where training stops when trainer.max_duration / hard_stop say so, the earlier of the
+    // two: the step (from steps or tokens) and the epoch after which it stops; both nullopt
+    // when it runs the full duration. The trainer stops at whichever comes first.
     std::optional<int64_t> stop_step;
+    std::optional<int64_t> stop_epoch;
     std::optional<config::DurationConfig> hard_stop;
     std::optional<config::DurationConfig> max_duration;
     std::vector<CheckpointPoint> checkpoints;  // empty when trainer.no_checkpoints
@@ -63,15 +63,16 @@ struct RunPlan {
 
     // LR of optimizer step `step` (1-based): WSD-S reads it at step * global batch tokens,
     // Levanter at update index step - 1.
-    double lr_at_step(int64_t step) const;
+    double lr_at_step(int64_t step) const { return schedule->lr(step); }
 };
 
 // Plans one size of the ladder. Throws ConfigError (exit 2) for a size not in `sizes`
-// or a plan that cannot work (schedule does not fit, too few devices).
+// or a plan that cannot work (schedule does not fit, too few devices for this size).
 RunPlan plan_run(const config::LadderConfig& config, const std::string& size);
 
-// Checks what every size of the ladder needs: known size names, sane custom sizes and
-// enough devices for each minimal mesh (OLMo-core checks these up front too).
+// Checks what the ladder as a whole needs: known size names and sane custom sizes. What
+// one size needs to be planned (devices, a schedule that fits) is checked by plan_run, so
+// a size that cannot be planned never stops the plans of the others.
 void check_ladder(const config::LadderConfig& config);
 
 // OLMo-core's approximate size of a size name ("190M" -> 190e6); for a custom size with

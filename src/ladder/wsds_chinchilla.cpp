@@ -1,25 +1,59 @@
-// OLMo-core's WSDSChinchillaRunConfigurator (olmo-facts §4.6), formula for formula.
+// WSDSChinchillaRunConfigurator of olmo_core/model_ladder/wsds_chinchilla_run_configurator.py,
+// formula for formula.
+#include "ladder/wsds_chinchilla.hpp"
+
 #include <cmath>
+#include <memory>
 #include <string>
 
-#include "config/fields.hpp"
-#include "ladder/run_configurators.hpp"
+#include "ladder/run_plan.hpp"
+#include "optim/wsds_schedule.hpp"
 #include "util/format.hpp"
 
 namespace ladder {
 
 namespace {
 
-// D(c): c times the Chinchilla-optimal tokens, rounded to whole batches.
-int64_t chinchilla_tokens(const config::WsdsChinchillaRunConfig& run, int64_t num_params,
-                          int64_t batch, double multiple) {
+class WsdsChinchillaRunConfigurator : public RunConfigurator {
+  public:
+    std::string type() const override { return config::WsdsChinchillaRunConfig::kType; }
+    void validate(const config::LadderConfig& config) const override;
+    int64_t target_batch_size(const config::LadderConfig& config,
+                              int64_t num_params) const override;
+    int64_t chinchilla_tokens(const config::LadderConfig& config,
+                              int64_t num_params) const override;
+    void configure(const config::LadderConfig& config, RunPlan& plan) const override;
+};
+
+using config::ConfigError;
+
+// The reference model of the batch and LR fits (Porian et al. 2024, "Resolving Discrepancies
+// in Compute-Optimal Scaling of Language Models", CorpusID 270764838): 108M non-embedding
+// parameters, batch 160 sequences of 2,048 tokens, peak LR 0.0047 at 1xC.
+constexpr double kReferenceParams = 108e6;
+constexpr double kReferenceBatchTokens = 2048 * 160;
+constexpr double kReferencePeakLr = 0.0047;
+// OLMo-core halves that LR: near optimal for OLMo models, especially with the stepped
+// schedule (configure_optimizer).
+constexpr double kLrScale = 0.5;
+// Below this many tokens per step, beta2 0.99 instead of 0.95 (the paper's Table 4).
+constexpr int64_t kLargeBatchTokens = 524288;
+
+bool is_power_of_two(double x) {
+    int exponent = 0;
+    return x > 0 && std::frexp(x, &exponent) == 0.5;
+}
+
+// _chinchilla_duration: c times the Chinchilla-optimal tokens, rounded to whole batches.
+int64_t chinchilla_duration(const config::WsdsChinchillaRunConfig& run, int64_t num_params,
+                            int64_t batch, double multiple) {
     const auto tokens =
         static_cast<int64_t>(run.tokens_per_param * static_cast<double>(num_params) * multiple);
     return batch * static_cast<int64_t>(
                        std::nearbyint(static_cast<double>(tokens) / static_cast<double>(batch)));
 }
 
-// Period multiples 0.5, 1, 2, ... up to chinchilla_multiple.
+// configure_chinchilla_periods: multiples 0.5, 1, 2, ... up to chinchilla_multiple.
 std::vector<double> period_multiples(double chinchilla_multiple) {
     std::vector<double> multiples;
     const int max_power = static_cast<int>(std::lround(std::log2(chinchilla_multiple)));
@@ -35,25 +69,47 @@ std::string multiple_label(double c) {
 
 }  // namespace
 
-int64_t wsds_target_batch_size(const config::WsdsChinchillaRunConfig&, int64_t num_params) {
-    return static_cast<int64_t>(std::nearbyint(
-        2048 * 160 * std::pow(static_cast<double>(num_params) / 108000000.0, 2.0 / 3.0)));
+void WsdsChinchillaRunConfigurator::validate(const config::LadderConfig& config) const {
+    // __post_init__ checks decay_fraction too; its field list holds that range.
+    const double multiple = config.run.wsds_chinchilla.chinchilla_multiple;
+    if (multiple < 0.5 || !is_power_of_two(multiple)) {
+        throw ConfigError("run.chinchilla_multiple",
+                          "expected a power of two >= 0.5 (0.5, 1, 2, 4, ...), got " +
+                              config::format_number(multiple));
+    }
 }
 
-void configure_wsds_chinchilla(const config::WsdsChinchillaRunConfig& run, RunPlan& plan) {
+// configure_target_batch_size: round(2048 * 160 * (N / 108e6)^(2/3)).
+int64_t WsdsChinchillaRunConfigurator::target_batch_size(const config::LadderConfig&,
+                                                         int64_t num_params) const {
+    return static_cast<int64_t>(
+        std::nearbyint(kReferenceBatchTokens *
+                       std::pow(static_cast<double>(num_params) / kReferenceParams, 2.0 / 3.0)));
+}
+
+int64_t WsdsChinchillaRunConfigurator::chinchilla_tokens(const config::LadderConfig& config,
+                                                         int64_t num_params) const {
+    return static_cast<int64_t>(config.run.wsds_chinchilla.tokens_per_param *
+                                static_cast<double>(num_params));
+}
+
+void WsdsChinchillaRunConfigurator::configure(const config::LadderConfig& config,
+                                              RunPlan& plan) const {
+    const config::WsdsChinchillaRunConfig& run = config.run.wsds_chinchilla;
     const int64_t n = plan.num_non_embedding_params;
     const int64_t batch = plan.batch.global_batch_size;
 
-    double lr = 0.0047 * std::pow(static_cast<double>(n) / 108000000.0, -1.0 / 3.0);
-    lr /= 2.0;
-    lr *= run.lr_multiplier;
+    // configure_optimizer: the paper's LR, optimal for 1xC, halved, times lr_multiplier.
+    const double lr = kReferencePeakLr *
+                      std::pow(static_cast<double>(n) / kReferenceParams, -1.0 / 3.0) * kLrScale *
+                      run.lr_multiplier;
     plan.optimizer.lr = lr;
     plan.optimizer.beta1 = 0.9;
-    plan.optimizer.beta2 = batch >= 524288 ? 0.95 : 0.99;
+    plan.optimizer.beta2 = batch >= kLargeBatchTokens ? 0.95 : 0.99;
     plan.optimizer.eps = 1e-8;
     plan.optimizer.weight_decay = 0.1;
 
-    // Warmup: one token per parameter.
+    // configure_chinchilla_periods: warm up one token per parameter (the paper's rule).
     plan.warmup_tokens = n;
     const std::vector<double> multiples = period_multiples(run.chinchilla_multiple);
     std::vector<double> lengths;
@@ -61,7 +117,7 @@ void configure_wsds_chinchilla(const config::WsdsChinchillaRunConfig& run, RunPl
     int64_t previous_end = 0;
     for (size_t i = 0; i < multiples.size(); ++i) {
         const double c = multiples[i];
-        const int64_t end = chinchilla_tokens(run, n, batch, c);
+        const int64_t end = chinchilla_duration(run, n, batch, c);
         const int64_t length = end - previous_end;
         lengths.push_back(static_cast<double>(length));
         lr_multipliers.push_back(run.stepped_schedule ? 1.0 / std::sqrt(c) : 1.0);
@@ -77,18 +133,24 @@ void configure_wsds_chinchilla(const config::WsdsChinchillaRunConfig& run, RunPl
         plan.period_marks.push_back({end, label});
         previous_end = end;
     }
-    plan.duration_tokens = chinchilla_tokens(run, n, batch, run.chinchilla_multiple);
+    plan.duration_tokens = chinchilla_duration(run, n, batch, run.chinchilla_multiple);
     plan.duration_steps = plan.duration_tokens / batch;
 
     try {
-        plan.schedule = optim::WsdsSchedule::make(lr, static_cast<double>(plan.warmup_tokens),
-                                                  lengths, lr_multipliers, run.decay_fraction);
+        plan.schedule = std::make_shared<optim::WsdsStepSchedule>(
+            optim::WsdsSchedule::make(lr, static_cast<double>(plan.warmup_tokens), lengths,
+                                      lr_multipliers, run.decay_fraction),
+            batch);
     } catch (const std::invalid_argument& e) {
-        throw config::ConfigError("run", std::string("WSD-S schedule for size ") + plan.size +
-                                             " does not fit: " + e.what());
+        throw ConfigError("run", std::string("WSD-S schedule for size ") + plan.size +
+                                     " does not fit: " + e.what());
     }
     plan.schedule_title = "Learning rate schedule for a " + format_count(static_cast<double>(n)) +
                           " model out to " + python_float(run.chinchilla_multiple) + "xC";
+}
+
+std::unique_ptr<RunConfigurator> make_wsds_chinchilla_run_configurator() {
+    return std::make_unique<WsdsChinchillaRunConfigurator>();
 }
 
 }  // namespace ladder

@@ -74,8 +74,10 @@ AttentionImpl::AttentionImpl(const ModelSpec& spec, int64_t window)
     w_k = register_module("w_k", linear(d, n_kv_heads_ * head_dim_));
     w_v = register_module("w_v", linear(d, n_kv_heads_ * head_dim_));
     w_out = register_module("w_out", linear(n_heads_ * head_dim_, d));
-    q_norm = register_module("q_norm", RMSNorm(n_heads_ * head_dim_, spec.norm_eps));
-    k_norm = register_module("k_norm", RMSNorm(n_kv_heads_ * head_dim_, spec.norm_eps));
+    if (spec.qk_norm) {
+        q_norm = register_module("q_norm", RMSNorm(n_heads_ * head_dim_, spec.norm_eps));
+        k_norm = register_module("k_norm", RMSNorm(n_kv_heads_ * head_dim_, spec.norm_eps));
+    }
 }
 
 torch::Tensor AttentionImpl::mask_for(int64_t T, const torch::Device& device) {
@@ -95,10 +97,14 @@ torch::Tensor AttentionImpl::mask_for(int64_t T, const torch::Device& device) {
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     const int64_t B = x.size(0), T = x.size(1);
-    const torch::Tensor q =
-        rope_.apply(q_norm(project(x, w_q->weight)).view({B, T, n_heads_, head_dim_}));
-    const torch::Tensor k =
-        rope_.apply(k_norm(project(x, w_k->weight)).view({B, T, n_kv_heads_, head_dim_}));
+    torch::Tensor q = project(x, w_q->weight);  // [B, T, H*hd]
+    torch::Tensor k = project(x, w_k->weight);  // [B, T, KV*hd]
+    if (!q_norm.is_empty()) {
+        q = q_norm(q);
+        k = k_norm(k);
+    }
+    q = rope_.apply(q.view({B, T, n_heads_, head_dim_}));
+    k = rope_.apply(k.view({B, T, n_kv_heads_, head_dim_}));
     const torch::Tensor v = project(x, w_v->weight).view({B, T, n_kv_heads_, head_dim_});
     const torch::Tensor out = causal_attention(q, k, v, mask_for(T, x.device()), window_);
     return project(out.reshape({B, T, n_heads_ * head_dim_}), w_out->weight);

@@ -1,5 +1,6 @@
-// The OLMo-2/OLMo-3 decoder (olmo-facts §1.1) as LibTorch modules. Parameter names follow
-// OLMo-core: embeddings.weight, blocks.<i>.attention.w_q.weight, ..., lm_head.w_out.weight.
+// The OLMo-2/OLMo-3 decoder (OLMo-core's olmo_core/nn/transformer/config.py,
+// TransformerConfig.olmo2_*/olmo3_*) as LibTorch modules. Parameter names follow OLMo-core:
+// embeddings.weight, blocks.<i>.attention.w_q.weight, ..., lm_head.w_out.weight.
 //
 // Shapes: B batch, T sequence, d model width, H heads, KV key/value heads, hd head width,
 // V padded vocabulary.
@@ -48,7 +49,8 @@ class AttentionImpl : public torch::nn::Module {
     torch::Tensor forward(const torch::Tensor& x);  // [B, T, d] -> [B, T, d]
 
     torch::nn::Linear w_q{nullptr}, w_k{nullptr}, w_v{nullptr}, w_out{nullptr};
-    RMSNorm q_norm{nullptr}, k_norm{nullptr};  // over all heads of q (H*hd) and k (KV*hd)
+    // Over all heads of q (H*hd) and k (KV*hd); empty when the family has no QK-norm.
+    RMSNorm q_norm{nullptr}, k_norm{nullptr};
 
   private:
     torch::Tensor mask_for(int64_t T, const torch::Device& device);

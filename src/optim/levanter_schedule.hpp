@@ -5,7 +5,10 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "optim/lr_schedule.hpp"
 
 namespace ladder::optim {
 
@@ -33,6 +36,18 @@ struct LevanterSchedule {
     double lr(int64_t count) const;
     // Value of the decay of `cycle` at its local count `c` (0-based within the decay).
     double decay_value(const LevanterCycle& cycle, int64_t c) const;
+};
+
+// A Levanter schedule read per optimizer step: optimizer step s is update count s - 1.
+class LevanterStepSchedule : public LrSchedule {
+  public:
+    explicit LevanterStepSchedule(LevanterSchedule by_count) : by_count_(std::move(by_count)) {}
+
+    double lr(int64_t step) const override { return by_count_.lr(step - 1); }
+    const LevanterSchedule& by_count() const { return by_count_; }
+
+  private:
+    LevanterSchedule by_count_;
 };
 
 // Levanter's fraction-or-steps rule: x <= 1 is a fraction of n (truncated), else x steps.

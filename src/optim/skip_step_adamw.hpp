@@ -1,6 +1,7 @@
-// OLMo-core's SkipStepAdamW (olmo-facts §5.1): AdamW that skips a step whose loss or
-// gradient norm is more than 6 standard deviations above the mean of the previous 128
-// steps. The decision stays on the device (a 0/1 factor), so no host sync is needed.
+// OLMo-core's SkipStepAdamW (olmo_core/optim/adamw.py, SkipStepAdamW.step, with the skip rule
+// of olmo_core/optim/skip_step_optimizer.py, SkipStepOptimizer): AdamW that skips a step whose loss
+// or gradient norm is more than 6 standard deviations above the mean of the previous 128 steps. The
+// decision stays on the device (a 0/1 factor), so no host sync is needed.
 #pragma once
 
 #include <ATen/ATen.h>

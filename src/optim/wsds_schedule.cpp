@@ -62,4 +62,8 @@ double WsdsSchedule::lr(double x) const {
     return 0.0;
 }
 
+double WsdsStepSchedule::lr(int64_t step) const {
+    return by_tokens_.lr(static_cast<double>(step) * static_cast<double>(global_batch_size_));
+}
+
 }  // namespace ladder::optim

@@ -1,9 +1,13 @@
-// OLMo-core's WSD-S schedule ("wsds"): warmup once, then periods of stable LR each ending
-// in a linear decay to zero, with the next period jumping straight back to its peak.
-// Pure math on token counts (olmo-facts §4.7).
+// OLMo-core's WSD-S schedule (olmo_core/optim/scheduler.py, WSDS.get_lr; registered as
+// "wsds"): warmup once, then periods of stable LR each ending in a linear decay to zero,
+// with the next period jumping straight back to its peak. Pure math on token counts.
 #pragma once
 
+#include <cstdint>
+#include <utility>
 #include <vector>
+
+#include "optim/lr_schedule.hpp"
 
 namespace ladder::optim {
 
@@ -21,6 +25,20 @@ struct WsdsSchedule {
 
     // LR after `tokens` tokens have been seen, counting the current batch.
     double lr(double tokens) const;
+};
+
+// A WSD-S schedule read per optimizer step: step s has seen s global batches of tokens.
+class WsdsStepSchedule : public LrSchedule {
+  public:
+    WsdsStepSchedule(WsdsSchedule by_tokens, int64_t global_batch_size)
+        : by_tokens_(std::move(by_tokens)), global_batch_size_(global_batch_size) {}
+
+    double lr(int64_t step) const override;
+    const WsdsSchedule& by_tokens() const { return by_tokens_; }
+
+  private:
+    WsdsSchedule by_tokens_;
+    int64_t global_batch_size_;
 };
 
 }  // namespace ladder::optim

@@ -83,10 +83,10 @@ LrFigure make_lr_figure(const std::vector<RunPlan>& plans) {
                           caption_line_2(plans.front())};
         return figure;
     }
-    std::string sizes;
+    std::vector<std::string> sizes;
     for (const auto& plan : plans)
-        sizes += (sizes.empty() ? "" : ", ") + plan.size;
-    figure.title = "Learning rate schedules for sizes " + sizes;
+        sizes.push_back(plan.size);
+    figure.title = "Learning rate schedules for sizes " + join(sizes, ", ");
     for (size_t i = 0; i < plans.size(); ++i) {
         figure.caption.push_back(plans[i].size + ": " +
                                  caption_line_1(plans[i], peak_lr(figure.curves[i])) + ", " +

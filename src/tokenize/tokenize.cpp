@@ -19,10 +19,10 @@
 #include <thread>
 #include <vector>
 
-#include <sched.h>
-#include <unistd.h>
-
+#include "data/token_file.hpp"
 #include "tokenize/tokenize.hpp"
+#include "util/atomic_file.hpp"
+#include "util/cpu_cores.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
 
@@ -113,32 +113,17 @@ class InputFile {
     size_t offset_ = 0;
 };
 
-// Writes the token file beside its final name and renames it into place only when
-// complete, so an error never leaves a half-written file under the requested name.
+// Writes a token file: each document's ids, then EOS, in `width`-byte little-endian ids.
 class TokenFileWriter {
   public:
-    TokenFileWriter(const std::string& path, int width) : path_(path), width_(width) {
-        const fs::path parent = fs::path(path).parent_path();
-        std::error_code error;
-        if (!parent.empty())
-            fs::create_directories(parent, error);
-        std::string pattern = path + ".tmp-XXXXXX";
-        const int fd = mkstemp(pattern.data());
-        if (fd < 0)
+    TokenFileWriter(const std::string& path, int width)
+        : path_(path), width_(width), file_(std::fopen(path.c_str(), "wb")) {
+        if (!file_)
             throw UsageError("cannot write '" + path + "': " + std::strerror(errno));
-        temp_path_ = pattern;
-        file_ = fdopen(fd, "wb");
-        if (!file_) {
-            ::close(fd);
-            std::remove(temp_path_.c_str());
-            throw std::runtime_error("cannot write '" + temp_path_ + "': " + std::strerror(errno));
-        }
     }
     ~TokenFileWriter() {
         if (file_)
             std::fclose(file_);
-        if (!committed_)
-            std::remove(temp_path_.c_str());
     }
     TokenFileWriter(const TokenFileWriter&) = delete;
     TokenFileWriter& operator=(const TokenFileWriter&) = delete;
@@ -152,23 +137,17 @@ class TokenFileWriter {
             put(static_cast<uint32_t>(id));
         put(static_cast<uint32_t>(eos));
         if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size())
-            throw std::runtime_error("cannot write '" + temp_path_ + "': " + std::strerror(errno));
+            throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
         tokens_ += ids.size() + 1;
     }
 
     uint64_t tokens() const { return tokens_; }
 
-    void commit() {
+    void close() {
         const int closed = std::fclose(file_);
         file_ = nullptr;
         if (closed != 0)
-            throw std::runtime_error("cannot write '" + temp_path_ + "': " + std::strerror(errno));
-        // mkstemp creates the file 0600; a token file is ordinary data.
-        fs::permissions(temp_path_, fs::perms::owner_read | fs::perms::owner_write |
-                                        fs::perms::group_read | fs::perms::others_read);
-        if (std::rename(temp_path_.c_str(), path_.c_str()) != 0)
-            throw UsageError("cannot write '" + path_ + "': " + std::strerror(errno));
-        committed_ = true;
+            throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
     }
 
   private:
@@ -177,12 +156,11 @@ class TokenFileWriter {
             buffer_.push_back(static_cast<char>((id >> (8 * byte)) & 0xff));
     }
 
-    std::string path_, temp_path_;
+    std::string path_;
     int width_;
-    std::FILE* file_ = nullptr;
+    std::FILE* file_;
     std::vector<char> buffer_;
     uint64_t tokens_ = 0;
-    bool committed_ = false;
 };
 
 // Encodes documents in batches, spread over the CPU cores (SentencePiece's Encode is
@@ -206,7 +184,8 @@ class Encoder {
         const size_t n = texts_.size();
         ids_.resize(n);
         std::atomic<size_t> next{0};
-        const size_t workers = std::max<size_t>(1, std::min<size_t>(threads(), n));
+        const size_t workers =
+            std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(available_cores()), n));
         std::vector<std::string> errors(workers);
         auto work = [&](size_t worker) {
             for (size_t i = next++; i < n; i = next++) {
@@ -248,13 +227,6 @@ class Encoder {
   private:
     static constexpr size_t kBatchDocuments = 4096;
     static constexpr size_t kBatchBytes = size_t{64} << 20;
-
-    static size_t threads() {
-        cpu_set_t cpus;
-        if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
-            return static_cast<size_t>(CPU_COUNT(&cpus));
-        return std::max(1u, std::thread::hardware_concurrency());
-    }
 
     const sentencepiece::SentencePieceProcessor& model_;
     int eos_;
@@ -316,17 +288,16 @@ void tokenize_text(const std::string& path, bool doc_per_line, Encoder& encoder)
     encoder.add(text, path);
 }
 
-// The byte width of each id: --dtype, or from the vocabulary size when auto.
-int id_width(const std::string& dtype, int pieces) {
-    if (dtype == "uint32")
-        return 4;
-    if (dtype == "uint16") {
-        if (pieces > 65536)
-            throw UsageError("--dtype uint16 cannot hold this model's ids: it has " +
-                             with_commas(pieces) + " pieces (more than 65,536); use uint32");
-        return 2;
+// The id width: --dtype, or from the vocabulary size when auto.
+data::TokenDtype id_dtype(const std::string& dtype, int pieces) {
+    const data::TokenDtype fitting = data::dtype_for_vocab(pieces);
+    const data::TokenDtype chosen = data::configured_dtype(dtype).value_or(fitting);
+    if (chosen == data::TokenDtype::kUint16 && fitting != chosen) {
+        throw UsageError("--dtype uint16 cannot hold this model's ids: it has " +
+                         with_commas(pieces) + " pieces (more than " +
+                         with_commas(data::kUint16Vocab) + "); use uint32");
     }
-    return pieces <= 65536 ? 2 : 4;
+    return chosen;
 }
 
 void check_inputs(const TokenizeOptions& options) {
@@ -370,30 +341,38 @@ void tokenize(const TokenizeOptions& options) {
     sentencepiece::SentencePieceProcessor model;
     load_model(options.model, model);
     const int eos = choose_eos(options, model);
-    const int width = id_width(options.dtype, model.GetPieceSize());
+    const data::TokenDtype dtype = id_dtype(options.dtype, model.GetPieceSize());
 
-    TokenFileWriter out(options.output, width);
-    Encoder encoder(model, eos, out);
-    for (const auto& path : options.inputs) {
-        const bool jsonl =
-            options.format == "jsonl" || (options.format == "auto" && is_jsonl_name(path));
-        if (jsonl)
-            tokenize_jsonl(path, options.text_field, encoder);
-        else
-            tokenize_text(path, options.doc_per_line, encoder);
-    }
-    encoder.flush();
-    out.commit();
+    const fs::path parent = fs::path(options.output).parent_path();
+    std::error_code error;
+    if (!parent.empty())
+        fs::create_directories(parent, error);
+    uint64_t documents = 0, skipped = 0, tokens = 0;
+    // An error never leaves a half-written file under the requested name.
+    write_atomically(options.output, [&](const std::string& temporary) {
+        TokenFileWriter out(temporary, static_cast<int>(data::item_size(dtype)));
+        Encoder encoder(model, eos, out);
+        for (const auto& path : options.inputs) {
+            const bool jsonl =
+                options.format == "jsonl" || (options.format == "auto" && is_jsonl_name(path));
+            if (jsonl)
+                tokenize_jsonl(path, options.text_field, encoder);
+            else
+                tokenize_text(path, options.doc_per_line, encoder);
+        }
+        encoder.flush();
+        out.close();
+        documents = encoder.documents();
+        skipped = encoder.skipped();
+        tokens = out.tokens();
+    });
 
-    const uint64_t documents = encoder.documents();
     std::cout << "Tokenized " << with_commas(static_cast<int64_t>(documents))
               << (documents == 1 ? " document" : " documents") << " into "
-              << with_commas(static_cast<int64_t>(out.tokens())) << " tokens (EOS " << eos << ")";
-    if (encoder.skipped() > 0)
-        std::cout << ", skipped " << with_commas(static_cast<int64_t>(encoder.skipped()))
-                  << " empty";
-    std::cout << ": wrote '" << options.output << "' as " << (width == 2 ? "uint16" : "uint32")
-              << "\n";
+              << with_commas(static_cast<int64_t>(tokens)) << " tokens (EOS " << eos << ")";
+    if (skipped > 0)
+        std::cout << ", skipped " << with_commas(static_cast<int64_t>(skipped)) << " empty";
+    std::cout << ": wrote '" << options.output << "' as " << data::dtype_name(dtype) << "\n";
 }
 
 }  // namespace ladder::tokenize

@@ -4,16 +4,23 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 
 namespace ladder {
 
+namespace {
+
+// OLMo-core's count suffixes (format_int, TransformerSize), largest first.
+struct CountUnit {
+    double scale;
+    const char* suffix;
+};
+constexpr CountUnit kCountUnits[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "K"}};
+
+}  // namespace
+
 std::string format_count(double n) {
-    struct Unit {
-        double scale;
-        const char* suffix;
-    };
-    static const Unit units[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "K"}};
-    for (const auto& unit : units) {
+    for (const auto& unit : kCountUnits) {
         if (std::fabs(n) >= unit.scale) {
             std::string text = fixed(n / unit.scale, 1);
             if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) {
@@ -164,6 +171,34 @@ std::string scientific(double x, int digits) {
 bool ends_with(const std::string& text, const std::string& suffix) {
     return text.size() >= suffix.size() &&
            text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::optional<double> parse_count(const std::string& text) {
+    if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '.'))
+        return std::nullopt;
+    size_t used = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    const std::string suffix = text.substr(used);
+    double scale = suffix.empty() ? 1 : 0;
+    for (const auto& unit : kCountUnits) {
+        if (suffix == unit.suffix)
+            scale = unit.scale;
+    }
+    if (scale == 0 || !(value > 0) || !std::isfinite(value))
+        return std::nullopt;
+    return value * scale;
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+    std::string text;
+    for (size_t i = 0; i < items.size(); ++i)
+        text += (i == 0 ? "" : separator) + items[i];
+    return text;
 }
 
 std::string first_line(const std::string& text) {

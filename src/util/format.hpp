@@ -2,13 +2,20 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace ladder {
 
 // OLMo-core's format_int: one decimal and a K/M/B/T suffix, ".0" dropped:
 // 190354176 -> "190.4M", 1279395840 -> "1.3B", 4096 -> "4.1K", 999 -> "999".
 std::string format_count(double n);
+
+// The inverse of format_count, as OLMo-core's TransformerSize.approx_num_params reads a
+// size name: a finite number > 0 with an optional K, M, B or T suffix ("190M" -> 1.9e8,
+// "1.5K" -> 1500, "1e23" -> 1e23); nullopt for anything else.
+std::optional<double> parse_count(const std::string& text);
 
 // "3.8B tokens"
 std::string format_tokens(double n);
@@ -34,6 +41,9 @@ std::string fixed(double x, int digits);
 std::string scientific(double x, int digits);
 
 bool ends_with(const std::string& text, const std::string& suffix);
+
+// The items with `separator` between them: join({"a", "b"}, ", ") -> "a, b".
+std::string join(const std::vector<std::string>& items, const std::string& separator);
 
 // The first line of a message (LibTorch's and Gloo's carry stack traces after it).
 std::string first_line(const std::string& text);

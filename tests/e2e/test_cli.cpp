@@ -93,6 +93,25 @@ TEST_CASE("dry-run shows the model and a hard stop") {
     CHECK(r.out.find("Hard stop at 100 steps = step 100") != std::string::npos);
 }
 
+TEST_CASE("dry-run --benchmark plans the benchmark's stop", "[cli][benchmark]") {
+    const auto r = run_ladder("dry-run 190M --no-plot --benchmark");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find(" ❯ Stops at step 100 of 29,046\n") != std::string::npos);
+    CHECK(r.out.find("No checkpoints (trainer.no_checkpoints)") != std::string::npos);
+    const auto plain = run_ladder("dry-run 190M --no-plot");
+    CHECK(plain.out.find("Stops at") == std::string::npos);
+
+    const auto json = nlohmann::json::parse(run_ladder("dry-run 190M --json --benchmark").out);
+    CHECK(json["stop"]["step"] == 100);
+    CHECK(json["stop"]["epoch"].is_null());
+    CHECK(json["checkpoints"].empty());
+    const auto own = nlohmann::json::parse(
+        run_ladder("dry-run 190M --json --benchmark --trainer.hard_stop='{value: 2, unit: epochs}'")
+            .out);
+    CHECK(own["stop"]["step"].is_null());
+    CHECK(own["stop"]["epoch"] == 2);
+}
+
 TEST_CASE("dry-run --print-config prints YAML that loads back to the same config") {
     const std::string dir = make_temp_dir();
     const auto r = run_ladder("dry-run 190M --print-config --run.lr_multiplier=0.5 --seed 7", dir);
@@ -132,7 +151,7 @@ TEST_CASE("every user mistake exits 2 with one clear line") {
     require_usage_error(
         run_ladder("dry-run 190M --run.chinchilla_multiple=3"),
         "run.chinchilla_multiple: expected a power of two >= 0.5 (0.5, 1, 2, 4, ...), got 3.0");
-    require_usage_error(run_ladder("dry-run 190M --max_devices=16"),
+    require_usage_error(run_ladder("dry-run 13B --max_devices=16"),
                         "max_devices: size 13B needs at least 32 devices, got 16");
     require_usage_error(run_ladder("dry-run 190M --seed=abc"),
                         "seed: expected an integer, got 'abc'");
@@ -144,10 +163,45 @@ TEST_CASE("every user mistake exits 2 with one clear line") {
     require_usage_error(run_ladder("dry-run 190M --config bad.yaml", dir),
                         "trainer.no_checkpoint: unknown key (did you mean "
                         "'trainer.no_checkpoints'?) (in bad.yaml)");
+    require_usage_error(run_ladder("dry-run 190M --run.type=chinchilla"),
+                        "run.type: expected one of wsds_chinchilla|levanter, got 'chinchilla'");
+    require_usage_error(run_ladder("dry-run 190M --model.family=olmo4"),
+                        "model.family: expected one of olmo3|olmo2, got 'olmo4'");
     require_usage_error(run_ladder("dry-run"), "size is required");
     require_usage_error(run_ladder("fly"), "unknown command 'fly'");
     require_usage_error(run_ladder("dry-rn 190M"), "did you mean 'dry-run'?");
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a size the devices cannot hold stops only its own plan", "[cli][plan]") {
+    const auto small = run_ladder("dry-run 190M --no-plot --max_devices=16");
+    CHECK(small.exit_code == 0);
+    CHECK(small.err.empty());
+    CHECK(small.out.find("requires 8 out of 16 devices") != std::string::npos);
+    require_usage_error(run_ladder("plot-lr 190M 13B --terminal --max_devices=16"),
+                        "max_devices: size 13B needs at least 32 devices, got 16");
+
+    // --all leaves the size out with a warning; naming it is an error.
+    const std::string dir = make_temp_dir();
+    const auto all = run_ladder("checkpoints --all --json --max_devices=16", dir);
+    CHECK(all.exit_code == 0);
+    CHECK(all.err.find("warning: leaving out size 13B") != std::string::npos);
+    const auto listed = nlohmann::json::parse(all.out);
+    CHECK(listed.contains("7B"));
+    CHECK_FALSE(listed.contains("13B"));
+    require_usage_error(run_ladder("checkpoints 13B --max_devices=16", dir),
+                        "size 13B needs at least 32 devices");
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the demo ladder's sizes are named by their parameter counts", "[cli][demo]") {
+    const std::string config = std::string(LADDER_SOURCE_DIR) + "/configs/demo.yaml";
+    for (const char* size : {"140K", "2M", "5M"}) {
+        INFO("size " << size);
+        const auto r = run_ladder(std::string("dry-run ") + size + " --no-plot --config " + config);
+        CHECK(r.exit_code == 0);
+        CHECK(r.err.empty());
+    }
 }
 
 TEST_CASE("plot-lr --csv writes one row per optimizer step with the optimizer's LR") {

@@ -329,7 +329,7 @@ TEST_CASE("checkpoints and metrics reject what cannot work", "[discovery]") {
     // Another size has some: a warning, and the table.
     const auto some = f.run("metrics --all");
     CHECK(some.exit_code == 0);
-    CHECK(some.err == "warning: no metrics files found for size(s) 14M\n");
+    CHECK(some.err == "ladder: warning: no metrics files found for size(s) 14M\n");
 
     write_file(f.runs + "/1M/metrics_step304.json", R"({"train/CE loss": 3.25,)");
     require_usage_error(f.run("metrics 1M"),

@@ -1,4 +1,5 @@
-// SkipStepAdamW against the update rule of olmo-facts §5.1, written out per element.
+// SkipStepAdamW against the update rule of olmo_core/optim/adamw.py (SkipStepAdamW.step),
+// written out per element.
 #include <ATen/ATen.h>
 
 #include <catch2/catch.hpp>

@@ -1,5 +1,8 @@
 // Micro-batch, device mesh and global batch planning of the default ladder, checked
-// against olmo-facts §4.3-4.6.
+// against OLMo-core: olmo_core/model_ladder/transformer_model_configurator.py
+// (configure_rank_microbatch_size, configure_minimal_device_mesh_spec),
+// olmo_core/model_ladder/base.py (ModelLadder._configure_batch_size_and_num_devices) and
+// olmo_core/model_ladder/wsds_chinchilla_run_configurator.py.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
@@ -62,7 +65,8 @@ struct BatchRow {
     bool far_from_target;
 };
 
-// olmo-facts §4.5, derived table: H100, max_devices 64, seq 8192, default run configurator.
+// Derived from ModelLadder._configure_batch_size_and_num_devices and
+// WSDSChinchillaRunConfigurator: H100, max_devices 64, seq 8192, default run configurator.
 const std::vector<BatchRow> kDefaultLadder = {
     {"60M", 57422208, 215057, 16384, 262144, 32, 16, 1, 2.9008e-3, 0.99, 4381, 17524, true},
     {"100M", 101736960, 314886, 16384, 262144, 32, 16, 1, 2.3973e-3, 0.99, 7762, 31048, true},
@@ -98,20 +102,20 @@ TEST_CASE("default ladder: batch, devices, LR and duration of every size") {
         CHECK(plan.optimizer.beta2 == Approx(row.beta2).epsilon(1e-12));
         CHECK(plan.optimizer.eps == Approx(1e-8).epsilon(1e-12));
         CHECK(plan.optimizer.weight_decay == Approx(0.1).epsilon(1e-12));
-        // §4.6: warmup is one token per parameter.
+        // WSDSChinchillaRunConfigurator.configure_chinchilla_periods: one token per parameter.
         CHECK(plan.warmup_tokens == row.n);
         CHECK(checkpoint_step(plan, "period 2, 1xC post-decay") == row.steps_1xc);
         CHECK(checkpoint_step(plan, "period 4, 4xC post-decay") == row.steps_4xc);
         CHECK(plan.duration_steps == row.steps_4xc);
         CHECK(plan.duration_tokens == row.steps_4xc * row.global_batch);
         CHECK(plan.batch.far_from_target() == row.far_from_target);
-        // §4.5 step 7: OLMo-core warns for 60M and 100M only.
+        // _configure_batch_size_and_num_devices warns (> 10% off) for 60M and 100M only.
         CHECK(has_batch_warning(plan) == row.far_from_target);
     }
 }
 
 TEST_CASE("the 190M and 1B peak LRs to six digits") {
-    // olmo-facts §4.5 (bold entries) and §4.7.
+    // OLMo-core's dry run of 190M and 1B (configure_optimizer: 0.0047 * (N / 108e6)^(-1/3) / 2).
     const LadderConfig config = load_config(std::nullopt, {});
     CHECK(plan_run(config, "190M").optimizer.lr == Approx(1.945457e-3).epsilon(1e-6));
     CHECK(plan_run(config, "1B").optimizer.lr == Approx(1.03088e-3).epsilon(1e-5));
@@ -124,7 +128,7 @@ TEST_CASE("lr_multiplier scales the peak LR") {
 }
 
 TEST_CASE("parameter-count warning for sizes far from their name") {
-    // olmo-facts §4.2: > 5 % off for 600M, 1B and 3B only.
+    // Olmo3ModelConfigurator.configure_model warns (> 5% off) for 600M, 1B and 3B only.
     const LadderConfig config = load_config(std::nullopt, {});
     for (const auto& row : kDefaultLadder) {
         INFO("size " << row.size);
@@ -140,7 +144,7 @@ TEST_CASE("parameter-count warning for sizes far from their name") {
 }
 
 TEST_CASE("B200 doubles the micro-batch") {
-    // olmo-facts §4.3: B200 x2.
+    // configure_rank_microbatch_size: B200 x2.
     const LadderConfig h100 = load_config(std::nullopt, {});
     const LadderConfig b200 = config_with({{"device_type", "NVIDIA B200"}});
     for (const auto& row : kDefaultLadder) {
@@ -212,7 +216,7 @@ TEST_CASE("shorter sequences plan every size in whole instances") {
             CHECK(plan.batch.rank_microbatch_instances() * seq == plan.batch.rank_microbatch_size);
             CHECK(plan.batch.rank_microbatch_instances() >= 1);
             CHECK(plan.batch.global_batch_size % seq == 0);
-            // §4.3: the table is in tokens (multiples of 4096), independent of seq len.
+            // configure_rank_microbatch_size: tokens (multiples of 4096), whatever the seq len.
             CHECK(plan.batch.rank_microbatch_size == row.microbatch);
             CHECK(plan.batch.global_batch_size == plan.batch.grad_accum_steps *
                                                       plan.batch.rank_microbatch_size *
@@ -233,7 +237,8 @@ TEST_CASE("micro-batch rounds down to whole instances at long sequences") {
 }
 
 TEST_CASE("minimal device mesh") {
-    // olmo-facts §4.4: 8 GPUs below 13B, 32 from 13B up; up to 1B fits fewer devices.
+    // configure_minimal_device_mesh_spec: 8 GPUs below 13B, 32 from 13B up; up to 1B fits
+    // fewer devices.
     const DeviceKind h100 = classify_device("NVIDIA H100 80GB HBM3");
     CHECK(ladder::minimal_num_devices(190e6, h100, 64) == 8);
     CHECK(ladder::minimal_num_devices(7e9, h100, 64) == 8);
@@ -243,7 +248,8 @@ TEST_CASE("minimal device mesh") {
 }
 
 TEST_CASE("plan_batch follows OLMo-core's rounding") {
-    // olmo-facts §4.5 for 3B: T 3,117,679, mbz 16,384, minimal mesh 8, 64 devices.
+    // _configure_batch_size_and_num_devices for 3B: T 3,117,679, mbz 16,384, minimal mesh 8,
+    // 64 devices.
     const ladder::BatchPlan plan = ladder::plan_batch(3117679, 16384, 8, 64, 8192);
     CHECK(plan.global_batch_size == 3145728);
     CHECK(plan.num_devices == 64);

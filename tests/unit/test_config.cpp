@@ -188,3 +188,55 @@ TEST_CASE("every key has help and a type") {
         CHECK_FALSE(doc.type.empty());
     }
 }
+
+TEST_CASE("help and validation read the same range from the field list", "[config][fields]") {
+    std::string help;
+    for (const auto& doc : describe_keys()) {
+        if (doc.path == "trainer.hard_stop.value")
+            help = doc.help;
+    }
+    REQUIRE_FALSE(help.empty());
+    // The range the help states, "(a number > 0)", is what the loader enforces.
+    const size_t open = help.rfind(" (");
+    REQUIRE(open != std::string::npos);
+    const std::string range = help.substr(open + 2, help.size() - open - 3);
+    CHECK(range == "a number > 0");
+    CHECK(error_of([] { load_with({"--trainer.hard_stop={value: 0}"}); }) ==
+          "trainer.hard_stop.value: expected " + range + ", got 0 (from --trainer.hard_stop)");
+    CHECK(load_with({"--trainer.hard_stop={value: 1}"}).trainer.hard_stop->value == 1);
+}
+
+TEST_CASE("path keys are declared in the field list", "[config][fields]") {
+    std::vector<std::string> paths;
+    for (const auto& doc : describe_keys()) {
+        if (doc.is_path) {
+            paths.push_back(doc.path);
+            CHECK(doc.help.find("relative paths") != std::string::npos);
+        }
+    }
+    CHECK(paths == args({"dir", "data.paths", "data.validation", "trainer.load_path"}));
+
+    // From a file: relative to its folder. From the command line: to the working folder.
+    TempDir dir;
+    write_file(dir.path + "/l.yaml",
+               "dir: runs\ntrainer: {load_path: ckpt/step10}\n"
+               "data: {validation: {v: [val.u16]}}\n");
+    const LadderConfig from_file = load_with({"--data.paths=[train.u16]"}, dir.path + "/l.yaml");
+    CHECK(*from_file.dir == dir.path + "/runs");
+    CHECK(*from_file.trainer.load_path == dir.path + "/ckpt/step10");
+    CHECK(from_file.data.validation.at("v") == args({(dir.path + "/val.u16").c_str()}));
+    CHECK(from_file.data.paths ==
+          args({(std::filesystem::current_path() / "train.u16").string().c_str()}));
+}
+
+TEST_CASE("an ephemeral interval at or past save_interval is a config error",
+          "[config][checkpointer]") {
+    const std::string key = "--trainer.callbacks.checkpointer.";
+    CHECK_THROWS_WITH(load_with({(key + "save_interval=100").c_str(),
+                                 (key + "ephemeral_save_interval=100").c_str()}),
+                      Catch::Contains("trainer.callbacks.checkpointer.ephemeral_save_interval: "
+                                      "expected less than save_interval (100), got 100"));
+    CHECK(load_with({(key + "save_interval=100").c_str(),
+                     (key + "ephemeral_save_interval=99").c_str()})
+              .trainer.callbacks.checkpointer.ephemeral_save_interval == 99);
+}

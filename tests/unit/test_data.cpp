@@ -146,7 +146,7 @@ TEST_CASE("token dtype follows the vocabulary unless configured", "[data]") {
     CHECK(configured_dtype("uint16") == TokenDtype::kUint16);
     CHECK(configured_dtype("uint32") == TokenDtype::kUint32);
     CHECK(error_of([] { configured_dtype("int8"); }) ==
-          "data.dtype: expected auto, uint16 or uint32, got 'int8'");
+          "data.dtype: expected one of auto|uint16|uint32, got 'int8'");
     const TokenDtypeRule rule = token_dtype_rule("uint16", 100278);
     CHECK(rule.for_raw_files() == TokenDtype::kUint16);
     CHECK(token_dtype_rule("auto", 100278).for_raw_files() == TokenDtype::kUint32);

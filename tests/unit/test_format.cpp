@@ -16,7 +16,8 @@ using ladder::shortest_number;
 using ladder::with_commas;
 
 TEST_CASE("format_count is OLMo-core's format_int") {
-    // olmo-facts §4.12: one decimal and a K/M/B/T suffix, ".0" dropped.
+    // olmo_core/model_ladder/utils.py, format_count: one decimal and a K/M/B/T suffix, ".0"
+    // dropped.
     CHECK(format_count(0) == "0");
     CHECK(format_count(999) == "999");
     CHECK(format_count(1000) == "1K");

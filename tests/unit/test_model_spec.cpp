@@ -1,5 +1,6 @@
 // The OLMo-2/OLMo-3 size table: FFN widths, exact parameter counts, FLOPs per token and
-// size-name parsing, checked against olmo-facts §1.2-1.5.
+// size-name parsing, checked against OLMo-core's olmo_core/nn/transformer/config.py (the
+// olmo2_*/olmo3_* builders, TransformerConfig.num_params, num_flops_per_token).
 #include <catch2/catch.hpp>
 #include <optional>
 #include <string>
@@ -60,7 +61,7 @@ void check_row(const ModelSpec& spec, const SizeRow& row) {
     CHECK(spec.num_params() == row.total_params);
 }
 
-// olmo-facts §1.3: rows shared by olmo2_* and olmo3_* (vocab 100,352).
+// TransformerConfig.olmo2_<size> / olmo3_<size>: rows both families share (vocab 100,352).
 const std::vector<SizeRow> kSharedRows = {
     {"1M", 12, 4, 4, 4, 4, 256, 1244396, 2448620},
     {"14M", 128, 4, 8, 8, 16, 512, 13895808, 26740864},
@@ -76,7 +77,7 @@ const std::vector<SizeRow> kSharedRows = {
     {"32B", 5120, 64, 40, 8, 128, 27648, 31720477696, 32234279936},
 };
 
-// olmo-facts §1.3: the rows where the families differ.
+// The rows where the families differ: olmo3_600M (d_model 1280), olmo3_1B (olmo2_1B_v2).
 const SizeRow kOlmo2_600M = {"600M", 1344, 16, 16, 16, 84, 5376, 597382464, 732255552};
 const SizeRow kOlmo3_600M = {"600M", 1280, 16, 16, 16, 80, 5120, 547964160, 676414720};
 const SizeRow kOlmo2_1B = {"1B", 2048, 18, 16, 16, 128, 8192, 1413629952, 1619150848};
@@ -85,7 +86,7 @@ const SizeRow kOlmo3_1B = {"1B", 2048, 16, 16, 16, 128, 8192, 1279395840, 148491
 }  // namespace
 
 TEST_CASE("swiglu_hidden_size follows the FFN rule") {
-    // olmo-facts §1.2: int(8d/3), times the multiplier (truncated), up to a multiple.
+    // TransformerConfig.llama_like: int(8d/3), times the multiplier (truncated), up to a multiple.
     CHECK(swiglu_hidden_size(12, 1.0, 256) == 256);
     CHECK(swiglu_hidden_size(128, std::nullopt, 256) == 512);
     CHECK(swiglu_hidden_size(256, std::nullopt, 256) == 768);
@@ -123,7 +124,8 @@ TEST_CASE("the default config uses the olmo3 family") {
 }
 
 TEST_CASE("olmo3 sliding-window pattern") {
-    // olmo-facts §1.4: [4096, 4096, 4096, -1] repeated; the last layer is always full.
+    // olmo3_* SlidingWindowAttentionConfig: [4096, 4096, 4096, -1] repeated; the last layer is
+    // always full.
     const ModelSpec olmo3 = spec_of("olmo3", "190M");
     for (int64_t layer = 0; layer < olmo3.n_layers; ++layer) {
         INFO("layer " << layer);
@@ -145,7 +147,7 @@ TEST_CASE("olmo3 sliding-window pattern") {
 }
 
 TEST_CASE("flops_per_token at sequence length 8192") {
-    // olmo-facts §1.5, derived values (V = 100,352).
+    // TransformerConfig.num_flops_per_token, derived values (V = 100,352).
     CHECK(spec_of("olmo2", "190M").flops_per_token(8192) == 2047984128);
     CHECK(spec_of("olmo3", "190M").flops_per_token(8192) == 1708245504);
     CHECK(spec_of("olmo3", "1B").flops_per_token(8192) == 9689247744);
@@ -177,7 +179,8 @@ TEST_CASE("builtin size names, smallest first") {
 }
 
 TEST_CASE("parse_size_count") {
-    // olmo-facts §4.1: "<number><K|M|B|T>", K = 1e3 ... T = 1e12.
+    // olmo_core/model_ladder/transformer_model_configurator.py, TransformerSize.approx_num_params:
+    // "<number><K|M|B|T>", K = 1e3 ... T = 1e12.
     CHECK(count_of("190M") == Approx(190e6).epsilon(1e-12));
     CHECK(count_of("60M") == Approx(60e6).epsilon(1e-12));
     CHECK(count_of("1B") == Approx(1e9).epsilon(1e-12));

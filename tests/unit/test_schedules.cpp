@@ -1,10 +1,10 @@
-// LR schedules: OLMo-core's WSD-S as planned for the default ladder (olmo-facts §4.6-4.8)
+// LR schedules: OLMo-core's WSD-S (olmo_core/optim/scheduler.py, WSDS.get_lr) as
+// WSDSChinchillaRunConfigurator plans it for the default ladder
 // and Levanter's cyclic schedule (levanter_schedule spec, section 7 worked examples).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "config/fields.hpp"
@@ -56,13 +56,16 @@ RunPlan levanter_plan(const Settings& extra) {
 }
 
 const LevanterSchedule& levanter_of(const RunPlan& plan) {
-    REQUIRE(std::holds_alternative<LevanterSchedule>(plan.schedule));
-    return std::get<LevanterSchedule>(plan.schedule);
+    const auto* steps =
+        dynamic_cast<const ladder::optim::LevanterStepSchedule*>(plan.schedule.get());
+    REQUIRE(steps);
+    return steps->by_count();
 }
 
 const WsdsSchedule& wsds_of(const RunPlan& plan) {
-    REQUIRE(std::holds_alternative<WsdsSchedule>(plan.schedule));
-    return std::get<WsdsSchedule>(plan.schedule);
+    const auto* steps = dynamic_cast<const ladder::optim::WsdsStepSchedule*>(plan.schedule.get());
+    REQUIRE(steps);
+    return steps->by_tokens();
 }
 
 // LR of the Levanter update with 0-based count `t` (optimizer step t + 1).
@@ -117,7 +120,7 @@ constexpr double kPeak190M = 0.00194545703744203;
 // WSD-S
 
 TEST_CASE("WSD-S 190M test vectors, non-stepped") {
-    // olmo-facts §4.7: 190M, M=4, B=524,288, peak 1.945457e-3.
+    // WSDS.get_lr for 190M, M=4, B=524,288, peak 1.945457e-3.
     const RunPlan plan = wsds_plan("190M");
     REQUIRE(plan.batch.global_batch_size == 524288);
     CHECK(plan.optimizer.lr == Approx(1.945457e-3).epsilon(1e-6));
@@ -136,7 +139,7 @@ TEST_CASE("WSD-S 190M test vectors, non-stepped") {
 }
 
 TEST_CASE("WSD-S 190M test vectors, stepped") {
-    // olmo-facts §4.7 (stepped): period multipliers 1/sqrt(c) = [1.4142, 1, 0.7071, 0.5].
+    // configure_lr_scheduler (stepped): period multipliers 1/sqrt(c) = [1.4142, 1, 0.7071, 0.5].
     const RunPlan plan = wsds_plan("190M", true);
     CHECK(plan.lr_at_step(364) == Approx(2.751292e-3).epsilon(1e-6));
     CHECK(plan.lr_at_step(7262) == Approx(1.375646e-3).epsilon(1e-6));
@@ -158,7 +161,7 @@ TEST_CASE("WSD-S 190M test vectors, stepped") {
 }
 
 TEST_CASE("WSD-S 190M: warmup, stable and decay of every period") {
-    // Values derived from the §4.7 formula (tokens = step * 524,288, warmup 190,354,176).
+    // Values derived from WSDS.get_lr (tokens = step * 524,288, warmup 190,354,176).
     const RunPlan plan = wsds_plan("190M");
     const double peak = plan.optimizer.lr;
     // Warmup is linear in tokens.
@@ -186,7 +189,7 @@ TEST_CASE("WSD-S 190M: warmup, stable and decay of every period") {
 }
 
 TEST_CASE("WSD-S period lengths and decays") {
-    // olmo-facts §4.8: period lengths in tokens; decays D_i = round(0.1 * L_i).
+    // configure_lr_scheduler: period lengths in tokens; decays D_i = round(0.1 * L_i).
     const RunPlan small = wsds_plan("190M");
     const WsdsSchedule& s = wsds_of(small);
     CHECK(s.warmup == Approx(190354176.0).epsilon(1e-15));
@@ -204,7 +207,7 @@ TEST_CASE("WSD-S period lengths and decays") {
 }
 
 TEST_CASE("WSD-S checkpoint steps and names") {
-    // olmo-facts §4.8: fixed checkpoint steps (pre/post-decay per period), M=4, 64 H100s.
+    // configure_checkpoint_intervals: pre/post-decay steps per period, M=4, 64 H100s.
     const std::vector<std::string> names = {
         "period 1, 0.5xC pre-decay", "period 1, 0.5xC post-decay", "period 2, 1xC pre-decay",
         "period 2, 1xC post-decay",  "period 3, 2xC pre-decay",    "period 3, 2xC post-decay",
@@ -243,7 +246,7 @@ TEST_CASE("WSD-S: checkpoints are dropped with trainer.no_checkpoints") {
 }
 
 TEST_CASE("WsdsSchedule::make validates warmup and decays") {
-    // olmo-facts §4.7: W + D_0 <= L_0 and D_i <= L_i.
+    // WSDS.__post_init__: W + D_0 <= L_0 and D_i <= L_i.
     CHECK_NOTHROW(WsdsSchedule::make(1.0, 90, {100, 100}, {}, 0.1));
     CHECK_THROWS_AS(WsdsSchedule::make(1.0, 91, {100, 100}, {}, 0.1), std::invalid_argument);
     const WsdsSchedule s = WsdsSchedule::make(1.0, 10, {100, 100}, {}, 0.1);
