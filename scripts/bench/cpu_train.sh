@@ -57,7 +57,7 @@ done
 ours_log="$work/ladder.log"
 results="$work/rounds.txt"
 for _ in $(seq "$rounds"); do
-    "$ladder" benchmark bench --config "$work/bench.yaml" --trainer.hard_stop="{value: $steps, unit: steps}" >"$ours_log"
+    "$ladder" benchmark bench --config "$work/bench.yaml" --trainer.hard_stop="{value: $steps, unit: steps}" >"$ours_log" 2>&1
     ours=$(awk '/^  tokens\/s/ {print $2}' "$ours_log")
     peer_json=$(LD_PRELOAD="$preload" "$python" scripts/bench/torch_reference.py \
         --tokens "$work/tokens.u16" --steps "$steps" --threads "$threads")

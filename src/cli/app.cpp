@@ -1,12 +1,12 @@
 #include "cli/app.hpp"
 
 #include <algorithm>
-#include <iostream>
 
 #include "cli/common.hpp"
 #include "config/overrides.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
+#include "util/log.hpp"
 
 namespace ladder::cli {
 
@@ -25,10 +25,7 @@ void reject_unknown_command(const CLI::App& app, const std::vector<std::string>&
     const std::string near = closest_match(args.front(), names);
     if (!near.empty())
         message += " (did you mean '" + near + "'?)";
-    std::string list;
-    for (const auto& name : names)
-        list += (list.empty() ? "" : ", ") + name;
-    throw UsageError(message + "; commands: " + list);
+    throw UsageError(message + "; commands: " + join(names, ", "));
 }
 
 // Overrides belong to commands that read a config (they have --config); the others own
@@ -56,6 +53,7 @@ int run(int argc, char** argv) {
     common.args.assign(argv, argv + argc);
     register_dry_run(app, common);
     register_plot_lr(app, common);
+    register_plot_metrics(app, common);
     register_train(app, common);
     register_help_config(app);
     register_env(app);
@@ -63,8 +61,19 @@ int run(int argc, char** argv) {
     register_checkpoints(app, common);
     register_metrics(app, common);
     register_fit(app);
+    // Every command takes the log level; setting it at once lets the command's own
+    // messages follow it.
+    for (CLI::App* command : app.get_subcommands({})) {
+        command
+            ->add_option_function<std::string>(
+                "--log-level", [](const std::string& level) { log::setup(level); },
+                std::string("messages on stderr down to this level: ") + log::kLevels +
+                    " (default: $LADDER_LOG_LEVEL, else info)")
+            ->type_name("LEVEL");
+    }
 
     try {
+        log::setup(std::nullopt);
         std::vector<std::string> args(argv + 1, argv + argc);
         config::SplitArguments split;
         if (takes_overrides(app, args))
@@ -85,13 +94,13 @@ int run(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "ladder: error: " << e.what() << " (see ladder --help)\n";
+        spdlog::error("{} (see ladder --help)", e.what());
         return kExitUsage;
     } catch (const UsageError& e) {
-        std::cerr << "ladder: error: " << e.what() << "\n";
+        spdlog::error(e.what());
         return kExitUsage;
     } catch (const std::exception& e) {
-        std::cerr << "ladder: failed: " << without_backtrace(e.what()) << "\n";
+        spdlog::critical(without_backtrace(e.what()));
         return kExitRuntimeFailure;
     }
 }

@@ -14,6 +14,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
 #include "util/error.hpp"
 #include "util/stop_request.hpp"
 
@@ -92,7 +96,7 @@ int run_local_workers(int nproc, const std::vector<std::string>& args) {
             setenv("MASTER_ADDR", "127.0.0.1", 1);
             setenv("MASTER_PORT", port.c_str(), 1);
             execv("/proc/self/exe", argv.data());
-            std::perror("ladder: cannot start a worker");
+            spdlog::critical("cannot start a worker: {}", std::strerror(errno));
             _exit(kExitRuntimeFailure);
         }
         g_pids[rank] = pid;
@@ -128,8 +132,8 @@ int run_local_workers(int nproc, const std::vector<std::string>& args) {
         if (code != 0 && (result == 0 || result == kExitRequeue) && !ending) {
             result = code;
             if (code != kExitRequeue) {
-                std::fprintf(stderr, "ladder: rank %d exited with code %d; stopping the other %d\n",
-                             rank, code, running);
+                spdlog::error("rank {} exited with code {}; stopping the other {}", rank, code,
+                              running);
                 ending = true;
                 deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
                 forward_signal(SIGTERM);

@@ -6,8 +6,10 @@
 #include "cli/common.hpp"
 #include "cli/local_launcher.hpp"
 #include "cli/modules.hpp"
+#include "config/benchmark_mode.hpp"
 #include "dist/launch_env.hpp"
 #include "ladder/batch_plan.hpp"
+#include "util/format.hpp"
 
 namespace ladder::cli {
 
@@ -44,14 +46,14 @@ RunPlan plan_for_launch(const config::LadderConfig& config, const std::string& s
         }
         const int64_t micro_batches =
             plan.batch.global_batch_size / plan.batch.rank_microbatch_size;
-        std::string counts;
+        std::vector<std::string> counts;
         for (int64_t n = 1; n <= micro_batches; ++n) {
             if (micro_batches % n == 0)
-                counts += (counts.empty() ? "" : ", ") + std::to_string(n);
+                counts.push_back(std::to_string(n));
         }
         throw UsageError("size " + size + " trains " + std::to_string(micro_batches) +
                          " micro-batch(es) per step, which " + std::to_string(world_size) +
-                         " process(es) cannot share evenly: launch one of " + counts +
+                         " process(es) cannot share evenly: launch one of " + join(counts, ", ") +
                          " (--nproc-per-node)");
     }
     const int64_t devices = plan.batch.num_devices;
@@ -68,6 +70,8 @@ RunPlan plan_for_launch(const config::LadderConfig& config, const std::string& s
 
 void train(const TrainOptions& options, const CommonOptions& common, bool benchmark) {
     config::LadderConfig config = load_ladder(common);
+    if (benchmark)
+        config::apply_benchmark_mode(config);
     const dist::LaunchEnv launch = dist::detect_launch();
     if (options.nproc_per_node > 0) {
         if (launch.source != "single") {
@@ -77,23 +81,13 @@ void train(const TrainOptions& options, const CommonOptions& common, bool benchm
         plan_for_launch(config, options.size, options.nproc_per_node, "--nproc-per-node");
         throw ExitCode{run_local_workers(options.nproc_per_node, worker_arguments(common.args))};
     }
-    if (benchmark) {
-        config.trainer.no_checkpoints = true;
-        config.trainer.no_evals = true;
-    }
     const RunPlan plan = plan_for_launch(config, options.size, launch.world_size, launch.source);
-    if (launch.rank != 0) {
-        // Rank 0 alone logs; the others still report errors on stderr.
-        if (!std::freopen("/dev/null", "w", stdout))
-            throw std::runtime_error("cannot silence rank " + std::to_string(launch.rank));
-    } else {
+    if (launch.rank == 0)
         print_warnings(plan);
-    }
-    using TrainEntry =
-        int (*)(const config::LadderConfig*, const RunPlan*, bool, const dist::LaunchEnv*);
+    using TrainEntry = int (*)(const config::LadderConfig*, const RunPlan*, const dist::LaunchEnv*);
     const auto entry =
         reinterpret_cast<TrainEntry>(module_symbol("libladder_torch.so", "ladder_torch_train"));
-    if (const int code = entry(&config, &plan, benchmark, &launch); code != 0)
+    if (const int code = entry(&config, &plan, &launch); code != 0)
         throw ExitCode{code};
 }
 

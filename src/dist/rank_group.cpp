@@ -49,10 +49,10 @@ bool process_alive(int64_t pid) {
 }
 
 std::string rank_list(const std::vector<int64_t>& ranks) {
-    std::string text;
-    for (size_t i = 0; i < ranks.size(); ++i)
-        text += (i == 0 ? "" : ", ") + std::to_string(ranks[i]);
-    return (ranks.size() == 1 ? "rank " : "ranks ") + text;
+    std::vector<std::string> names;
+    for (const int64_t rank : ranks)
+        names.push_back(std::to_string(rank));
+    return (ranks.size() == 1 ? "rank " : "ranks ") + join(names, ", ");
 }
 
 std::string rank_key(int64_t rank) {

@@ -1,4 +1,5 @@
-// Language-modelling loss: cross-entropy plus z-loss on fp32 logits (olmo-facts §1.6, §5.4).
+// Language-modelling loss: cross-entropy plus z-loss on fp32 logits (OLMo-core's
+// olmo_core/nn/functional/cross_entropy_loss.py and TransformerTrainModule's loss normalisation).
 #pragma once
 
 #include <ATen/ATen.h>

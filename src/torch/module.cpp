@@ -1,24 +1,115 @@
 // Entry points of libladder_torch.so, the part of ladder that links LibTorch. The
-// executable dlopens it for commands that need tensors (see cli/torch_module.hpp).
+// executable dlopens it for commands that need tensors (see cli/modules.hpp). Training one
+// rung is wired here, top to bottom: machine, data, process group, train module,
+// callbacks, trainer.
 #include <ATen/Parallel.h>
-#include <sys/resource.h>
+#include <spdlog/spdlog.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
-#include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "config/ladder_config.hpp"
+#include "data/data_loader.hpp"
+#include "data/instance_source.hpp"
+#include "data/token_file.hpp"
 #include "dist/backends.hpp"
+#include "dist/rank_group.hpp"
 #include "ladder/run_plan.hpp"
-#include "train/benchmark_summary.hpp"
+#include "train/callbacks.hpp"
+#include "train/runtime.hpp"
 #include "train/trainer.hpp"
+#include "train/transformer_train_module.hpp"
+#include "util/format.hpp"
+#include "util/log.hpp"
 #include "util/stop_request.hpp"
 
-#ifdef LADDER_TORCH_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#endif
+namespace {
+
+using namespace ladder;
+
+std::vector<std::string> training_files(const config::DataConfig& data) {
+    if (data.paths.empty()) {
+        throw UsageError(
+            "data.paths: no training files configured (set data.paths to token files or "
+            "globs)");
+    }
+    return data::expand_paths(data.paths);
+}
+
+// Trains one planned rung as one rank of `launch`; returns the process exit code: 0, or
+// kExitRequeue after a stop signal.
+int train_rung(const config::LadderConfig& config, const RunPlan& plan,
+               const dist::LaunchEnv& launch) {
+    const bool main_rank = launch.rank == 0;
+    log::set_rank(launch.rank, launch.world_size);
+    const c10::Device device = train::choose_device(config.trainer.device, launch.local_rank);
+    train::keep_freed_memory();
+    const int threads = train::configure_threads(config.trainer.threads, launch.local_world_size);
+
+    // Data first: a bad file should fail before any model is built.
+    const int64_t vocab = *config.tokenizer.vocab_size;
+    data::InstanceSource source(training_files(config.data), plan.batch.sequence_length,
+                                data::token_dtype_rule(config.data.dtype, vocab));
+    source.validate(vocab);
+    data::DataLoader loader(source, plan.batch.instances(), launch.rank, launch.world_size,
+                            static_cast<uint64_t>(config.seed));
+    std::unique_ptr<dist::RankGroup> group;
+    if (launch.distributed()) {
+        group = std::make_unique<dist::RankGroup>(
+            launch, device, config.backend,
+            std::chrono::seconds(config.trainer.dist_timeout_seconds));
+    }
+    if (main_rank && !config.trainer.no_checkpoints) {
+        std::filesystem::create_directories(plan.save_folder);
+        log::add_file(plan.save_folder + "/train.log");
+    }
+
+    train::TransformerTrainModuleSettings module_settings;
+    module_settings.seed = static_cast<uint64_t>(config.seed);
+    module_settings.pad_token_id = *config.tokenizer.pad_token_id;
+    module_settings.z_loss_multiplier = config.trainer.z_loss_multiplier;
+    module_settings.max_grad_norm = config.trainer.max_grad_norm;
+    train::TransformerTrainModule module(plan, module_settings, device, group.get());
+    spdlog::info("training {} ({} non-embedding params) on {} with {} thread{}", plan.run_name,
+                 format_count(static_cast<double>(plan.num_non_embedding_params)), device.str(),
+                 threads, threads == 1 ? "" : "s");
+    if (device.is_cpu()) {
+        const std::string blas = train::blas_library();
+        spdlog::info("BLAS {}", blas);
+        if (train::is_reference_blas(blas)) {
+            spdlog::warn(
+                "LibTorch is calling the reference BLAS ({}), which runs matmuls ~60x slower "
+                "than OpenBLAS. Install libopenblas0-openmp (scripts/setup.sh does) so it "
+                "becomes the selected BLAS.",
+                blas);
+        }
+    }
+    if (group) {
+        spdlog::info(
+            "{} data-parallel rank{} ({}, {}); each reads {} of the {} instances of a step",
+            with_commas(launch.world_size), launch.world_size == 1 ? "" : "s", launch.source,
+            group->backend(), with_commas(loader.rank_batch_instances()),
+            with_commas(plan.batch.instances()));
+    }
+    train::TrainerSettings settings = train::trainer_settings(plan, config.trainer, main_rank);
+    spdlog::info(
+        "data {} instances of {} tokens; {} instances per step in {} micro-batch(es); {} "
+        "steps",
+        with_commas(source.num_instances()), with_commas(plan.batch.sequence_length),
+        with_commas(plan.batch.instances()), with_commas(plan.batch.grad_accum_steps),
+        with_commas(settings.max_steps));
+
+    train::Trainer trainer(std::move(settings), loader, module,
+                           train::build_callbacks({config, plan, launch, module, loader}));
+    const bool finished = trainer.fit();
+    log::remove_files();
+    return finished ? 0 : kExitRequeue;
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -43,40 +134,13 @@ __attribute__((visibility("default"))) const char* ladder_torch_runtime_info() {
     return text.c_str();
 }
 
-// Trains one planned rung as one rank of `launch` (`benchmark`: 100 steps, then the speed
-// table on rank 0); returns the
-// process exit code: 0, or kExitRequeue after a stop signal. Errors are
-// thrown as ladder::UsageError (bad data, device) or std::exception; the executable and
+// Trains one planned rung as one rank of `launch`; returns the process exit code. Errors
+// are thrown as ladder::UsageError (bad data, device) or std::exception; the executable and
 // this module share libladder_core, so the caller catches them like its own.
 __attribute__((visibility("default"))) int ladder_torch_train(
-    const ladder::config::LadderConfig* config, const ladder::RunPlan* plan, bool benchmark,
+    const ladder::config::LadderConfig* config, const ladder::RunPlan* plan,
     const ladder::dist::LaunchEnv* launch) {
-    ladder::train::Trainer trainer(*config, *plan, benchmark, *launch);
-    if (!trainer.fit())
-        return ladder::kExitRequeue;
-    if (!benchmark || launch->rank != 0)
-        return 0;
-    ladder::train::BenchmarkNumbers numbers;
-    numbers.step_seconds = trainer.step_seconds();
-    numbers.tokens_per_step = static_cast<double>(trainer.tokens_per_step());
-    numbers.devices = launch->world_size;
-    numbers.flops_per_token = trainer.flops_per_token();
-    numbers.peak_flops = trainer.peak_flops();
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    numbers.peak_memory_bytes = static_cast<double>(usage.ru_maxrss) * 1024.0;
-    numbers.memory_label = "process max RSS";
-#ifdef LADDER_TORCH_CUDA
-    if (trainer.device().is_cuda()) {
-        // Index 0 is the aggregate over pool kinds in every LibTorch since 1.x.
-        const auto stats =
-            c10::cuda::CUDACachingAllocator::getDeviceStats(trainer.device().index());
-        numbers.peak_memory_bytes = static_cast<double>(stats.allocated_bytes[0].peak);
-        numbers.memory_label = "peak GPU memory allocated";
-    }
-#endif
-    std::fputs(ladder::train::benchmark_table(numbers).c_str(), stdout);
-    return 0;
+    return train_rung(*config, *plan, *launch);
 }
 
 }  // extern "C"

@@ -49,6 +49,10 @@ std::string benchmark_table(const BenchmarkNumbers& n) {
     }
     text += "  peak memory      " + fixed(n.peak_memory_bytes / (1 << 30), 2) + " GiB (" +
             n.memory_label + ")\n";
+    if (n.peak_flops > 0) {
+        text += "  MFU against      " + format_metric(n.peak_flops) + " FLOP/s per device (" +
+                n.peak_source + ")\n";
+    }
     return text;
 }
 

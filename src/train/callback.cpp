@@ -23,13 +23,30 @@ void CallbackList::pre_step(const TrainProgress& p) {
     for (auto& c : callbacks_)
         c->pre_step(p);
 }
-void CallbackList::post_step(const TrainProgress& p, Metrics& metrics) {
+void CallbackList::post_train_batch(const TrainProgress& p, Metrics& metrics) {
     for (auto& c : callbacks_)
-        c->post_step(p, metrics);
+        c->post_train_batch(p, metrics);
+}
+bool CallbackList::wants_metrics(const TrainProgress& p) const {
+    return std::any_of(callbacks_.begin(), callbacks_.end(),
+                       [&](const auto& c) { return c->wants_metrics(p); });
 }
 void CallbackList::log_metrics(const TrainProgress& p, const Metrics& metrics) {
     for (auto& c : callbacks_)
         c->log_metrics(p, metrics);
+}
+void CallbackList::post_step(const TrainProgress& p) {
+    for (auto& c : callbacks_)
+        c->post_step(p);
+}
+std::string CallbackList::stop_reason(const TrainProgress& p) {
+    std::string first;
+    for (auto& c : callbacks_) {
+        std::string reason = c->stop_reason(p);
+        if (first.empty())
+            first = std::move(reason);
+    }
+    return first;
 }
 void CallbackList::post_train(const TrainProgress& p) {
     for (auto& c : callbacks_)

@@ -1,6 +1,8 @@
-// Trainer callbacks (OLMo-core's seeds/004): small objects the training loop calls at
-// fixed points, each owning one concern (logging, speed, ...). Pure C++: callbacks see
-// metrics as host numbers, never tensors.
+// Trainer callbacks, as OLMo-core's (olmo_core/train/callbacks/callback.py, `Callback`):
+// small objects the training loop calls at fixed points, each owning one concern
+// (checkpoints, evaluation, logs, speed, stop signals). The Trainer names none of them.
+// Callbacks see metrics as host numbers, never tensors; they talk to each other only
+// through metrics (the metric saver sees the evaluator's results in the step's metrics).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,8 @@ struct TrainProgress {
     int64_t max_steps = 0;  // where this run stops
     int64_t tokens_seen = 0;
     int64_t epoch = 0;
+    bool resumed = false;     // this run continues from a loaded checkpoint
+    std::string stop_reason;  // why the run ends early (a signal); empty while it runs on
 };
 
 class Callback {
@@ -31,22 +35,35 @@ class Callback {
     virtual void pre_load_batch(const TrainProgress&) {}
     // The batch is on hand; the forward/backward pass is about to start.
     virtual void pre_step(const TrainProgress&) {}
-    // After the optimizer step; add host-side metrics of this step to `metrics`.
-    virtual void post_step(const TrainProgress&, Metrics&) {}
-    // Every metrics_collect_interval steps, for each buffered step, with all its metrics.
+    // After the optimizer step: add host-side metrics of this step (timings, evaluation).
+    virtual void post_train_batch(const TrainProgress&, Metrics&) {}
+    // Whether this step's metrics must reach the host now rather than at the collect
+    // interval (a metrics file or a checkpoint is due).
+    virtual bool wants_metrics(const TrainProgress&) const { return false; }
+    // At each metrics collection, for each step since the last, with all its metrics.
     virtual void log_metrics(const TrainProgress&, const Metrics&) {}
+    // After the step's metrics are handled: save, remove, check for stop requests.
+    virtual void post_step(const TrainProgress&) {}
+    // A reason to end the run after this step, or "" to go on.
+    virtual std::string stop_reason(const TrainProgress&) { return {}; }
+    // At the end of the run, also after a stop (`progress.stop_reason` says why).
     virtual void post_train(const TrainProgress&) {}
 };
 
 class CallbackList {
   public:
     void add(std::unique_ptr<Callback> callback);
+    bool empty() const { return callbacks_.empty(); }
 
     void pre_train(const TrainProgress& p);
     void pre_load_batch(const TrainProgress& p);
     void pre_step(const TrainProgress& p);
-    void post_step(const TrainProgress& p, Metrics& metrics);
+    void post_train_batch(const TrainProgress& p, Metrics& metrics);
+    bool wants_metrics(const TrainProgress& p) const;
     void log_metrics(const TrainProgress& p, const Metrics& metrics);
+    void post_step(const TrainProgress& p);
+    // Asks every callback, so each sees every step; the first reason wins.
+    std::string stop_reason(const TrainProgress& p);
     void post_train(const TrainProgress& p);
 
   private:

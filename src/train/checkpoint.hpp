@@ -6,18 +6,11 @@
 #include <memory>
 #include <string>
 
-#include "data/data_loader.hpp"
 #include "model/transformer.hpp"
 #include "optim/skip_step_adamw.hpp"
+#include "train/train_module.hpp"
 
 namespace ladder::train {
-
-struct TrainerState {
-    int64_t step = 0;
-    int64_t tokens_seen = 0;
-    data::LoaderState loader;
-    int64_t world_size = 1;  // data-parallel ranks that trained it
-};
 
 // Everything one checkpoint holds, serialized into archives when it is taken, so training
 // may change its tensors while the files are written.

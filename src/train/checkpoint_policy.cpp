@@ -2,25 +2,12 @@
 
 #include <algorithm>
 
-#include "util/error.hpp"
 
 namespace ladder::train {
 
-namespace {
-constexpr const char* kKey = "trainer.callbacks.checkpointer.";
-}
-
 CheckpointPolicy::CheckpointPolicy(const config::CheckpointerConfig& settings,
                                    std::set<int64_t> fixed_steps)
-    : settings_(settings), fixed_steps_(std::move(fixed_steps)) {
-    if (settings_.save_interval && settings_.ephemeral_save_interval &&
-        *settings_.ephemeral_save_interval >= *settings_.save_interval) {
-        throw UsageError(std::string(kKey) + "ephemeral_save_interval (" +
-                         std::to_string(*settings_.ephemeral_save_interval) +
-                         ") must be less than save_interval (" +
-                         std::to_string(*settings_.save_interval) + ")");
-    }
-}
+    : settings_(settings), fixed_steps_(std::move(fixed_steps)) {}
 
 bool CheckpointPolicy::save_before_training(int64_t step, bool resumed) const {
     if (!settings_.enabled || step != 0)

@@ -1,6 +1,6 @@
 // When the checkpointer saves and which checkpoints it removes: OLMo-core's
-// CheckpointerCallback rules (olmo-facts §6.4) as a pure bookkeeping object, so the
-// trainer only asks it and every rule is tested without tensors.
+// CheckpointerCallback rules (olmo_core/train/callbacks/checkpointer.py) as a pure bookkeeping
+// object, so the trainer only asks it and every rule is tested without tensors.
 //
 //   - step 0 is saved before training when pre_train_checkpoint says so (default: unless
 //     the run resumed from a checkpoint);
@@ -32,7 +32,7 @@ struct CheckpointOnDisk {
 
 class CheckpointPolicy {
   public:
-    // Throws UsageError naming the key when the settings contradict each other.
+    // The settings are validated with the config (an ephemeral interval below save_interval).
     CheckpointPolicy(const config::CheckpointerConfig& settings, std::set<int64_t> fixed_steps);
 
     bool enabled() const { return settings_.enabled; }

@@ -46,7 +46,7 @@ void ConsoleLogger::clear_live_line() {
     live_line_shown_ = false;
 }
 
-void ConsoleLogger::post_step(const TrainProgress& p, Metrics&) {
+void ConsoleLogger::post_train_batch(const TrainProgress& p, Metrics&) {
     if (!settings_.live_progress || should_log(p))
         return;
     std::fprintf(out_, "\r\033[K%s", marker(p, true).c_str());

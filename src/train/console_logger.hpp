@@ -24,7 +24,7 @@ class ConsoleLogger : public Callback {
     explicit ConsoleLogger(ConsoleLoggerSettings settings, std::FILE* out = stdout);
 
     void pre_train(const TrainProgress& p) override;
-    void post_step(const TrainProgress& p, Metrics& metrics) override;
+    void post_train_batch(const TrainProgress& p, Metrics& metrics) override;
     void log_metrics(const TrainProgress& p, const Metrics& metrics) override;
     void post_train(const TrainProgress& p) override;
 

@@ -1,71 +1,71 @@
 #include "train/lm_evaluator.hpp"
 
 #include <ATen/ATen.h>
-#include <torch/utils.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cmath>
 
-#include "model/loss.hpp"
-#include "model/torch_compat.hpp"
+#include "dist/rank_group.hpp"
+#include "util/format.hpp"
 
 namespace ladder::train {
 
 LMEvaluator::LMEvaluator(const std::map<std::string, std::vector<std::string>>& sets,
-                         int64_t sequence_length, const data::TokenDtypeRule& dtype,
-                         int64_t vocab_size, int64_t pad_token_id, int64_t batch_instances,
-                         c10::Device device)
-    : pad_token_id_(pad_token_id), batch_instances_(batch_instances), device_(device) {
+                         LMEvaluatorSettings settings, TransformerTrainModule& module)
+    : settings_(std::move(settings)), module_(module) {
     for (const auto& [name, patterns] : sets) {
-        data::InstanceSource source(data::expand_paths(patterns), sequence_length, dtype);
-        source.validate(vocab_size);
+        data::InstanceSource source(data::expand_paths(patterns), settings_.sequence_length,
+                                    settings_.dtype);
+        source.validate(settings_.vocab_size);
         sets_.emplace_back(name, std::move(source));
     }
 }
 
-void LMEvaluator::distribute(int64_t rank, int64_t world,
-                             std::function<void(at::Tensor&)> all_reduce_sum) {
-    rank_ = rank;
-    world_ = world;
-    all_reduce_sum_ = std::move(all_reduce_sum);
+void LMEvaluator::post_train_batch(const TrainProgress& p, Metrics& metrics) {
+    const bool due = settings_.eval_steps.count(p.step) > 0 ||
+                     (settings_.interval && p.step % *settings_.interval == 0);
+    if (p.step == 0 || !due)
+        return;
+    const Metrics results = evaluate();
+    std::string line = "eval at step " + std::to_string(p.step) + ":";
+    for (const auto& [name, value] : results) {
+        if (name.rfind("eval/", 0) == 0)
+            line += " " + name + "=" + format_metric(value);
+    }
+    spdlog::info(line);
+    metrics.insert(results.begin(), results.end());
 }
 
-Metrics LMEvaluator::evaluate(model::Transformer& model) const {
+Metrics LMEvaluator::evaluate() {
     const auto start = std::chrono::steady_clock::now();
-    torch::NoGradGuard no_grad;
-    model->eval();
+    dist::RankGroup* group = module_.group();
+    const int64_t rank = group ? group->rank() : 0;
+    const int64_t world = group ? group->size() : 1;
+    const int64_t batch = settings_.batch_instances;
     Metrics metrics;
     int64_t batches = 0;
     for (const auto& [name, source] : sets_) {
         const int64_t seq = source.sequence_length();
         std::vector<int32_t> buffer;
-        at::Tensor ce_sum = at::zeros({}, at::TensorOptions().device(device_));
+        at::Tensor ce_sum = at::zeros({}, at::TensorOptions().device(module_.device()));
         at::Tensor count = at::zeros_like(ce_sum);
-        const int64_t stride = batch_instances_ * world_;
-        for (int64_t first = rank_ * batch_instances_; first < source.num_instances();
-             first += stride) {
-            const int64_t n = std::min(batch_instances_, source.num_instances() - first);
+        for (int64_t first = rank * batch; first < source.num_instances(); first += batch * world) {
+            const int64_t n = std::min(batch, source.num_instances() - first);
             buffer.resize(static_cast<size_t>(n * seq));
             for (int64_t i = 0; i < n; ++i) {
                 if (source.checks_lazily())
                     source.check_instance(first + i);
                 source.read_instance(first + i, buffer.data() + i * seq);
             }
-            const at::Tensor tokens =
-                at::from_blob(buffer.data(), {n, seq}, at::kInt).to(device_, at::kLong);
-            const at::Tensor labels = model::next_token_labels(tokens, pad_token_id_);
-            at::Tensor logits;
-            {
-                const model::CudaBf16Autocast autocast(device_.is_cuda());
-                logits = model->forward(tokens);
-            }
-            ce_sum += model::loss_sums(logits, labels).ce;
-            count += (labels != model::kIgnoreIndex).sum();
+            const EvalSums sums = module_.eval_batch(buffer, n);
+            ce_sum += sums.ce_sum;
+            count += sums.labels;
             ++batches;
         }
-        if (all_reduce_sum_) {
+        if (group) {
             at::Tensor sums = at::stack({ce_sum, count.to(ce_sum.scalar_type())});
-            all_reduce_sum_(sums);
+            group->all_reduce_sum(sums);
             ce_sum = sums[0];
             count = sums[1];
         }
@@ -73,7 +73,7 @@ Metrics LMEvaluator::evaluate(model::Transformer& model) const {
         metrics["eval/lm/" + name + "/CE loss"] = ce;
         metrics["eval/lm/" + name + "/PPL"] = std::exp(ce);
     }
-    model->train();
+    module_.end_eval();
     metrics["throughput/in-loop eval time (s)"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     metrics["throughput/in-loop eval batches"] = static_cast<double>(batches);

@@ -1,40 +1,47 @@
-// OLMo-core's LMEvaluator on the validation token files (`data.validation`): the
-// token-weighted mean cross-entropy of every validation set, in a fixed order, recorded
-// as `eval/lm/<name>/CE loss` and `eval/lm/<name>/PPL`.
+// OLMo-core's LMEvaluatorCallback (olmo_core/train/callbacks/evaluator_callback.py) on the
+// validation token files (`data.validation`): at the plan's checkpoint steps and every
+// eval_interval steps (never at step 0), the token-weighted mean cross-entropy of every
+// validation set, in a fixed order, recorded in the step's metrics as
+// `eval/lm/<name>/CE loss` and `eval/lm/<name>/PPL`.
 #pragma once
 
-#include <functional>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "data/instance_source.hpp"
-#include "model/transformer.hpp"
 #include "train/callback.hpp"
+#include "train/transformer_train_module.hpp"
 
 namespace ladder::train {
 
-class LMEvaluator {
+struct LMEvaluatorSettings {
+    int64_t sequence_length = 0;
+    data::TokenDtypeRule dtype{data::TokenDtype::kUint16};
+    int64_t vocab_size = 0;
+    int64_t batch_instances = 1;   // per rank
+    std::set<int64_t> eval_steps;  // the plan's checkpoint steps
+    std::optional<int64_t> interval;
+};
+
+class LMEvaluator : public Callback {
   public:
-    // Opens and validates every set before training starts.
+    // Opens and validates every set before training starts. With the module's rank group,
+    // batch i goes to rank i mod world and the sums are combined, so every rank gets the
+    // same metrics. `module` must outlive the callback.
     LMEvaluator(const std::map<std::string, std::vector<std::string>>& sets,
-                int64_t sequence_length, const data::TokenDtypeRule& dtype, int64_t vocab_size,
-                int64_t pad_token_id, int64_t batch_instances, c10::Device device);
+                LMEvaluatorSettings settings, TransformerTrainModule& module);
 
-    // Splits each set's batches over `world` ranks (batch i to rank i mod world); the
-    // sums are combined with `all_reduce_sum`, so every rank gets the same metrics.
-    void distribute(int64_t rank, int64_t world, std::function<void(at::Tensor&)> all_reduce_sum);
-
-    Metrics evaluate(model::Transformer& model) const;
+    void post_train_batch(const TrainProgress& p, Metrics& metrics) override;
 
   private:
-    int64_t rank_ = 0;
-    int64_t world_ = 1;
-    std::function<void(at::Tensor&)> all_reduce_sum_;
+    Metrics evaluate();
+
+    LMEvaluatorSettings settings_;
+    TransformerTrainModule& module_;
     std::vector<std::pair<std::string, data::InstanceSource>> sets_;
-    int64_t pad_token_id_;
-    int64_t batch_instances_;
-    c10::Device device_;
 };
 
 }  // namespace ladder::train

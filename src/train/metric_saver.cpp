@@ -22,13 +22,27 @@ void MetricSaver::merge(const Metrics& metrics) {
     }
 }
 
-void MetricSaver::log_metrics(const TrainProgress& progress, const Metrics& metrics) {
-    merge(metrics);
-    if (save_interval_ && progress.step % *save_interval_ == 0)
-        write_step(progress.step);
+bool MetricSaver::due(int64_t step) const {
+    return step > 0 &&
+           (save_steps_.count(step) > 0 || (save_interval_ && step % *save_interval_ == 0));
 }
 
-std::string MetricSaver::write(const std::string& file) const {
+bool MetricSaver::wants_metrics(const TrainProgress& progress) const {
+    return due(progress.step);
+}
+
+void MetricSaver::log_metrics(const TrainProgress& progress, const Metrics& metrics) {
+    merge(metrics);
+    if (due(progress.step))
+        write("metrics_step" + std::to_string(progress.step) + ".json");
+}
+
+void MetricSaver::post_train(const TrainProgress& progress) {
+    if (progress.stop_reason.empty())
+        write("metrics.json");
+}
+
+void MetricSaver::write(const std::string& file) const {
     namespace fs = std::filesystem;
     fs::create_directories(save_folder_);
     const std::string path = (fs::path(save_folder_) / file).string();
@@ -36,15 +50,6 @@ std::string MetricSaver::write(const std::string& file) const {
     for (const auto& [name, value] : latest_)
         json[name] = value;
     write_text_atomically(path, [&](std::ostream& out) { out << json.dump(2) << "\n"; });
-    return path;
-}
-
-std::string MetricSaver::write_step(int64_t step) const {
-    return write("metrics_step" + std::to_string(step) + ".json");
-}
-
-std::string MetricSaver::write_final() const {
-    return write("metrics.json");
 }
 
 }  // namespace ladder::train

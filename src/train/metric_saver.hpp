@@ -1,10 +1,13 @@
-// OLMo-core's MetricSaverCallback: keeps the latest value of every metric (training and
-// evaluation) and writes them as flat JSON, `metrics_step<N>.json` at the plan's
-// checkpoint steps and `metrics.json` at the end, in the run's save folder; optionally
-// only the metrics matching `metrics_to_capture`.
+// OLMo-core's MetricSaverCallback (olmo_core/train/callbacks/metric_saver.py): keeps the
+// latest value of every metric (training, and evaluation from the evaluator's entries in
+// the step's metrics) and writes them as flat JSON, `metrics_step<N>.json` at the plan's
+// checkpoint steps (and every save_interval steps) and `metrics.json` at the end of a run
+// that finished, in the run's save folder; optionally only the metrics matching
+// `metrics_to_capture`.
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,26 +18,27 @@ namespace ladder::train {
 class MetricSaver : public Callback {
   public:
     // `capture`: glob patterns (fnmatch, as OLMo-core) of the metrics to keep; empty: all.
-    // `save_interval`: also write the step file every this many steps (when the step's
-    // metrics are logged).
+    // `save_steps`: the plan's checkpoint steps; `save_interval`: also every this many steps.
     MetricSaver(std::string save_folder, std::vector<std::string> capture,
-                std::optional<int64_t> save_interval)
+                std::set<int64_t> save_steps, std::optional<int64_t> save_interval)
         : save_folder_(std::move(save_folder)),
           capture_(std::move(capture)),
+          save_steps_(std::move(save_steps)),
           save_interval_(save_interval) {}
 
+    bool wants_metrics(const TrainProgress& progress) const override;
     void log_metrics(const TrainProgress& progress, const Metrics& metrics) override;
-    void merge(const Metrics& metrics);
-
-    // Written temp-then-rename; returns the path.
-    std::string write_step(int64_t step) const;
-    std::string write_final() const;
+    void post_train(const TrainProgress& progress) override;
 
   private:
-    std::string write(const std::string& file) const;
+    bool due(int64_t step) const;
+    void merge(const Metrics& metrics);
+    // Written temp-then-rename.
+    void write(const std::string& file) const;
 
     std::string save_folder_;
     std::vector<std::string> capture_;
+    std::set<int64_t> save_steps_;
     std::optional<int64_t> save_interval_;
     Metrics latest_;
 };

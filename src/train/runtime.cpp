@@ -4,13 +4,13 @@
 #include <ATen/Parallel.h>
 #include <link.h>
 #include <malloc.h>
-#include <sched.h>
 #include <torch/cuda.h>
 
 #include <chrono>
 #include <climits>
 #include <filesystem>
 
+#include "util/cpu_cores.hpp"
 #include "util/error.hpp"
 
 namespace ladder::train {
@@ -31,14 +31,6 @@ c10::Device choose_device(const std::string& setting, int64_t local_rank) {
         return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(local_rank));
     }
     return c10::Device(c10::kCPU);
-}
-
-int available_cores() {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) != 0)
-        return 1;
-    return std::max(1, CPU_COUNT(&set));
 }
 
 int configure_threads(int64_t requested, int64_t local_ranks) {

@@ -12,9 +12,6 @@ namespace ladder::train {
 // UsageError.
 c10::Device choose_device(const std::string& setting, int64_t local_rank = 0);
 
-// Cores this process may run on (its CPU affinity), not what LibTorch guesses.
-int available_cores();
-
 // Sets LibTorch's intra-op threads and returns the count in use. 0 shares the available
 // cores among the `local_ranks` processes of this machine (as torchrun does): OpenMP
 // threads that outnumber the cores spin against each other, and two 2-thread trainers on

@@ -1,6 +1,21 @@
 #include "train/speed_monitor.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "train/benchmark_summary.hpp"
+#include "util/format.hpp"
+
 namespace ladder::train {
+
+SpeedMonitor::SpeedMonitor(SpeedMonitorSettings settings) : settings_(std::move(settings)) {
+    if (settings_.peak_flops > 0) {
+        spdlog::info("MFU against {} FLOP/s per device ({})", format_metric(settings_.peak_flops),
+                     settings_.peak_source);
+    }
+}
 
 void SpeedMonitor::pre_load_batch(const TrainProgress&) {
     batch_start_ = Clock::now();
@@ -10,7 +25,7 @@ void SpeedMonitor::pre_step(const TrainProgress&) {
     step_start_ = Clock::now();
 }
 
-void SpeedMonitor::post_step(const TrainProgress& p, Metrics& metrics) {
+void SpeedMonitor::post_train_batch(const TrainProgress& p, Metrics& metrics) {
     const auto now = Clock::now();
     const double data_seconds = std::chrono::duration<double>(step_start_ - batch_start_).count();
     const double step_seconds = std::chrono::duration<double>(now - batch_start_).count();
@@ -39,10 +54,37 @@ void SpeedMonitor::post_step(const TrainProgress& p, Metrics& metrics) {
     metrics["throughput/device/flopsPS"] = flops * tps;
     metrics["throughput/device/flopsPS (actual avg)"] = flops * tps_avg;
     if (settings_.peak_flops > 0) {
+        if (settings_.measure_peak)
+            settings_.peak_flops = std::max(settings_.peak_flops, flops * tps);
         metrics["throughput/device/MFU"] = 100.0 * flops * tps / settings_.peak_flops;
         metrics["throughput/device/MFU (actual avg)"] =
             100.0 * flops * tps_avg / settings_.peak_flops;
     }
+}
+
+// Between steps, outside the timed window.
+void SpeedMonitor::post_step(const TrainProgress& p) {
+    if (settings_.measure_peak && p.step % kRemeasureSteps == 0)
+        settings_.peak_flops = std::max(settings_.peak_flops, settings_.measure_peak());
+}
+
+void SpeedMonitor::post_train(const TrainProgress&) {
+    if (!settings_.summary)
+        return;
+    BenchmarkNumbers numbers;
+    numbers.step_seconds = step_seconds_;
+    numbers.tokens_per_step = static_cast<double>(settings_.tokens_per_step);
+    numbers.devices = settings_.devices;
+    numbers.flops_per_token = static_cast<double>(settings_.flops_per_token);
+    numbers.peak_flops = settings_.peak_flops;
+    numbers.peak_source = settings_.peak_source;
+    if (settings_.peak_memory) {
+        const PeakMemory memory = settings_.peak_memory();
+        numbers.peak_memory_bytes = memory.bytes;
+        numbers.memory_label = memory.label;
+    }
+    std::fputs(benchmark_table(numbers).c_str(), stdout);
+    std::fflush(stdout);
 }
 
 }  // namespace ladder::train

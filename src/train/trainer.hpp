@@ -1,96 +1,68 @@
-// The training loop of one rung: data -> forward/backward over micro-batches -> clip ->
-// SkipStepAdamW at the plan's LR -> metrics, until the plan's duration or a hard stop.
+// The training loop of one rung, as OLMo-core's Trainer (olmo_core/train/trainer.py):
+// batch -> train_module.train_batch -> callbacks -> metrics, until the plan's stop. What a
+// step computes is the TrainModule's business; what happens around it (checkpoints,
+// evaluation, logs, speed, stop signals) is the callbacks'. No tensors here.
 #pragma once
 
-#include <memory>
-#include <set>
+#include <optional>
+#include <string>
 #include <vector>
 
-#include "config/ladder_config.hpp"
 #include "data/data_loader.hpp"
-#include "data/instance_source.hpp"
-#include "dist/launch_env.hpp"
 #include "ladder/run_plan.hpp"
-#include "model/transformer.hpp"
-#include "optim/skip_step_adamw.hpp"
 #include "train/callback.hpp"
-#include "train/checkpoint.hpp"
-#include "train/checkpoint_policy.hpp"
-#include "train/lm_evaluator.hpp"
-#include "train/metric_saver.hpp"
-#include "train/speed_monitor.hpp"
-
-namespace ladder::dist {
-class RankGroup;
-class GradientReducer;
-}  // namespace ladder::dist
+#include "train/train_module.hpp"
 
 namespace ladder::train {
 
+struct TrainerSettings {
+    int64_t max_steps = 0;              // the plan's stop step, or its duration
+    std::optional<int64_t> stop_epoch;  // stop once this many epochs are complete
+    int64_t global_batch_tokens = 0;
+    int64_t metrics_collect_interval = 1;
+    // Resuming: from the run's own newest complete checkpoint, else `load_path` (one
+    // checkpoint, or the newest in a folder); off without checkpoints.
+    bool resume = false;
+    std::string save_folder;
+    std::optional<std::string> load_path;
+    bool fallback_to_previous = true;  // an unloadable checkpoint falls back to the one before
+    bool main_rank = true;             // rank 0 tidies the save folder
+};
+
+// From the plan (where to stop, the batch) and the trainer's config block.
+TrainerSettings trainer_settings(const RunPlan& plan, const config::TrainerConfig& trainer,
+                                 bool main_rank);
+
 class Trainer {
   public:
-    // Builds the model, optimizer and data loader; data errors surface here, before the
-    // first step. `benchmark` stops after 100 steps unless the config has a hard stop.
-    // With several ranks in `launch`, joins their process group and trains data-parallel:
-    // rank 0 alone writes logs, metrics and checkpoints.
-    Trainer(const config::LadderConfig& config, const RunPlan& plan, bool benchmark,
-            const dist::LaunchEnv& launch);
-    ~Trainer();
+    // Keeps references to `loader` and `module`, which must outlive the Trainer.
+    Trainer(TrainerSettings settings, data::DataLoader& loader, TrainModule& module,
+            CallbackList callbacks);
 
-    // Trains to the end of the plan or the stop; returns false when a stop signal ended it
-    // early (after saving a checkpoint unless checkpoints are off).
+    // Continues from the newest loadable checkpoint, if any (as OLMo-core's
+    // Trainer.maybe_load_checkpoint), then trains to the plan's stop. Returns false when a
+    // callback stopped the run early (a stop signal).
     bool fit();
 
-    // Seconds per step after the first, for the benchmark summary.
-    std::vector<double> step_seconds() const {
-        return speed_ ? speed_->step_seconds() : std::vector<double>();
-    }
-    // Per device (rank), as OLMo-core's throughput/device metrics count them.
-    int64_t tokens_per_step() const { return plan_.batch.global_batch_size / launch_.world_size; }
-    double flops_per_token() const;
-    double peak_flops() const { return peak_flops_; }
-    const c10::Device& device() const { return device_; }
-
   private:
-    struct StepRecord;
-    StepRecord train_step(int64_t step);
-    void resume_if_possible();
-    void save(SaveKind kind);
-    void remove_old_checkpoints(bool wait_for_writes);
-    void evaluate(bool save_metrics);
-    void flush_metrics();
-    bool finished() const;
+    struct PendingStep {
+        TrainProgress progress;
+        std::unique_ptr<StepMetrics> device;
+        Metrics host;
+    };
 
-    const config::LadderConfig& config_;
-    std::string config_json_;  // written into every checkpoint
-    RunPlan plan_;
-    dist::LaunchEnv launch_;
-    bool main_rank_ = true;                   // rank 0: writes logs, metrics, checkpoints
-    std::unique_ptr<dist::RankGroup> group_;  // null for a single process
-    std::unique_ptr<dist::GradientReducer> reducer_;
-    int64_t max_steps_ = 0;
-    std::optional<int64_t> stop_after_epoch_;
-    c10::Device device_;
-    double peak_flops_ = 0;
-    model::Transformer model_{nullptr};
-    std::unique_ptr<optim::SkipStepAdamW> optimizer_;
-    std::vector<at::Tensor> parameters_;
-    data::InstanceSource source_;
-    std::unique_ptr<data::DataLoader> loader_;
-    std::vector<int32_t> batch_;
+    void resume();
+    void advance();
+    bool finished() const;
+    void collect_metrics();
+
+    TrainerSettings settings_;
+    data::DataLoader& loader_;
+    TrainModule& module_;
     CallbackList callbacks_;
-    SpeedMonitor* speed_ = nullptr;           // owned by callbacks_; null when disabled
-    MetricSaver* metric_saver_ = nullptr;     // owned by callbacks_; null without checkpoints
-    std::unique_ptr<LMEvaluator> evaluator_;  // null without validation sets or evals
     TrainProgress progress_;
-    bool checkpoints_ = false;      // saved and resumed from (not trainer.no_checkpoints)
-    std::set<int64_t> save_steps_;  // the plan's checkpoint steps
-    std::unique_ptr<CheckpointPolicy> policy_;
-    std::unique_ptr<CheckpointWriter> writer_;
-    std::vector<int64_t> to_remove_;  // checkpoints to delete once no write is pending
-    bool resumed_ = false;
-    int64_t last_saved_step_ = -1;
-    std::vector<StepRecord> pending_;
+    std::vector<int32_t> batch_;
+    std::vector<PendingStep> pending_;
 };
 
 }  // namespace ladder::train

@@ -14,20 +14,30 @@ namespace ladder::log {
 
 namespace {
 
-// `%*` in the stderr pattern: the level's word before a warning, an error or a debug line;
-// nothing before info, so progress reads as plain sentences.
+// `%*` in the stderr pattern: the level's word before a warning, an error (a user's
+// mistake, exit 2), a critical line (a failure of the run or the machine, exit 1) or a debug
+// line; nothing before info, so progress reads as plain sentences.
 class LevelWord : public spdlog::custom_flag_formatter {
   public:
     void format(const spdlog::details::log_msg& msg, const std::tm&,
                 spdlog::memory_buf_t& dest) override {
         const char* word = "";
         switch (msg.level) {
-            case spdlog::level::warn: word = "warning: "; break;
+            case spdlog::level::warn:
+                word = "warning: ";
+                break;
             case spdlog::level::err:
-            case spdlog::level::critical: word = "error: "; break;
+                word = "error: ";
+                break;
+            case spdlog::level::critical:
+                word = "failed: ";
+                break;
             case spdlog::level::debug:
-            case spdlog::level::trace: word = "debug: "; break;
-            default: break;
+            case spdlog::level::trace:
+                word = "debug: ";
+                break;
+            default:
+                break;
         }
         dest.append(word, word + std::char_traits<char>::length(word));
     }
@@ -79,6 +89,15 @@ spdlog::level::level_enum parse_level(const std::string& name, const std::string
 
 void setup(std::optional<std::string> level) {
     State& s = state();
+    if (!s.logger) {
+        s.console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+        s.logger = std::make_shared<spdlog::logger>("ladder", s.console);
+        spdlog::set_default_logger(s.logger);
+        set_console_pattern(s);
+        // Errors end the process: nothing may stay buffered in the file sink.
+        s.logger->flush_on(spdlog::level::info);
+    }
+    // A bad level is reported through the logger set up above.
     spdlog::level::level_enum chosen = spdlog::level::info;
     s.level_asked = false;
     if (level) {
@@ -88,16 +107,8 @@ void setup(std::optional<std::string> level) {
         chosen = parse_level(env, "LADDER_LOG_LEVEL");
         s.level_asked = true;
     }
-    if (!s.logger) {
-        s.console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-        s.logger = std::make_shared<spdlog::logger>("ladder", s.console);
-        spdlog::set_default_logger(s.logger);
-    }
-    set_console_pattern(s);
     s.console->set_level(chosen);
     update_logger_level(s);
-    // Errors end the process: nothing may stay buffered in the file sink.
-    s.logger->flush_on(spdlog::level::info);
 }
 
 void set_rank(int64_t rank, int64_t world) {

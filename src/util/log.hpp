@@ -1,4 +1,5 @@
-// Messages for people, through spdlog: on stderr as `ladder: [warning: ]message`, with a
+// Messages for people, through spdlog: on stderr as `ladder: [warning: |error: |failed: ]
+// message` (spdlog::critical is a runtime failure, exit 1; error a user's mistake), with a
 // `[rank R/W]` tag in multi-rank runs, and into a run's `train.log` with timestamps.
 // Stdout stays for what pipes read (tables, JSON, CSV, metrics).
 //

@@ -42,7 +42,7 @@ TEST_CASE("each removal strategy removes its share of an earlier run's checkpoin
                    dir.path);
     INFO(first.out << first.err);
     REQUIRE(first.exit_code == 0);
-    CHECK(first.out.find("ladder: removed old checkpoint " + dir.path + "/runs/tiny/step2\n") !=
+    CHECK(first.err.find("ladder: removed old checkpoint " + dir.path + "/runs/tiny/step2\n") !=
           std::string::npos);
     REQUIRE(steps_in(dir.path + "/runs/tiny") == Steps{0, 4, 5});
 
@@ -61,7 +61,7 @@ TEST_CASE("each removal strategy removes its share of an earlier run's checkpoin
                        dir.path);
         INFO(next.out << next.err);
         REQUIRE(next.exit_code == 0);
-        CHECK(next.out.find("resuming from " + dir.path + "/" + strategy + "/tiny/step5") !=
+        CHECK(next.err.find("resuming from " + dir.path + "/" + strategy + "/tiny/step5") !=
               std::string::npos);
         CHECK(steps_in(dir.path + "/" + strategy + "/tiny") == steps);
     }
@@ -111,7 +111,7 @@ TEST_CASE("pre_train_checkpoint, max_checkpoints and enabled decide what is kept
     const auto disabled = run_ladder(train_until(8) + kCheckpointer + "enabled=false", dir.path);
     INFO(disabled.out << disabled.err);
     REQUIRE(disabled.exit_code == 0);
-    CHECK(disabled.out.find("resuming from " + dir.path + "/runs/tiny/step6") != std::string::npos);
+    CHECK(disabled.err.find("resuming from " + dir.path + "/runs/tiny/step6") != std::string::npos);
     CHECK(steps_in(dir.path + "/runs/tiny") == Steps{4, 6});
     const auto metrics = nlohmann::json::parse(read_file(dir.path + "/runs/tiny/metrics.json"));
     CHECK(metrics.contains("train/CE loss"));
@@ -121,8 +121,9 @@ TEST_CASE("pre_train_checkpoint, max_checkpoints and enabled decide what is kept
                                           dir.path);
     ladder::test::require_usage_error(
         contradictory,
-        "trainer.callbacks.checkpointer.ephemeral_save_interval (5) must be less than "
-        "save_interval (5)");
+        "trainer.callbacks.checkpointer.ephemeral_save_interval: expected less than "
+        "save_interval (5), got 5");
+    CHECK_FALSE(std::filesystem::exists(dir.path + "/runs/tiny/step3"));  // nothing trained
 }
 
 TEST_CASE("eval_interval adds evaluations; metrics_to_capture filters the metrics files",
@@ -138,9 +139,9 @@ TEST_CASE("eval_interval adds evaluations; metrics_to_capture filters the metric
         dir.path);
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
-    CHECK(r.out.find("ladder: eval at step 2: eval/lm/held/CE loss=") != std::string::npos);
-    CHECK(r.out.find("ladder: eval at step 4: eval/lm/held/CE loss=") != std::string::npos);
-    CHECK(r.out.find("ladder: eval at step 3") == std::string::npos);
+    CHECK(r.err.find("ladder: eval at step 2: eval/lm/held/CE loss=") != std::string::npos);
+    CHECK(r.err.find("ladder: eval at step 4: eval/lm/held/CE loss=") != std::string::npos);
+    CHECK(r.err.find("ladder: eval at step 3") == std::string::npos);
     const auto metrics = nlohmann::json::parse(read_file(dir.path + "/runs/tiny/metrics.json"));
     std::vector<std::string> keys;
     for (const auto& item : metrics.items())

@@ -63,9 +63,10 @@ TEST_CASE("2 ranks train the same trajectory as 1 rank with the same global batc
     INFO(two.out << two.err);
     REQUIRE(two.exit_code == 0);
     // Rank 0 alone logs: one start line, one line per logged step.
-    CHECK(count_of(two.out, "ladder: training tiny-tiny") == 1);
+    CHECK(count_of(two.err, "ladder: [rank 0/2] training tiny-tiny") == 1);
+    CHECK(count_of(two.err, "[rank 1/2]") == 0);  // the other ranks log warnings only
     CHECK(count_of(two.out, "[step=30/30") == 1);
-    CHECK(two.out.find("ladder: rank 0 of 2 data-parallel ranks (torchrun, gloo); each reads 4 "
+    CHECK(two.err.find("ladder: [rank 0/2] 2 data-parallel ranks (torchrun, gloo); each reads 4 "
                        "of the 8 instances of a step") != std::string::npos);
     // Gloo sums in another order than one process does. Measured here over 30 steps: the
     // loss differs by at most ~2e-7 relative, the gradient norm (a sum of squares of every
@@ -102,8 +103,8 @@ TEST_CASE("a 2-rank run resumes from its checkpoint like an uninterrupted 2-rank
     const auto second = run_ladder(two + until(8) + "--dir resumed", dir.path);
     INFO(second.out << second.err);
     REQUIRE(second.exit_code == 0);
-    CHECK(second.out.find("ladder: resuming from " + dir.path + "/resumed/tiny/step4 (step 4)") !=
-          std::string::npos);
+    CHECK(second.err.find("ladder: [rank 0/2] resuming from " + dir.path +
+                          "/resumed/tiny/step4 (step 4)") != std::string::npos);
     for (int64_t step = 5; step <= 8; ++step) {
         CHECK(metric(dir.path + "/resumed", step, "train/CE loss") ==
               metric(dir.path + "/straight", step, "train/CE loss"));
@@ -118,7 +119,7 @@ TEST_CASE("one rank launched as a group trains exactly as a plain process", "[di
     const auto group = run_ladder(kTrain + until(6) + "--dir group --nproc-per-node 1", dir.path);
     INFO(group.out << group.err);
     REQUIRE(group.exit_code == 0);
-    CHECK(group.out.find("ladder: rank 0 of 1 data-parallel rank (torchrun, gloo); each reads 8 "
+    CHECK(group.err.find("ladder: 1 data-parallel rank (torchrun, gloo); each reads 8 "
                          "of the 8 instances of a step") != std::string::npos);
     for (int64_t step = 1; step <= 6; ++step) {
         CHECK(metric(dir.path + "/group", step, "train/CE loss") ==
@@ -140,7 +141,7 @@ TEST_CASE("local ranks share the machine's cores unless trainer.threads says oth
         "train tiny --config tiny.yaml --nproc-per-node 2 " + until(2) + "--dir two", dir.path);
     INFO(two.out << two.err);
     REQUIRE(two.exit_code == 0);
-    CHECK(two.out.find("on cpu with " + std::to_string(threads) +
+    CHECK(two.err.find("on cpu with " + std::to_string(threads) +
                        (threads == 1 ? " thread\n" : " threads\n")) != std::string::npos);
 }
 
@@ -185,9 +186,10 @@ TEST_CASE("a rank that never joins, or one that dies, ends the others with one c
     const std::string err = read_file(dir.path + "/r0.err");
     INFO(read_file(dir.path + "/r0.out") << err);
     CHECK(read_file(dir.path + "/r0.code") == "1\n");
-    CHECK(err.find("ladder: failed: rank 1 of 2 exited during ") != std::string::npos);
+    CHECK(count_of(err, "ladder: [rank 0/2] failed: rank 1 of 2 exited during ") == 1);
     CHECK(err.find("; rank 0 stops too (") != std::string::npos);
-    CHECK(count_of(err, "\n") == 1);
+    CHECK(count_of(err, "failed") == 1);  // its progress lines, then one line of failure
+    CHECK(count_of(err, "terminate") == 0);
 }
 
 TEST_CASE("SIGTERM to the launcher stops every worker with a checkpoint and exit code 75",
@@ -195,10 +197,10 @@ TEST_CASE("SIGTERM to the launcher stops every worker with a checkpoint and exit
     TempDir dir;
     write_tiny_run(dir.path, 8192);
     REQUIRE(launch_two_then(dir.path, "kill -TERM $pid; wait $pid; echo $? >code.txt") == 0);
-    const std::string out = read_file(dir.path + "/out.txt");
-    INFO(out << read_file(dir.path + "/err.txt"));
+    const std::string err = read_file(dir.path + "/err.txt");
+    INFO(read_file(dir.path + "/out.txt") << err);
     CHECK(read_file(dir.path + "/code.txt") == "75\n");
-    CHECK(count_of(out, "ladder: stopped by SIGTERM after step ") == 1);
+    CHECK(count_of(err, "ladder: [rank 0/2] stopped by SIGTERM after step ") == 1);
     const auto steps = ladder::io::find_checkpoints(dir.path + "/runs/tiny");
     REQUIRE(steps.size() == 2);  // step 0 and the stop
     CHECK(steps.back() > 0);
@@ -217,7 +219,7 @@ TEST_CASE("when one worker dies, --nproc-per-node ends the others and fails", "[
     const std::string err = read_file(dir.path + "/err.txt");
     INFO(err);
     CHECK(read_file(dir.path + "/code.txt") == "137\n");
-    CHECK(err.find("ladder: rank 1 exited with code 137; stopping the other 1") !=
+    CHECK(err.find("ladder: error: rank 1 exited with code 137; stopping the other 1") !=
           std::string::npos);
     CHECK(read_file(dir.path + "/alive.txt") == "0\n");
 }

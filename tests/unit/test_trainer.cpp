@@ -1,0 +1,218 @@
+// The training loop without tensors: a TrainModule that records what it is asked, and a
+// callback that records when it is called, show the order of a step, when metrics reach
+// the host, and how stops and resumes work.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "data/data_loader.hpp"
+#include "data/instance_source.hpp"
+#include "e2e/run_ladder.hpp"
+#include "train/trainer.hpp"
+#include "util/error.hpp"
+
+using ladder::test::TempDir;
+using namespace ladder::train;
+
+namespace {
+
+struct Trace {
+    std::vector<std::string> events;
+    std::string joined() const {
+        std::string text;
+        for (const auto& e : events)
+            text += (text.empty() ? "" : " ") + e;
+        return text;
+    }
+};
+
+class CountingMetrics : public StepMetrics {
+  public:
+    CountingMetrics(Trace& trace, int64_t step) : trace_(trace), step_(step) {}
+    Metrics read() const override {
+        trace_.events.push_back("read" + std::to_string(step_));
+        return {{"train/CE loss", static_cast<double>(step_)}};
+    }
+
+  private:
+    Trace& trace_;
+    int64_t step_;
+};
+
+class RecordingModule : public TrainModule {
+  public:
+    explicit RecordingModule(Trace& trace) : trace_(trace) {}
+    std::unique_ptr<StepMetrics> train_batch(const std::vector<int32_t>& tokens,
+                                             int64_t step) override {
+        trace_.events.push_back("train" + std::to_string(step));
+        batch_sizes.push_back(tokens.size());
+        return std::make_unique<CountingMetrics>(trace_, step);
+    }
+    TrainerState load_checkpoint(const std::string& dir) override {
+        trace_.events.push_back("load " + std::filesystem::path(dir).filename().string());
+        if (unloadable.count(std::filesystem::path(dir).filename().string()))
+            throw ladder::UsageError("checkpoint '" + dir + "' is damaged");
+        TrainerState state;
+        state.step = std::stoll(std::filesystem::path(dir).filename().string().substr(4));
+        state.tokens_seen = state.step * 64;
+        state.loader = {1, state.step};
+        return state;
+    }
+    void sync_ranks() override { trace_.events.push_back("sync"); }
+
+    std::set<std::string> unloadable;
+    std::vector<size_t> batch_sizes;
+
+  private:
+    Trace& trace_;
+};
+
+class RecordingCallback : public Callback {
+  public:
+    RecordingCallback(Trace& trace, std::set<int64_t> wanted = {}, int64_t stop_at = -1)
+        : trace_(trace), wanted_(std::move(wanted)), stop_at_(stop_at) {}
+    void pre_train(const TrainProgress& p) override {
+        trace_.events.push_back("start" + std::to_string(p.step) + (p.resumed ? "r" : ""));
+    }
+    void post_train_batch(const TrainProgress& p, Metrics& metrics) override {
+        metrics["host/step"] = static_cast<double>(p.step);
+    }
+    bool wants_metrics(const TrainProgress& p) const override { return wanted_.count(p.step) > 0; }
+    void log_metrics(const TrainProgress& p, const Metrics& metrics) override {
+        CHECK(metrics.at("train/CE loss") == p.step);  // the device's metrics of that step
+        CHECK(metrics.at("host/step") == p.step);      // and the callbacks' of that step
+        trace_.events.push_back("log" + std::to_string(p.step));
+    }
+    void post_step(const TrainProgress& p) override {
+        trace_.events.push_back("post" + std::to_string(p.step));
+    }
+    std::string stop_reason(const TrainProgress& p) override {
+        return p.step == stop_at_ ? "SIGTERM" : "";
+    }
+    void post_train(const TrainProgress& p) override {
+        trace_.events.push_back("end" + std::to_string(p.step) + "/" + std::to_string(p.max_steps) +
+                                p.stop_reason);
+    }
+
+  private:
+    Trace& trace_;
+    std::set<int64_t> wanted_;
+    int64_t stop_at_;
+};
+
+// 64 instances of 4 tokens; 4 instances (16 tokens) a step: 16 steps an epoch.
+struct Data {
+    TempDir dir;
+    ladder::data::InstanceSource source;
+    ladder::data::DataLoader loader;
+    Data()
+        : source((ladder::test::write_tokens(dir / "d.u16", 256, 2, 100),
+                  std::vector<std::string>{dir / "d.u16"}),
+                 4, ladder::data::TokenDtype::kUint16),
+          loader(source, 4, 0, 1, 7) {}
+};
+
+TrainerSettings steps(int64_t max_steps, int64_t collect) {
+    TrainerSettings settings;
+    settings.max_steps = max_steps;
+    settings.global_batch_tokens = 16;
+    settings.metrics_collect_interval = collect;
+    return settings;
+}
+
+CallbackList with(std::unique_ptr<Callback> callback) {
+    CallbackList list;
+    list.add(std::move(callback));
+    return list;
+}
+
+}  // namespace
+
+TEST_CASE("Trainer: metrics reach the host at step 1, every collect interval and the end",
+          "[trainer]") {
+    Data data;
+    Trace trace;
+    RecordingModule module(trace);
+    Trainer trainer(steps(7, 3), data.loader, module,
+                    with(std::make_unique<RecordingCallback>(trace)));
+    CHECK(trainer.fit());
+    CHECK(trace.joined() ==
+          "sync start0 train1 read1 log1 post1 train2 post2 train3 read2 log2 read3 log3 post3 "
+          "train4 post4 train5 post5 train6 read4 log4 read5 log5 read6 log6 post6 "
+          "train7 read7 log7 post7 end7/7");
+    CHECK(module.batch_sizes == std::vector<size_t>(7, 16));  // 4 instances of 4 tokens
+}
+
+TEST_CASE("Trainer: a callback that wants a step's metrics gets them before its post_step",
+          "[trainer]") {
+    Data data;
+    Trace trace;
+    RecordingModule module(trace);
+    Trainer trainer(steps(5, 10), data.loader, module,
+                    with(std::make_unique<RecordingCallback>(trace, std::set<int64_t>{3})));
+    CHECK(trainer.fit());
+    CHECK(trace.joined() ==
+          "sync start0 train1 read1 log1 post1 train2 post2 train3 read2 log2 read3 log3 post3 "
+          "train4 post4 train5 read4 log4 read5 log5 post5 end5/5");
+}
+
+TEST_CASE("Trainer: a stop reason ends the run after that step, and post_train sees it",
+          "[trainer]") {
+    Data data;
+    Trace trace;
+    RecordingModule module(trace);
+    Trainer trainer(steps(100, 10), data.loader, module,
+                    with(std::make_unique<RecordingCallback>(trace, std::set<int64_t>{}, 2)));
+    CHECK_FALSE(trainer.fit());
+    CHECK(trace.joined() ==
+          "sync start0 train1 read1 log1 post1 train2 post2 read2 log2 "
+          "end2/100SIGTERM");
+}
+
+TEST_CASE("Trainer: a stop in epochs ends the run at the epoch's last step", "[trainer]") {
+    Data data;
+    Trace trace;
+    RecordingModule module(trace);
+    TrainerSettings settings = steps(1000, 100);
+    settings.stop_epoch = 1;
+    Trainer trainer(settings, data.loader, module,
+                    with(std::make_unique<RecordingCallback>(trace)));
+    CHECK(trainer.fit());
+    CHECK(trace.events.back() == "end16/16");  // 64 instances, 4 a step
+}
+
+TEST_CASE("Trainer: resumes from the newest checkpoint that loads, falling back past a bad one",
+          "[trainer]") {
+    Data data;
+    const std::string folder = data.dir / "run";
+    for (const char* name : {"step2", "step4", "step6-tmp"}) {
+        for (const char* file : {".metadata.json", "train/rank0.json", "model_and_optim/model.pt",
+                                 "model_and_optim/optim.pt"}) {
+            const std::filesystem::path path = folder + "/" + name + "/" + file;
+            std::filesystem::create_directories(path.parent_path());
+            ladder::test::write_file(path.string(), "{}");
+        }
+    }
+    Trace trace;
+    RecordingModule module(trace);
+    module.unloadable = {"step4"};
+    TrainerSettings settings = steps(5, 1);
+    settings.resume = true;
+    settings.save_folder = folder;
+
+    SECTION("with fallback") {
+        Trainer trainer(settings, data.loader, module,
+                        with(std::make_unique<RecordingCallback>(trace)));
+        CHECK(trainer.fit());
+        CHECK(trace.joined() ==
+              "load step4 load step2 sync start2r train3 read3 log3 post3 "
+              "train4 read4 log4 post4 train5 read5 log5 post5 end5/5");
+        CHECK(data.loader.batches_processed() == 5);  // restored at 2, then 3 batches
+        CHECK_FALSE(std::filesystem::exists(folder + "/step6-tmp"));  // a crash's leftover
+    }
+    SECTION("without fallback the newest checkpoint's error stops the run") {
+        settings.fallback_to_previous = false;
+        Trainer trainer(settings, data.loader, module,
+                        with(std::make_unique<RecordingCallback>(trace)));
+        CHECK_THROWS_WITH(trainer.fit(), Catch::Contains("step4' is damaged"));
+    }
+}
