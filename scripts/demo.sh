@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, prepares the demo data (State of the Union addresses,
 # tokenized with an 8k SentencePiece BPE; cached in data/demo/), then shows the demo
-# ladder's plan and LR schedules (ladder-output/) and trains its smallest rung on the CPU
-# up to its first post-decay checkpoint, a couple of minutes on 2 cores.
+# ladder's plan and LR schedules (ladder-output/), trains its smallest rung on the CPU up to
+# its first post-decay checkpoint (a couple of minutes on 2 cores; metrics.jsonl and
+# TensorBoard files beside its checkpoints) and draws its loss curves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -21,4 +22,6 @@ first_post_decay=$("$ladder" dry-run 140K --config configs/demo.yaml --json 2>/d
 set -x
 "$ladder" train 140K --config configs/demo.yaml \
     --trainer.hard_stop="{value: $first_post_decay, unit: steps}" \
-    --trainer.callbacks.console_logger.log_interval=50
+    --trainer.callbacks.console_logger.log_interval=50 \
+    --trainer.callbacks.tensorboard.enabled=true
+"$ladder" plot-metrics 140K --config configs/demo.yaml

@@ -88,8 +88,9 @@ void print_text(const RunPlan& plan, const config::LadderConfig& config, bool sh
             std::cout << "sliding window " << m.window_pattern.front() << " in layers "
                       << join(windowed, ",") << "; full in layers " << join(full, ",") << "\n";
         }
-        std::cout << "   FLOPs per token " << with_commas(m.flops_per_token(config.sequence_length))
-                  << " at sequence length " << with_commas(config.sequence_length) << "\n";
+        const int64_t sequence_length = plan.batch.sequence_length;
+        std::cout << "   FLOPs per token " << with_commas(m.flops_per_token(sequence_length))
+                  << " at sequence length " << with_commas(sequence_length) << "\n";
     }
     if (plan.checkpoints.empty()) {
         std::cout << "No checkpoints (trainer.no_checkpoints)\n";

@@ -54,11 +54,13 @@ void SpeedMonitor::post_train_batch(const TrainProgress& p, Metrics& metrics) {
     metrics["throughput/device/flopsPS"] = flops * tps;
     metrics["throughput/device/flopsPS (actual avg)"] = flops * tps_avg;
     if (settings_.peak_flops > 0) {
+        const double achieved = flops * tps;
         if (settings_.measure_peak)
-            settings_.peak_flops = std::max(settings_.peak_flops, flops * tps);
-        metrics["throughput/device/MFU"] = 100.0 * flops * tps / settings_.peak_flops;
+            settings_.peak_flops = std::max(settings_.peak_flops, achieved);
+        // The ratio first, so the fastest step's MFU is exactly 100.
+        metrics["throughput/device/MFU"] = 100.0 * (achieved / settings_.peak_flops);
         metrics["throughput/device/MFU (actual avg)"] =
-            100.0 * flops * tps_avg / settings_.peak_flops;
+            100.0 * (flops * tps_avg / settings_.peak_flops);
     }
 }
 

@@ -19,7 +19,7 @@ using ladder::test::write_file;
 
 namespace {}  // namespace
 
-TEST_CASE("dry-run --json matches OLMo-core's plan for 190M with no config") {
+TEST_CASE("dry-run --json matches OLMo-core's plan for 190M with no config", "[cli]") {
     const auto r = run_ladder("dry-run 190M --json");
     REQUIRE(r.exit_code == 0);
     const auto j = nlohmann::json::parse(r.out);
@@ -57,7 +57,7 @@ TEST_CASE("dry-run --json matches OLMo-core's plan for 190M with no config") {
     CHECK(j["checkpoints"][7]["name"] == "period 4, 4xC post-decay");
 }
 
-TEST_CASE("dry-run prints the plan like OLMo-core and saves the plot") {
+TEST_CASE("dry-run prints the plan like OLMo-core and saves the plot", "[cli]") {
     const std::string dir = make_temp_dir();
     const auto r = run_ladder("dry-run 1B --output-dir plots", dir);
     REQUIRE(r.exit_code == 0);
@@ -81,7 +81,7 @@ TEST_CASE("dry-run prints the plan like OLMo-core and saves the plot") {
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("dry-run shows the model and a hard stop") {
+TEST_CASE("dry-run shows the model and a hard stop", "[cli]") {
     const auto r = run_ladder(
         "dry-run 190M --no-plot --show-model --trainer.hard_stop='{value: 100, unit: steps}'");
     REQUIRE(r.exit_code == 0);
@@ -112,7 +112,7 @@ TEST_CASE("dry-run --benchmark plans the benchmark's stop", "[cli][benchmark]") 
     CHECK(own["stop"]["epoch"] == 2);
 }
 
-TEST_CASE("dry-run --print-config prints YAML that loads back to the same config") {
+TEST_CASE("dry-run --print-config prints YAML that loads back to the same config", "[cli]") {
     const std::string dir = make_temp_dir();
     const auto r = run_ladder("dry-run 190M --print-config --run.lr_multiplier=0.5 --seed 7", dir);
     REQUIRE(r.exit_code == 0);
@@ -124,7 +124,7 @@ TEST_CASE("dry-run --print-config prints YAML that loads back to the same config
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a config file, LADDER_CONFIG and overrides change the plan") {
+TEST_CASE("a config file, LADDER_CONFIG and overrides change the plan", "[cli]") {
     const std::string dir = make_temp_dir();
     write_file(dir + "/l.yaml", "name: mine\nsizes: [190M]\nrun:\n  chinchilla_multiple: 1\n");
     const auto with_file = run_ladder("dry-run 190M --json --config l.yaml", dir);
@@ -140,7 +140,7 @@ TEST_CASE("a config file, LADDER_CONFIG and overrides change the plan") {
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("every user mistake exits 2 with one clear line") {
+TEST_CASE("every user mistake exits 2 with one clear line", "[cli]") {
     const std::string dir = make_temp_dir();
     require_usage_error(run_ladder("dry-run 19M"), "size '19M' is not in this ladder");
     require_usage_error(run_ladder("dry-run 190M --run.chinchila_multiple=2"),
@@ -204,7 +204,7 @@ TEST_CASE("the demo ladder's sizes are named by their parameter counts", "[cli][
     }
 }
 
-TEST_CASE("plot-lr --csv writes one row per optimizer step with the optimizer's LR") {
+TEST_CASE("plot-lr --csv writes one row per optimizer step with the optimizer's LR", "[cli]") {
     const std::string dir = make_temp_dir();
     const auto r = run_ladder("plot-lr 190M --csv lr.csv --output-dir out", dir);
     REQUIRE(r.exit_code == 0);
@@ -232,7 +232,7 @@ TEST_CASE("plot-lr --csv writes one row per optimizer step with the optimizer's 
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("plot-lr PNG decodes and has curve pixels where the schedule says") {
+TEST_CASE("plot-lr PNG decodes and has curve pixels where the schedule says", "[cli]") {
     const std::string dir = make_temp_dir();
     const auto r = run_ladder("plot-lr 190M --output-dir out", dir);
     REQUIRE(r.exit_code == 0);
@@ -276,7 +276,7 @@ TEST_CASE("plot-lr PNG decodes and has curve pixels where the schedule says") {
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("help-config lists every key from the field lists") {
+TEST_CASE("help-config lists every key from the field lists", "[cli]") {
     const auto r = run_ladder("help-config run.");
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("run.chinchilla_multiple  (number, default 4.0)") != std::string::npos);
@@ -284,7 +284,7 @@ TEST_CASE("help-config lists every key from the field lists") {
     require_usage_error(run_ladder("help-config nothing.here"), "no config key starts with");
 }
 
-TEST_CASE("env loads the LibTorch module beside the executable") {
+TEST_CASE("env loads the LibTorch module beside the executable", "[cli]") {
     const auto r = run_ladder("env --json");
     REQUIRE(r.exit_code == 0);
     const auto j = nlohmann::json::parse(r.out);

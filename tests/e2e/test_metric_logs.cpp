@@ -81,7 +81,8 @@ TEST_CASE("TensorBoard event files hold a scalar for every metric of every step"
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     std::vector<std::string> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir.path + "/runs/tiny/tensorboard"))
+    for (const auto& entry :
+         std::filesystem::directory_iterator(dir.path + "/runs/tiny/tensorboard"))
         files.push_back(entry.path().filename().string());
     REQUIRE(files.size() == 1);
     CHECK(files[0].rfind("events.out.tfevents.", 0) == 0);
@@ -114,8 +115,8 @@ TEST_CASE("the log level chooses what reaches stderr, and a bad level is a usage
     CHECK(read_file(dir.path + "/runs/tiny/train.log").find("info: training tiny-tiny") !=
           std::string::npos);
 
-    const auto from_env = run_ladder(kTrain + "2, unit: steps}' --dir env", dir.path,
-                                     "LADDER_LOG_LEVEL=error");
+    const auto from_env =
+        run_ladder(kTrain + "2, unit: steps}' --dir env", dir.path, "LADDER_LOG_LEVEL=error");
     CHECK(from_env.exit_code == 0);
     CHECK(from_env.err.empty());
 

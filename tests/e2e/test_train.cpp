@@ -82,7 +82,12 @@ TEST_CASE("benchmark prints the speed table", "[train]") {
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("Benchmark over 5 timed steps") != std::string::npos);
     CHECK(std::regex_search(r.out, std::regex(R"(\n  tokens/s +[0-9]+ +[0-9]+ +[0-9]+\n)")));
-    CHECK(std::regex_search(r.out, std::regex(R"(\n  MFU \(%\) +[0-9.]+ )")));
+    std::smatch mfu;
+    REQUIRE(std::regex_search(r.out, mfu,
+                              std::regex(R"(\n  MFU \(%\) +([0-9.]+) +([0-9.]+) +([0-9.]+)\n)")));
+    for (size_t i = 1; i <= 3; ++i)
+        CHECK(std::stod(mfu[i]) <= 100.0);  // against a peak no lower than the run's own speed
+    CHECK(r.out.find("  MFU against ") != std::string::npos);  // and the table says which
     CHECK(r.out.find("  peak memory ") != std::string::npos);
 }
 

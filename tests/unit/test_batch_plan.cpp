@@ -83,7 +83,7 @@ const std::vector<BatchRow> kDefaultLadder = {
 
 }  // namespace
 
-TEST_CASE("default ladder: batch, devices, LR and duration of every size") {
+TEST_CASE("default ladder: batch, devices, LR and duration of every size", "[batch_plan]") {
     const LadderConfig config = load_config(std::nullopt, {});
     for (const auto& row : kDefaultLadder) {
         INFO("size " << row.size);
@@ -114,20 +114,20 @@ TEST_CASE("default ladder: batch, devices, LR and duration of every size") {
     }
 }
 
-TEST_CASE("the 190M and 1B peak LRs to six digits") {
+TEST_CASE("the 190M and 1B peak LRs to six digits", "[batch_plan]") {
     // OLMo-core's dry run of 190M and 1B (configure_optimizer: 0.0047 * (N / 108e6)^(-1/3) / 2).
     const LadderConfig config = load_config(std::nullopt, {});
     CHECK(plan_run(config, "190M").optimizer.lr == Approx(1.945457e-3).epsilon(1e-6));
     CHECK(plan_run(config, "1B").optimizer.lr == Approx(1.03088e-3).epsilon(1e-5));
 }
 
-TEST_CASE("lr_multiplier scales the peak LR") {
+TEST_CASE("lr_multiplier scales the peak LR", "[batch_plan]") {
     const RunPlan base = plan_run(load_config(std::nullopt, {}), "190M");
     const RunPlan half = plan_run(config_with({{"run.lr_multiplier", "0.5"}}), "190M");
     CHECK(half.optimizer.lr == Approx(base.optimizer.lr * 0.5).epsilon(1e-12));
 }
 
-TEST_CASE("parameter-count warning for sizes far from their name") {
+TEST_CASE("parameter-count warning for sizes far from their name", "[batch_plan]") {
     // Olmo3ModelConfigurator.configure_model warns (> 5% off) for 600M, 1B and 3B only.
     const LadderConfig config = load_config(std::nullopt, {});
     for (const auto& row : kDefaultLadder) {
@@ -143,7 +143,7 @@ TEST_CASE("parameter-count warning for sizes far from their name") {
     }
 }
 
-TEST_CASE("B200 doubles the micro-batch") {
+TEST_CASE("B200 doubles the micro-batch", "[batch_plan]") {
     // configure_rank_microbatch_size: B200 x2.
     const LadderConfig h100 = load_config(std::nullopt, {});
     const LadderConfig b200 = config_with({{"device_type", "NVIDIA B200"}});
@@ -160,7 +160,7 @@ TEST_CASE("B200 doubles the micro-batch") {
     CHECK(plan_run(b200, "190M").batch.rank_microbatch_size == 131072);
 }
 
-TEST_CASE("classify_device") {
+TEST_CASE("classify_device", "[batch_plan]") {
     const DeviceKind h100 = classify_device("NVIDIA H100 80GB HBM3");
     CHECK_FALSE(h100.is_cpu);
     CHECK(h100.microbatch_factor == Approx(1.0).epsilon(1e-12));
@@ -172,7 +172,7 @@ TEST_CASE("classify_device") {
     CHECK(classify_device("CPU").is_cpu);
 }
 
-TEST_CASE("classify_device: bf16 peaks for MFU") {
+TEST_CASE("classify_device: bf16 peaks for MFU", "[batch_plan]") {
     CHECK(classify_device("NVIDIA H100 80GB HBM3").peak_flops == Approx(989.5e12));
     CHECK(classify_device("NVIDIA H200").peak_flops == Approx(989.5e12));
     CHECK(classify_device("h100 pcie").peak_flops == Approx(756.5e12));
@@ -180,7 +180,7 @@ TEST_CASE("classify_device: bf16 peaks for MFU") {
     CHECK(classify_device("NVIDIA B200").peak_flops == Approx(2.25e15));
 }
 
-TEST_CASE("device_type cpu plans on one device") {
+TEST_CASE("device_type cpu plans on one device", "[batch_plan]") {
     for (const char* size : {"60M", "190M", "1B", "3B", "13B"}) {
         // The minimal mesh on CPU is one process, whatever max_devices says.
         CHECK(ladder::minimal_num_devices(*ladder::parse_size_count(size), classify_device("cpu"),
@@ -203,7 +203,7 @@ TEST_CASE("device_type cpu plans on one device") {
     CHECK(plan.batch.grad_accum_steps == 7);
 }
 
-TEST_CASE("shorter sequences plan every size in whole instances") {
+TEST_CASE("shorter sequences plan every size in whole instances", "[batch_plan]") {
     for (const char* length : {"4096", "2048"}) {
         const LadderConfig config = config_with({{"sequence_length", length}});
         const int64_t seq = std::stoll(length);
@@ -225,7 +225,7 @@ TEST_CASE("shorter sequences plan every size in whole instances") {
     }
 }
 
-TEST_CASE("micro-batch rounds down to whole instances at long sequences") {
+TEST_CASE("micro-batch rounds down to whole instances at long sequences", "[batch_plan]") {
     const DeviceKind h100 = classify_device("NVIDIA H100 80GB HBM3");
     // 10 x 4096 tokens at 8192: 5 instances; at 16384: 2 instances; never below one.
     CHECK(ladder::default_rank_microbatch_size(760e6, h100, 8192) == 40960);
@@ -236,7 +236,7 @@ TEST_CASE("micro-batch rounds down to whole instances at long sequences") {
     CHECK(ladder::default_rank_microbatch_size(190e6, a100_40, 8192) == 32768);
 }
 
-TEST_CASE("minimal device mesh") {
+TEST_CASE("minimal device mesh", "[batch_plan]") {
     // configure_minimal_device_mesh_spec: 8 GPUs below 13B, 32 from 13B up; up to 1B fits
     // fewer devices.
     const DeviceKind h100 = classify_device("NVIDIA H100 80GB HBM3");
@@ -247,7 +247,7 @@ TEST_CASE("minimal device mesh") {
     CHECK(ladder::minimal_num_devices(3e9, h100, 4) == 8);
 }
 
-TEST_CASE("plan_batch follows OLMo-core's rounding") {
+TEST_CASE("plan_batch follows OLMo-core's rounding", "[batch_plan]") {
     // _configure_batch_size_and_num_devices for 3B: T 3,117,679, mbz 16,384, minimal mesh 8,
     // 64 devices.
     const ladder::BatchPlan plan = ladder::plan_batch(3117679, 16384, 8, 64, 8192);
@@ -265,7 +265,7 @@ TEST_CASE("plan_batch follows OLMo-core's rounding") {
     CHECK(small.grad_accum_steps == 1);
 }
 
-TEST_CASE("a batch spread over more ranks keeps its global batch and micro-batch") {
+TEST_CASE("a batch spread over more ranks keeps its global batch and micro-batch", "[batch_plan]") {
     // 6 micro-batches of 2048 tokens per step on one device.
     const ladder::BatchPlan one = ladder::plan_batch(6 * 2048, 2048, 1, 1, 256);
     REQUIRE(one.global_batch_size == 6 * 2048);

@@ -121,8 +121,7 @@ TEST_CASE("max_checkpoints removes this run's oldest permanent checkpoints",
     CHECK(simulate(policy, 1, 6) == Events{"p2", "p4", "-0", "p6", "-2"});
 }
 
-TEST_CASE("disabled saves nothing",
-          "[checkpoint-policy]") {
+TEST_CASE("disabled saves nothing", "[checkpoint-policy]") {
     CheckpointerConfig c;
     c.enabled = false;
     CheckpointPolicy off(c, {1, 2});

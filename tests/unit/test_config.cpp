@@ -36,7 +36,7 @@ std::string error_of(F&& f) {
 
 }  // namespace
 
-TEST_CASE("defaults are the OLMo-3 ladder") {
+TEST_CASE("defaults are the OLMo-3 ladder", "[config]") {
     const LadderConfig c = load_config(std::nullopt, {});
     CHECK(c.name == "olmo3-ladder");
     CHECK(c.sizes.size() == 10);
@@ -53,7 +53,7 @@ TEST_CASE("defaults are the OLMo-3 ladder") {
     CHECK(c.project == "olmo3-ladder");
 }
 
-TEST_CASE("overrides: forms, YAML values, bare booleans, last one wins") {
+TEST_CASE("overrides: forms, YAML values, bare booleans, last one wins", "[config]") {
     const auto split = split_overrides(
         args({"dry-run", "--run.lr-multiplier", "0.5", "190M", "--trainer.no_checkpoints",
               "--trainer.hard_stop={value: 100, unit: steps}", "--sizes", "[14M, 30M]", "--seed=1",
@@ -79,7 +79,7 @@ TEST_CASE("overrides: forms, YAML values, bare booleans, last one wins") {
     CHECK(load_with({"--max_devices=6.4e1"}).max_devices == 64);
 }
 
-TEST_CASE("overriding run.type drops the keys of the old type") {
+TEST_CASE("overriding run.type drops the keys of the old type", "[config]") {
     const LadderConfig c = load_with({"--run.type=levanter", "--run.global_batch_size=1048576",
                                       "--run.num_train_steps=1000", "--run.cycles=[400, 700]"});
     CHECK(c.run.type == "levanter");
@@ -89,7 +89,7 @@ TEST_CASE("overriding run.type drops the keys of the old type") {
     CHECK(c.run.levanter.cycles->values == std::vector<double>{400, 700});
 }
 
-TEST_CASE("!include works at the top level and below, relative to the including file") {
+TEST_CASE("!include works at the top level and below, relative to the including file", "[config]") {
     TempDir dir;
     write_file(dir.path + "/sub/run.yaml",
                "chinchilla_multiple: 2\ndecay_fraction: !include ../df.yaml\n");
@@ -113,7 +113,7 @@ TEST_CASE("!include works at the top level and below, relative to the including 
     CHECK(top.sizes == args({"60M", "190M"}));
 }
 
-TEST_CASE("include errors name the chain of files") {
+TEST_CASE("include errors name the chain of files", "[config]") {
     TempDir dir;
     write_file(dir.path + "/a.yaml", "run: !include b.yaml\n");
     write_file(dir.path + "/b.yaml", "chinchilla_multiple: !include a.yaml\n");
@@ -130,7 +130,8 @@ TEST_CASE("include errors name the chain of files") {
           }).find("d.yaml': line 2, column 1") != std::string::npos);
 }
 
-TEST_CASE("strict decoding names the full dotted path, the expected type and the source") {
+TEST_CASE("strict decoding names the full dotted path, the expected type and the source",
+          "[config]") {
     TempDir dir;
     const std::string file = dir.path + "/x.yaml";
     write_file(file, "model:\n  famly: olmo2\n");
@@ -175,13 +176,13 @@ TEST_CASE("strict decoding names the full dotted path, the expected type and the
           "--run.lr_multiplier: expected a value (number)");
 }
 
-TEST_CASE("tokenizer presets fill the ids they name") {
+TEST_CASE("tokenizer presets fill the ids they name", "[config]") {
     const LadderConfig gpt2 = load_with({"--tokenizer.name=gpt2"});
     CHECK(gpt2.tokenizer.vocab_size == 50257);
     CHECK(gpt2.tokenizer.bos_token_id == 50256);
 }
 
-TEST_CASE("every key has help and a type") {
+TEST_CASE("every key has help and a type", "[config]") {
     for (const auto& doc : describe_keys()) {
         INFO(doc.path);
         CHECK_FALSE(doc.help.empty());
@@ -236,7 +237,7 @@ TEST_CASE("an ephemeral interval at or past save_interval is a config error",
                                  (key + "ephemeral_save_interval=100").c_str()}),
                       Catch::Contains("trainer.callbacks.checkpointer.ephemeral_save_interval: "
                                       "expected less than save_interval (100), got 100"));
-    CHECK(load_with({(key + "save_interval=100").c_str(),
-                     (key + "ephemeral_save_interval=99").c_str()})
+    CHECK(load_with(
+              {(key + "save_interval=100").c_str(), (key + "ephemeral_save_interval=99").c_str()})
               .trainer.callbacks.checkpointer.ephemeral_save_interval == 99);
 }

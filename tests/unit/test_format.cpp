@@ -15,7 +15,7 @@ using ladder::scientific;
 using ladder::shortest_number;
 using ladder::with_commas;
 
-TEST_CASE("format_count is OLMo-core's format_int") {
+TEST_CASE("format_count is OLMo-core's format_int", "[format]") {
     // olmo_core/model_ladder/utils.py, format_count: one decimal and a K/M/B/T suffix, ".0"
     // dropped.
     CHECK(format_count(0) == "0");
@@ -34,7 +34,7 @@ TEST_CASE("format_count is OLMo-core's format_int") {
     CHECK(format_count(2000000000000) == "2T");
 }
 
-TEST_CASE("format_tokens") {
+TEST_CASE("format_tokens", "[format]") {
     CHECK(format_tokens(3807000000) == "3.8B tokens");
     CHECK(format_tokens(524288) == "524.3K tokens");
     CHECK(format_tokens(262144) == "262.1K tokens");
@@ -42,7 +42,7 @@ TEST_CASE("format_tokens") {
     CHECK(format_tokens(512) == "512 tokens");
 }
 
-TEST_CASE("with_commas") {
+TEST_CASE("with_commas", "[format]") {
     CHECK(with_commas(0) == "0");
     CHECK(with_commas(7) == "7");
     CHECK(with_commas(999) == "999");
@@ -57,7 +57,7 @@ TEST_CASE("with_commas") {
     CHECK(with_commas(std::numeric_limits<int64_t>::max()) == "9,223,372,036,854,775,807");
 }
 
-TEST_CASE("python_float is Python's repr of a float") {
+TEST_CASE("python_float is Python's repr of a float", "[format]") {
     CHECK(python_float(4.0) == "4.0");
     CHECK(python_float(0.5) == "0.5");
     CHECK(python_float(0.0) == "0.0");
@@ -83,7 +83,7 @@ TEST_CASE("python_float is Python's repr of a float") {
     CHECK(std::strtod(python_float(lr).c_str(), nullptr) == lr);
 }
 
-TEST_CASE("shortest_number") {
+TEST_CASE("shortest_number", "[format]") {
     CHECK(shortest_number(0.1) == "0.1");
     CHECK(shortest_number(1e-05) == "1e-05");
     CHECK(shortest_number(4.0) == "4");
@@ -92,7 +92,7 @@ TEST_CASE("shortest_number") {
     CHECK(std::strtod(shortest_number(0.1 + 0.2).c_str(), nullptr) == 0.1 + 0.2);
 }
 
-TEST_CASE("fixed and scientific") {
+TEST_CASE("fixed and scientific", "[format]") {
     CHECK(fixed(21.875, 1) == "21.9");
     CHECK(fixed(3.0, 2) == "3.00");
     CHECK(scientific(0.00194545703744203, 4) == "1.9455e-03");
@@ -100,12 +100,12 @@ TEST_CASE("fixed and scientific") {
 }
 
 // Python's repr(-0.0) is "-0.0".
-TEST_CASE("python_float keeps the sign of negative zero") {
+TEST_CASE("python_float keeps the sign of negative zero", "[format]") {
     CHECK(python_float(-0.0) == "-0.0");
     CHECK(with_commas(INT64_MIN) == "-9,223,372,036,854,775,808");
 }
 
-TEST_CASE("without_backtrace keeps a LibTorch error's message and drops its frames") {
+TEST_CASE("without_backtrace keeps a LibTorch error's message and drops its frames", "[format]") {
     const std::string oom =
         "CUDA out of memory. Tried to allocate 24.50 GiB.\nSee documentation for Memory "
         "Management\nException raised from malloc at CUDACachingAllocator.cpp:1574 (most recent "

@@ -85,7 +85,7 @@ const SizeRow kOlmo3_1B = {"1B", 2048, 16, 16, 16, 128, 8192, 1279395840, 148491
 
 }  // namespace
 
-TEST_CASE("swiglu_hidden_size follows the FFN rule") {
+TEST_CASE("swiglu_hidden_size follows the FFN rule", "[model_spec]") {
     // TransformerConfig.llama_like: int(8d/3), times the multiplier (truncated), up to a multiple.
     CHECK(swiglu_hidden_size(12, 1.0, 256) == 256);
     CHECK(swiglu_hidden_size(128, std::nullopt, 256) == 512);
@@ -103,7 +103,7 @@ TEST_CASE("swiglu_hidden_size follows the FFN rule") {
     CHECK(swiglu_hidden_size(96, std::nullopt, 1) == 256);
 }
 
-TEST_CASE("size table: every row, both families") {
+TEST_CASE("size table: every row, both families", "[model_spec]") {
     for (const auto& row : kSharedRows) {
         check_row(spec_of("olmo2", row.size), row);
         check_row(spec_of("olmo3", row.size), row);
@@ -114,7 +114,7 @@ TEST_CASE("size table: every row, both families") {
     check_row(spec_of("olmo3", "1B"), kOlmo3_1B);
 }
 
-TEST_CASE("the default config uses the olmo3 family") {
+TEST_CASE("the default config uses the olmo3 family", "[model_spec]") {
     const LadderConfig config = load_config(std::nullopt, {});
     const auto spec = find_model_spec(config, "600M");
     REQUIRE(spec);
@@ -123,7 +123,7 @@ TEST_CASE("the default config uses the olmo3 family") {
     CHECK_FALSE(find_model_spec(config, "42M"));
 }
 
-TEST_CASE("olmo3 sliding-window pattern") {
+TEST_CASE("olmo3 sliding-window pattern", "[model_spec]") {
     // olmo3_* SlidingWindowAttentionConfig: [4096, 4096, 4096, -1] repeated; the last layer is
     // always full.
     const ModelSpec olmo3 = spec_of("olmo3", "190M");
@@ -146,7 +146,7 @@ TEST_CASE("olmo3 sliding-window pattern") {
         CHECK(olmo2.window(layer) == -1);
 }
 
-TEST_CASE("flops_per_token at sequence length 8192") {
+TEST_CASE("flops_per_token at sequence length 8192", "[model_spec]") {
     // TransformerConfig.num_flops_per_token, derived values (V = 100,352).
     CHECK(spec_of("olmo2", "190M").flops_per_token(8192) == 2047984128);
     CHECK(spec_of("olmo3", "190M").flops_per_token(8192) == 1708245504);
@@ -161,7 +161,7 @@ TEST_CASE("flops_per_token at sequence length 8192") {
     CHECK(spec_of("olmo3", "13B").flops_per_token(8192) == 91794831360);
 }
 
-TEST_CASE("flops_per_token: windows no longer than the sequence change nothing") {
+TEST_CASE("flops_per_token: windows no longer than the sequence change nothing", "[model_spec]") {
     // At seq <= 4096 every window covers the whole sequence, so olmo2 == olmo3.
     for (const char* size : {"190M", "7B"}) {
         INFO(size);
@@ -172,13 +172,13 @@ TEST_CASE("flops_per_token: windows no longer than the sequence change nothing")
     }
 }
 
-TEST_CASE("builtin size names, smallest first") {
+TEST_CASE("builtin size names, smallest first", "[model_spec]") {
     CHECK(ladder::builtin_size_names() ==
           std::vector<std::string>{"1M", "14M", "30M", "60M", "100M", "190M", "370M", "600M",
                                    "760M", "1B", "3B", "7B", "13B", "32B"});
 }
 
-TEST_CASE("parse_size_count") {
+TEST_CASE("parse_size_count", "[model_spec]") {
     // olmo_core/model_ladder/transformer_model_configurator.py, TransformerSize.approx_num_params:
     // "<number><K|M|B|T>", K = 1e3 ... T = 1e12.
     CHECK(count_of("190M") == Approx(190e6).epsilon(1e-12));

@@ -17,7 +17,7 @@ RunPlan plan_190m() {
 
 }  // namespace
 
-TEST_CASE("a figure holds every step, the period ends and the checkpoints of the plan") {
+TEST_CASE("a figure holds every step, the period ends and the checkpoints of the plan", "[plot]") {
     const RunPlan plan = plan_190m();
     const plot::LrFigure figure = plot::make_lr_figure({plan});
     REQUIRE(figure.curves.size() == 1);
@@ -39,7 +39,7 @@ TEST_CASE("a figure holds every step, the period ends and the checkpoints of the
           "warmup=190.4M tokens / 363 steps, duration=15.2B tokens / 29,046 steps");
 }
 
-TEST_CASE("ticks are round numbers covering the axis") {
+TEST_CASE("ticks are round numbers covering the axis", "[plot]") {
     CHECK(plot::nice_ticks(15.2e9, 8) ==
           std::vector<double>{0, 2e9, 4e9, 6e9, 8e9, 10e9, 12e9, 14e9});
     CHECK(plot::nice_ticks(0.0025, 6).size() == 6);
@@ -50,7 +50,7 @@ TEST_CASE("ticks are round numbers covering the axis") {
     CHECK(layout.y_pixel(0) == layout.bottom);
 }
 
-TEST_CASE("the terminal plot is a grid of Braille cells with axis labels") {
+TEST_CASE("the terminal plot is a grid of Braille cells with axis labels", "[plot]") {
     const auto figure = plot::make_lr_figure({plan_190m()});
     const std::string text = plot::render_terminal(figure, 40, 10, false);
     CHECK(text.rfind(figure.title + "\n", 0) == 0);

@@ -119,7 +119,7 @@ constexpr double kPeak190M = 0.00194545703744203;
 // ---------------------------------------------------------------------------------------
 // WSD-S
 
-TEST_CASE("WSD-S 190M test vectors, non-stepped") {
+TEST_CASE("WSD-S 190M test vectors, non-stepped", "[schedule]") {
     // WSDS.get_lr for 190M, M=4, B=524,288, peak 1.945457e-3.
     const RunPlan plan = wsds_plan("190M");
     REQUIRE(plan.batch.global_batch_size == 524288);
@@ -138,7 +138,7 @@ TEST_CASE("WSD-S 190M test vectors, non-stepped") {
     CHECK(plan.lr_at_step(29046) == 0.0);
 }
 
-TEST_CASE("WSD-S 190M test vectors, stepped") {
+TEST_CASE("WSD-S 190M test vectors, stepped", "[schedule]") {
     // configure_lr_scheduler (stepped): period multipliers 1/sqrt(c) = [1.4142, 1, 0.7071, 0.5].
     const RunPlan plan = wsds_plan("190M", true);
     CHECK(plan.lr_at_step(364) == Approx(2.751292e-3).epsilon(1e-6));
@@ -160,7 +160,7 @@ TEST_CASE("WSD-S 190M test vectors, stepped") {
     CHECK(plan.lr_at_step(29046) == 0.0);
 }
 
-TEST_CASE("WSD-S 190M: warmup, stable and decay of every period") {
+TEST_CASE("WSD-S 190M: warmup, stable and decay of every period", "[schedule]") {
     // Values derived from WSDS.get_lr (tokens = step * 524,288, warmup 190,354,176).
     const RunPlan plan = wsds_plan("190M");
     const double peak = plan.optimizer.lr;
@@ -188,7 +188,7 @@ TEST_CASE("WSD-S 190M: warmup, stable and decay of every period") {
     CHECK(plan.lr_at_step(40000) == 0.0);
 }
 
-TEST_CASE("WSD-S period lengths and decays") {
+TEST_CASE("WSD-S period lengths and decays", "[schedule]") {
     // configure_lr_scheduler: period lengths in tokens; decays D_i = round(0.1 * L_i).
     const RunPlan small = wsds_plan("190M");
     const WsdsSchedule& s = wsds_of(small);
@@ -206,7 +206,7 @@ TEST_CASE("WSD-S period lengths and decays") {
     CHECK(b.warmup == Approx(1279395840.0).epsilon(1e-15));
 }
 
-TEST_CASE("WSD-S checkpoint steps and names") {
+TEST_CASE("WSD-S checkpoint steps and names", "[schedule]") {
     // configure_checkpoint_intervals: pre/post-decay steps per period, M=4, 64 H100s.
     const std::vector<std::string> names = {
         "period 1, 0.5xC pre-decay", "period 1, 0.5xC post-decay", "period 2, 1xC pre-decay",
@@ -229,7 +229,7 @@ TEST_CASE("WSD-S checkpoint steps and names") {
     }
 }
 
-TEST_CASE("WSD-S period marks and schedule title") {
+TEST_CASE("WSD-S period marks and schedule title", "[schedule]") {
     const RunPlan plan = wsds_plan("190M");
     REQUIRE(plan.period_marks.size() == 4);
     const std::vector<std::string> labels = {"0.5xC", "1xC", "2xC", "4xC"};
@@ -241,11 +241,11 @@ TEST_CASE("WSD-S period marks and schedule title") {
     CHECK(plan.schedule_title == "Learning rate schedule for a 190.4M model out to 4.0xC");
 }
 
-TEST_CASE("WSD-S: checkpoints are dropped with trainer.no_checkpoints") {
+TEST_CASE("WSD-S: checkpoints are dropped with trainer.no_checkpoints", "[schedule]") {
     CHECK(plan_run(config_with({{"trainer.no_checkpoints", "true"}}), "190M").checkpoints.empty());
 }
 
-TEST_CASE("WsdsSchedule::make validates warmup and decays") {
+TEST_CASE("WsdsSchedule::make validates warmup and decays", "[schedule]") {
     // WSDS.__post_init__: W + D_0 <= L_0 and D_i <= L_i.
     CHECK_NOTHROW(WsdsSchedule::make(1.0, 90, {100, 100}, {}, 0.1));
     CHECK_THROWS_AS(WsdsSchedule::make(1.0, 91, {100, 100}, {}, 0.1), std::invalid_argument);
@@ -262,7 +262,7 @@ TEST_CASE("WsdsSchedule::make validates warmup and decays") {
     CHECK(s.lr(250) == 0.0);
 }
 
-TEST_CASE("WSD-S that does not fit is a ConfigError") {
+TEST_CASE("WSD-S that does not fit is a ConfigError", "[schedule]") {
     // 1 token per parameter: the first period (0.5 tokens/param) is shorter than the warmup.
     const std::string message = config_error_of([] {
         plan_run(config_with({{"run.tokens_per_param", "1"}}), "190M");
@@ -273,7 +273,7 @@ TEST_CASE("WSD-S that does not fit is a ConfigError") {
 // ---------------------------------------------------------------------------------------
 // Levanter
 
-TEST_CASE("Levanter plan: batch, optimizer and duration") {
+TEST_CASE("Levanter plan: batch, optimizer and duration", "[schedule]") {
     const RunPlan plan = levanter_plan({});
     CHECK(plan.batch.global_batch_size == 8192);
     CHECK(plan.batch.num_devices == 1);
@@ -285,7 +285,7 @@ TEST_CASE("Levanter plan: batch, optimizer and duration") {
     CHECK(plan.warmup_tokens == 100 * 8192);
 }
 
-TEST_CASE("fraction_or_steps truncates like Python int()") {
+TEST_CASE("fraction_or_steps truncates like Python int()", "[schedule]") {
     using ladder::optim::fraction_or_steps;
     CHECK(fraction_or_steps(0.29, 100) == 28);
     CHECK(fraction_or_steps(0.57, 100) == 56);
@@ -297,8 +297,9 @@ TEST_CASE("fraction_or_steps truncates like Python int()") {
     CHECK(fraction_or_steps(50, 700) == 50);
 }
 
-TEST_CASE("Levanter example 1: single cycle, cosine") {
-    // levanter spec §7 example 1: W=100, D=900, min_lr 1e-4.
+TEST_CASE("Levanter example 1: single cycle, cosine", "[schedule]") {
+    // Worked example 1 of Levanter's schedule (src/levanter/optim/config.py,
+    // OptimizerConfig.lr_scheduler): W=100, D=900, min_lr 1e-4.
     const RunPlan plan = levanter_plan({});
     const LevanterSchedule& s = levanter_of(plan);
     CHECK(s.min_lr == Approx(1e-4).epsilon(1e-12));
@@ -323,8 +324,9 @@ TEST_CASE("Levanter example 1: single cycle, cosine") {
     CHECK(plan.lr_at_step(101) == Approx(1e-3).epsilon(1e-9));
 }
 
-TEST_CASE("Levanter example 2: two cycles, WSD-S with rewarmup, linear") {
-    // levanter spec §7 example 2.
+TEST_CASE("Levanter example 2: two cycles, WSD-S with rewarmup, linear", "[schedule]") {
+    // Worked example 2 of Levanter's schedule (src/levanter/optim/config.py,
+    // OptimizerConfig.lr_scheduler).
     const RunPlan plan = levanter_plan({{"run.cycles", "2"},
                                         {"run.rewarmup", "0.05"},
                                         {"run.decay", "0.2"},
@@ -357,7 +359,7 @@ TEST_CASE("Levanter example 2: two cycles, WSD-S with rewarmup, linear") {
     CHECK(plan.period_marks[0].label == "cycle 1");
 }
 
-TEST_CASE("Levanter example 2 without rewarmup jumps back to the peak") {
+TEST_CASE("Levanter example 2 without rewarmup jumps back to the peak", "[schedule]") {
     const RunPlan plan =
         levanter_plan({{"run.cycles", "2"}, {"run.decay", "0.2"}, {"run.lr_schedule", "linear"}});
     check_cycle(levanter_of(plan).cycles[1], 500, 500, 0, 400, 100, 1e-4);
@@ -365,8 +367,9 @@ TEST_CASE("Levanter example 2 without rewarmup jumps back to the peak") {
     CHECK(lr_at_count(plan, 500) == Approx(1e-3).epsilon(1e-9));
 }
 
-TEST_CASE("Levanter example 4: inv, no warmup") {
-    // levanter spec §7 example 4: lr(t) = max(1e-3 / (9 max(t,1)/1000 + 1), 1e-4).
+TEST_CASE("Levanter example 4: inv, no warmup", "[schedule]") {
+    // Worked example 4 of Levanter's schedule (src/levanter/optim/config.py,
+    // OptimizerConfig.lr_scheduler): lr(t) = max(1e-3 / (9 max(t,1)/1000 + 1), 1e-4).
     const RunPlan plan = levanter_plan({{"run.warmup", "0.0"}, {"run.lr_schedule", "inv"}});
     const LevanterSchedule& s = levanter_of(plan);
     REQUIRE(s.cycles.size() == 1);
@@ -381,8 +384,9 @@ TEST_CASE("Levanter example 4: inv, no warmup") {
     CHECK(lr_at_count(plan, 1000) == Approx(1e-4).epsilon(1e-9));
 }
 
-TEST_CASE("Levanter example 5: integer cycle_length, remainder in the last cycle") {
-    // levanter spec §7 example 5: P = [0, 300, 600, 1000], decay 0.1, cosine.
+TEST_CASE("Levanter example 5: integer cycle_length, remainder in the last cycle", "[schedule]") {
+    // Worked example 5 of Levanter's schedule (src/levanter/optim/config.py,
+    // OptimizerConfig.lr_scheduler): P = [0, 300, 600, 1000], decay 0.1, cosine.
     const RunPlan plan =
         levanter_plan({{"run.warmup", "0.0"}, {"run.decay", "0.1"}, {"run.cycle_length", "300"}});
     const LevanterSchedule& s = levanter_of(plan);
@@ -403,8 +407,8 @@ TEST_CASE("Levanter example 5: integer cycle_length, remainder in the last cycle
     CHECK(lr_at_count(plan, 999) == Approx(1.01387e-4).epsilon(1e-5));
 }
 
-TEST_CASE("Levanter cycle boundaries") {
-    // levanter spec §7, boundary-only examples (T = 1000).
+TEST_CASE("Levanter cycle boundaries", "[schedule]") {
+    // Boundary-only examples of Levanter's schedule (src/levanter/optim/config.py) (T = 1000).
     SECTION("cycles=3") {
         const RunPlan plan = levanter_plan({{"run.cycles", "3"}});
         CHECK(cycle_starts(plan) == std::vector<int64_t>{0, 333, 666});
@@ -440,7 +444,7 @@ TEST_CASE("Levanter cycle boundaries") {
     }
 }
 
-TEST_CASE("Levanter configuration errors name the key") {
+TEST_CASE("Levanter configuration errors name the key", "[schedule]") {
     SECTION("cycles and cycle_length both set") {
         const std::string message = config_error_of([] {
             levanter_config({{"run.cycles", "2"}, {"run.cycle_length", "300"}});
@@ -471,7 +475,7 @@ TEST_CASE("Levanter configuration errors name the key") {
 
 // With no warmup and no stable phase the decay starts at step 0: there is no pre-decay
 // checkpoint then, and every planned checkpoint lies on the schedule.
-TEST_CASE("Levanter: every checkpoint has a finite LR") {
+TEST_CASE("Levanter: every checkpoint has a finite LR", "[schedule]") {
     const RunPlan plan = levanter_plan({{"run.warmup", "0.0"}, {"run.lr_schedule", "inv"}});
     for (const auto& checkpoint : plan.checkpoints) {
         INFO(checkpoint.name << " at step " << checkpoint.step);
