@@ -20,6 +20,7 @@ void on_signal(int signal) {
         return;
     }
     requested = signal;
+    // write(2), not the logger: a signal handler may call only async-signal-safe functions.
     static const char message[] = "\nladder: stop requested; finishing the step and saving\n";
     const ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
     (void)ignored;
