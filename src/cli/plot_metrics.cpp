@@ -97,9 +97,7 @@ void plot_metrics(const PlotMetricsOptions& options, const CommonOptions& common
     fs::create_directories(folder, ec);
     if (ec)
         throw std::runtime_error("cannot create '" + folder + "': " + ec.message());
-    std::string stem = "metrics";
-    for (const auto& size : options.sizes)
-        stem += "_" + size;
+    const std::string stem = "metrics_" + join(options.sizes, "_");
     for (const char* extension : {".png", ".svg"}) {
         const std::string path = (fs::path(folder) / (stem + extension)).string();
         write_atomically(path, [&chart](const std::string& temporary) {

@@ -91,7 +91,7 @@ void train(const TrainOptions& options, const CommonOptions& common, bool benchm
         throw ExitCode{code};
 }
 
-void register_one(CLI::App& app, CommonOptions& common, const char* name, const char* help,
+void register_one(CLI::App& app, CommonOptions& common, const char* name, const std::string& help,
                   bool benchmark) {
     auto options = std::make_shared<TrainOptions>();
     CLI::App* command = app.add_subcommand(name, help);
@@ -108,8 +108,9 @@ void register_train(CLI::App& app, CommonOptions& common) {
     register_one(app, common, "train",
                  "Train one size of the ladder on its planned batch, schedule and duration", false);
     register_one(app, common, "benchmark",
-                 "Train one size for 100 steps (or trainer.hard_stop) without checkpoints or "
-                 "evals, then print tokens/s, step time, MFU and peak memory",
+                 "Train one size for " + std::to_string(config::kBenchmarkHardStopSteps) +
+                     " steps (or trainer.hard_stop) without checkpoints or evals, then print "
+                     "tokens/s, step time, MFU and peak memory",
                  true);
 }
 

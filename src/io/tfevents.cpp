@@ -76,7 +76,10 @@ void put_bytes(std::string& out, uint32_t field, std::string_view bytes) {
 }
 
 // Field numbers of event.proto and summary.proto.
-constexpr uint32_t kEventWallTime = 1, kEventStep = 2, kEventFileVersion = 3, kEventSummary = 5;
+constexpr uint32_t kEventWallTime = 1, kEventStep = 2, kEventFileVersion = 3, kEventSummary = 5,
+                   kEventSessionLog = 7;
+constexpr uint32_t kSessionLogStatus = 1;
+constexpr int64_t kSessionStart = 1;  // SessionLog.SessionStatus.START
 constexpr uint32_t kSummaryValue = 1;
 constexpr uint32_t kValueTag = 1, kValueSimpleValue = 2;
 
@@ -127,6 +130,17 @@ EventFileWriter::EventFileWriter(const std::string& folder) {
     put_double(event, kEventWallTime, seconds_since_epoch());
     put_bytes(event, kEventFileVersion, "brain.Event:2");
     write_record(event);
+}
+
+void EventFileWriter::write_session_start(int64_t step) {
+    std::string session_log;
+    put_int64(session_log, kSessionLogStatus, kSessionStart);
+    std::string event;
+    put_double(event, kEventWallTime, seconds_since_epoch());
+    put_int64(event, kEventStep, step);
+    put_bytes(event, kEventSessionLog, session_log);
+    write_record(event);
+    out_.flush();
 }
 
 void EventFileWriter::write_scalars(int64_t step, const std::vector<Scalar>& scalars) {

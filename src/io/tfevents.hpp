@@ -42,6 +42,11 @@ class EventFileWriter {
     // flushed, so a running TensorBoard (or a crash) sees every step written.
     void write_scalars(int64_t step, const std::vector<Scalar>& scalars);
 
+    // A SessionLog START at `step`: TensorBoard drops the events of earlier files at this
+    // step and after, so steps a resumed run logs again are not shown twice (as
+    // SummaryWriter(purge_step=...) in tensorboard's writer does).
+    void write_session_start(int64_t step);
+
   private:
     void write_record(const std::string& data);
 

@@ -55,6 +55,8 @@ struct RunPlan {
     // when it runs the full duration. The trainer stops at whichever comes first.
     std::optional<int64_t> stop_step;
     std::optional<int64_t> stop_epoch;
+    // The step the run ends at unless an epoch stop comes first.
+    int64_t last_step() const { return stop_step.value_or(duration_steps); }
     std::optional<config::DurationConfig> hard_stop;
     std::optional<config::DurationConfig> max_duration;
     std::vector<CheckpointPoint> checkpoints;  // empty when trainer.no_checkpoints

@@ -75,12 +75,8 @@ std::optional<std::pair<double, double>> at_step(const std::vector<LoggedPoint>&
                           before.value + f * (after->value - before.value));
 }
 
-int64_t planned_steps(const RunPlan& plan) {
-    return plan.stop_step.value_or(plan.duration_steps);
-}
-
 std::string progress_line(const MetricsRun& run) {
-    const int64_t steps = planned_steps(run.plan);
+    const int64_t steps = run.plan.last_step();
     std::string line = run.plan.size + ": ";
     if (run.log.rows.empty()) {
         line += "nothing logged yet";

@@ -104,7 +104,7 @@ int train_rung(const config::LadderConfig& config, const RunPlan& plan,
 
     train::Trainer trainer(std::move(settings), loader, module,
                            train::build_callbacks({config, plan, launch, module, loader}));
-    const bool finished = trainer.fit();
+    const bool finished = trainer.fit();  // an error keeps train.log open for its message
     log::remove_files();
     return finished ? 0 : kExitRequeue;
 }

@@ -91,9 +91,16 @@ CallbackList build_callbacks(const RunParts& run) {
         eval.dtype = data::token_dtype_rule(config.data.dtype, *config.tokenizer.vocab_size);
         eval.vocab_size = *config.tokenizer.vocab_size;
         eval.batch_instances = run.plan.batch.rank_microbatch_instances();
+        eval.rank = run.launch.rank;
+        eval.world_size = run.launch.world_size;
         eval.eval_steps = planned_steps;
         eval.interval = settings.lm_evaluator.eval_interval;
         callbacks.add(std::make_unique<LMEvaluator>(config.data.validation, eval, run.module));
+    }
+    if (writes_folder && settings.metric_saver.enabled) {
+        callbacks.add(std::make_unique<MetricSaver>(
+            folder, settings.metric_saver.metrics_to_capture, planned_steps,
+            settings.metric_saver.save_interval, main_rank));
     }
     dist::RankGroup* group = run.module.group();
     callbacks.add(std::make_unique<StopSignalHandler>(
@@ -106,19 +113,13 @@ CallbackList build_callbacks(const RunParts& run) {
         ConsoleLoggerSettings console;
         console.log_interval = settings.console_logger.log_interval;
         console.live_progress = settings.console_logger.progress && stdout_is_terminal();
-        console.hard_stop =
-            run.plan.stop_step.value_or(run.plan.duration_steps) < run.plan.duration_steps;
+        console.hard_stop = run.plan.last_step() < run.plan.duration_steps;
         callbacks.add(std::make_unique<ConsoleLogger>(console));
     }
     if (settings.speed_monitor.enabled)
         callbacks.add(std::make_unique<SpeedMonitor>(speed_settings(run)));
     if (writes_folder && settings.config_saver.enabled) {
         callbacks.add(std::make_unique<ConfigSaver>(folder, config_json));
-    }
-    if (writes_folder && settings.metric_saver.enabled) {
-        callbacks.add(
-            std::make_unique<MetricSaver>(folder, settings.metric_saver.metrics_to_capture,
-                                          planned_steps, settings.metric_saver.save_interval));
     }
     if (writes_folder && settings.metrics_jsonl.enabled)
         callbacks.add(std::make_unique<MetricsJsonl>(folder));

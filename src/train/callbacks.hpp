@@ -21,9 +21,10 @@ struct RunParts {
 };
 
 // Rank 0 gets every enabled callback; the other ranks only those that take part in
-// collectives or keep shared books (checkpointer, evaluator, stop signals).
+// collectives or decide when metrics are read (checkpointer, evaluator, metric saver, stop
+// signals), so that every rank calls the same collectives at the same steps.
 // `trainer.no_checkpoints` leaves the run's folder untouched: no checkpoints, metrics files
-// or logs. Throws UsageError for contradictory settings.
+// or logs. Throws UsageError for a validation set that cannot be read.
 CallbackList build_callbacks(const RunParts& run);
 
 }  // namespace ladder::train

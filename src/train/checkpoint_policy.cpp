@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace ladder::train {
 
 CheckpointPolicy::CheckpointPolicy(const config::CheckpointerConfig& settings,

@@ -9,7 +9,7 @@ namespace ladder::train {
 
 Checkpointer::Checkpointer(const config::CheckpointerConfig& settings,
                            std::set<int64_t> fixed_steps, std::string save_folder,
-                           std::string config_json, TransformerTrainModule& module,
+                           std::string config_json, TrainModule& module,
                            const data::DataLoader& loader, int64_t world_size, bool main_rank)
     : policy_(settings, std::move(fixed_steps)),
       save_folder_(std::move(save_folder)),
@@ -73,8 +73,10 @@ void Checkpointer::save(const TrainProgress& p, SaveKind kind) {
         complete_step_ = writer_.async() ? last_saved_step_ : p.step;
     }
     last_saved_step_ = p.step;
-    for (const int64_t step : policy_.saved(p.step, kind))
-        to_remove_.push_back({p.step, step});
+    for (const int64_t step : policy_.saved(p.step, kind)) {
+        if (main_rank_)
+            to_remove_.push_back({p.step, step});
+    }
 }
 
 // Deletes the checkpoints the policy gave up once the checkpoint that supersedes them is

@@ -14,7 +14,7 @@
 #include "train/callback.hpp"
 #include "train/checkpoint.hpp"
 #include "train/checkpoint_policy.hpp"
-#include "train/transformer_train_module.hpp"
+#include "train/train_module.hpp"
 
 namespace ladder::train {
 
@@ -24,7 +24,7 @@ class Checkpointer : public Callback {
     // `loader` must outlive the callback; `config_json` (the resolved config) goes into every
     // checkpoint.
     Checkpointer(const config::CheckpointerConfig& settings, std::set<int64_t> fixed_steps,
-                 std::string save_folder, std::string config_json, TransformerTrainModule& module,
+                 std::string save_folder, std::string config_json, TrainModule& module,
                  const data::DataLoader& loader, int64_t world_size, bool main_rank);
 
     void pre_train(const TrainProgress& p) override;
@@ -39,7 +39,7 @@ class Checkpointer : public Callback {
     CheckpointPolicy policy_;
     std::string save_folder_;
     std::string config_json_;
-    TransformerTrainModule& module_;
+    TrainModule& module_;
     const data::DataLoader& loader_;
     int64_t world_size_;
     bool main_rank_;

@@ -1,18 +1,16 @@
 #include "train/lm_evaluator.hpp"
 
-#include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cmath>
 
-#include "dist/rank_group.hpp"
 #include "util/format.hpp"
 
 namespace ladder::train {
 
 LMEvaluator::LMEvaluator(const std::map<std::string, std::vector<std::string>>& sets,
-                         LMEvaluatorSettings settings, TransformerTrainModule& module)
+                         LMEvaluatorSettings settings, TrainModule& module)
     : settings_(std::move(settings)), module_(module) {
     for (const auto& [name, patterns] : sets) {
         data::InstanceSource source(data::expand_paths(patterns), settings_.sequence_length,
@@ -39,18 +37,15 @@ void LMEvaluator::post_train_batch(const TrainProgress& p, Metrics& metrics) {
 
 Metrics LMEvaluator::evaluate() {
     const auto start = std::chrono::steady_clock::now();
-    dist::RankGroup* group = module_.group();
-    const int64_t rank = group ? group->rank() : 0;
-    const int64_t world = group ? group->size() : 1;
     const int64_t batch = settings_.batch_instances;
+    const int64_t stride = batch * settings_.world_size;
     Metrics metrics;
     int64_t batches = 0;
+    std::vector<int32_t> buffer;
     for (const auto& [name, source] : sets_) {
         const int64_t seq = source.sequence_length();
-        std::vector<int32_t> buffer;
-        at::Tensor ce_sum = at::zeros({}, at::TensorOptions().device(module_.device()));
-        at::Tensor count = at::zeros_like(ce_sum);
-        for (int64_t first = rank * batch; first < source.num_instances(); first += batch * world) {
+        for (int64_t first = settings_.rank * batch; first < source.num_instances();
+             first += stride) {
             const int64_t n = std::min(batch, source.num_instances() - first);
             buffer.resize(static_cast<size_t>(n * seq));
             for (int64_t i = 0; i < n; ++i) {
@@ -58,22 +53,14 @@ Metrics LMEvaluator::evaluate() {
                     source.check_instance(first + i);
                 source.read_instance(first + i, buffer.data() + i * seq);
             }
-            const EvalSums sums = module_.eval_batch(buffer, n);
-            ce_sum += sums.ce_sum;
-            count += sums.labels;
+            module_.eval_batch(buffer, n);
             ++batches;
         }
-        if (group) {
-            at::Tensor sums = at::stack({ce_sum, count.to(ce_sum.scalar_type())});
-            group->all_reduce_sum(sums);
-            ce_sum = sums[0];
-            count = sums[1];
-        }
-        const double ce = (ce_sum / count).item<double>();
+        const EvalTotals totals = module_.eval_totals();
+        const double ce = totals.ce_sum / totals.labels;
         metrics["eval/lm/" + name + "/CE loss"] = ce;
         metrics["eval/lm/" + name + "/PPL"] = std::exp(ce);
     }
-    module_.end_eval();
     metrics["throughput/in-loop eval time (s)"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     metrics["throughput/in-loop eval batches"] = static_cast<double>(batches);

@@ -13,7 +13,7 @@
 
 #include "data/instance_source.hpp"
 #include "train/callback.hpp"
-#include "train/transformer_train_module.hpp"
+#include "train/train_module.hpp"
 
 namespace ladder::train {
 
@@ -21,18 +21,20 @@ struct LMEvaluatorSettings {
     int64_t sequence_length = 0;
     data::TokenDtypeRule dtype{data::TokenDtype::kUint16};
     int64_t vocab_size = 0;
-    int64_t batch_instances = 1;   // per rank
+    int64_t batch_instances = 1;  // per rank
+    int64_t rank = 0;             // batch i of a set goes to rank i mod world_size
+    int64_t world_size = 1;
     std::set<int64_t> eval_steps;  // the plan's checkpoint steps
     std::optional<int64_t> interval;
 };
 
 class LMEvaluator : public Callback {
   public:
-    // Opens and validates every set before training starts. With the module's rank group,
-    // batch i goes to rank i mod world and the sums are combined, so every rank gets the
+    // Opens and validates every set before training starts. Every rank of a run has one and
+    // evaluates its share of each set; the module sums the shares, so every rank gets the
     // same metrics. `module` must outlive the callback.
     LMEvaluator(const std::map<std::string, std::vector<std::string>>& sets,
-                LMEvaluatorSettings settings, TransformerTrainModule& module);
+                LMEvaluatorSettings settings, TrainModule& module);
 
     void post_train_batch(const TrainProgress& p, Metrics& metrics) override;
 
@@ -40,7 +42,7 @@ class LMEvaluator : public Callback {
     Metrics evaluate();
 
     LMEvaluatorSettings settings_;
-    TransformerTrainModule& module_;
+    TrainModule& module_;
     std::vector<std::pair<std::string, data::InstanceSource>> sets_;
 };
 

@@ -32,13 +32,16 @@ bool MetricSaver::wants_metrics(const TrainProgress& progress) const {
 }
 
 void MetricSaver::log_metrics(const TrainProgress& progress, const Metrics& metrics) {
+    if (!main_rank_)
+        return;
     merge(metrics);
     if (due(progress.step))
         write("metrics_step" + std::to_string(progress.step) + ".json");
 }
 
+// A run started again after its last step logs nothing and keeps the metrics.json it has.
 void MetricSaver::post_train(const TrainProgress& progress) {
-    if (progress.stop_reason.empty())
+    if (main_rank_ && progress.stop_reason.empty() && !latest_.empty())
         write("metrics.json");
 }
 

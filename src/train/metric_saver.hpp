@@ -19,12 +19,15 @@ class MetricSaver : public Callback {
   public:
     // `capture`: glob patterns (fnmatch, as OLMo-core) of the metrics to keep; empty: all.
     // `save_steps`: the plan's checkpoint steps; `save_interval`: also every this many steps.
+    // Every rank has one, so that all ranks read their metrics at the same steps (a loss that
+    // is not finite then stops every rank at once); only `main_rank` writes.
     MetricSaver(std::string save_folder, std::vector<std::string> capture,
-                std::set<int64_t> save_steps, std::optional<int64_t> save_interval)
+                std::set<int64_t> save_steps, std::optional<int64_t> save_interval, bool main_rank)
         : save_folder_(std::move(save_folder)),
           capture_(std::move(capture)),
           save_steps_(std::move(save_steps)),
-          save_interval_(save_interval) {}
+          save_interval_(save_interval),
+          main_rank_(main_rank) {}
 
     bool wants_metrics(const TrainProgress& progress) const override;
     void log_metrics(const TrainProgress& progress, const Metrics& metrics) override;
@@ -40,7 +43,8 @@ class MetricSaver : public Callback {
     std::vector<std::string> capture_;
     std::set<int64_t> save_steps_;
     std::optional<int64_t> save_interval_;
-    Metrics latest_;
+    bool main_rank_;
+    Metrics latest_;  // empty until this process logs a step
 };
 
 }  // namespace ladder::train

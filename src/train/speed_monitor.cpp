@@ -17,6 +17,10 @@ SpeedMonitor::SpeedMonitor(SpeedMonitorSettings settings) : settings_(std::move(
     }
 }
 
+void SpeedMonitor::pre_train(const TrainProgress& p) {
+    first_step_ = p.step + 1;
+}
+
 void SpeedMonitor::pre_load_batch(const TrainProgress&) {
     batch_start_ = Clock::now();
 }
@@ -35,8 +39,8 @@ void SpeedMonitor::post_train_batch(const TrainProgress& p, Metrics& metrics) {
             static_cast<double>(p.tokens_seen) / settings_.chinchilla_tokens;
     }
     metrics["throughput/device/data loading (s)"] = data_seconds;
-    if (p.step <= 1 || step_seconds <= 0)
-        return;  // the first step pays for start-up
+    if (p.step <= first_step_ || step_seconds <= 0)
+        return;  // the first step pays for start-up, also after a resume
 
     step_seconds_.push_back(step_seconds);
     timed_seconds_ += step_seconds;

@@ -43,6 +43,7 @@ class SpeedMonitor : public Callback {
     // First among the callbacks after a step, so an evaluation is not timed as training.
     int priority() const override { return 100; }
 
+    void pre_train(const TrainProgress& p) override;
     void pre_load_batch(const TrainProgress&) override;
     void pre_step(const TrainProgress&) override;
     void post_train_batch(const TrainProgress& p, Metrics& metrics) override;
@@ -53,6 +54,7 @@ class SpeedMonitor : public Callback {
     using Clock = std::chrono::steady_clock;
     SpeedMonitorSettings settings_;
     Clock::time_point batch_start_, step_start_;
+    int64_t first_step_ = 1;  // this process's first step, which pays for start-up
     double timed_seconds_ = 0;
     int64_t timed_tokens_ = 0;
     std::vector<double> step_seconds_;

@@ -10,13 +10,16 @@ namespace ladder::train {
 TensorBoardLogger::TensorBoardLogger(std::string run_folder)
     : folder_((std::filesystem::path(std::move(run_folder)) / "tensorboard").string()) {}
 
-void TensorBoardLogger::pre_train(const TrainProgress&) {
-    writer_.emplace(folder_);
+void TensorBoardLogger::pre_train(const TrainProgress& progress) {
+    start_step_ = progress.step;
 }
 
 void TensorBoardLogger::log_metrics(const TrainProgress& progress, const Metrics& metrics) {
-    if (!writer_)
-        throw std::logic_error("TensorBoardLogger: log_metrics before pre_train");
+    if (!writer_) {
+        writer_.emplace(folder_);
+        if (start_step_ > 0)
+            writer_->write_session_start(start_step_ + 1);
+    }
     std::vector<io::Scalar> scalars;
     scalars.push_back({"tokens", static_cast<float>(progress.tokens_seen)});
     for (const auto& [name, value] : metrics) {

@@ -22,6 +22,15 @@ struct TrainerState {
     int64_t world_size = 1;  // data-parallel ranks that trained it
 };
 
+// Everything one checkpoint holds, serialized when it is taken (train/checkpoint.hpp).
+struct CheckpointContents;
+
+// Summed loss of an evaluation over every rank's batches.
+struct EvalTotals {
+    double ce_sum = 0;  // sum of -log p(label) over the labelled positions
+    double labels = 0;  // labelled positions
+};
+
 // One step's metrics, left where the step computed them (on the GPU) until read: reading
 // waits for the device, so the Trainer reads only at the metrics collect interval.
 class StepMetrics {
@@ -46,6 +55,22 @@ class TrainModule {
 
     // Before the first step: every rank takes rank 0's model and optimizer state.
     virtual void sync_ranks() = 0;
+
+    // The model and optimizer state with `state` and the run's resolved config, taken now
+    // so that training may go on while it is written. `copy`: clone what lives on the host
+    // (needed when the files are written in the background).
+    virtual std::shared_ptr<CheckpointContents> checkpoint(const TrainerState& state,
+                                                           const std::string& config_json,
+                                                           bool ephemeral, bool copy) = 0;
+
+    // Evaluation, a forward pass in eval mode: eval_batch adds one batch's loss to sums kept
+    // where they were computed; eval_totals (which every rank calls) sums them over the
+    // ranks, reads them, starts new sums and goes back to training mode.
+    virtual void eval_batch(const std::vector<int32_t>& tokens, int64_t instances) = 0;
+    virtual EvalTotals eval_totals() = 0;
+
+    // Training FLOPs per token (for MFU).
+    virtual int64_t flops_per_token() const = 0;
 };
 
 }  // namespace ladder::train

@@ -11,7 +11,7 @@ namespace ladder::train {
 TrainerSettings trainer_settings(const RunPlan& plan, const config::TrainerConfig& trainer,
                                  bool main_rank) {
     TrainerSettings settings;
-    settings.max_steps = plan.stop_step.value_or(plan.duration_steps);
+    settings.max_steps = plan.last_step();
     settings.stop_epoch = plan.stop_epoch;
     settings.global_batch_tokens = plan.batch.global_batch_size;
     settings.metrics_collect_interval = trainer.metrics_collect_interval;
@@ -40,9 +40,10 @@ bool Trainer::fit() {
         callbacks_.pre_load_batch(progress_);
         loader_.next_batch(batch_);
         callbacks_.pre_step(progress_);
-        PendingStep step{{}, module_.train_batch(batch_, progress_.step + 1), {}};
+        std::unique_ptr<StepMetrics> device_metrics =
+            module_.train_batch(batch_, progress_.step + 1);
         advance();
-        step.progress = progress_;
+        PendingStep step{progress_, std::move(device_metrics), {}};
         callbacks_.post_train_batch(progress_, step.host);
         pending_.push_back(std::move(step));
         const int64_t collect = settings_.metrics_collect_interval;

@@ -162,10 +162,11 @@ std::unique_ptr<StepMetrics> TransformerTrainModule::train_batch(
     return metrics;
 }
 
-EvalSums TransformerTrainModule::eval_batch(const std::vector<int32_t>& tokens_host,
-                                            int64_t instances) {
+void TransformerTrainModule::eval_batch(const std::vector<int32_t>& tokens_host,
+                                        int64_t instances) {
     torch::NoGradGuard no_grad;
     model_->eval();
+    start_eval_sums();
     const at::Tensor tokens = tokens_on_device(tokens_host, instances);
     const at::Tensor labels = model::next_token_labels(tokens, settings_.pad_token_id);
     at::Tensor logits;
@@ -173,11 +174,27 @@ EvalSums TransformerTrainModule::eval_batch(const std::vector<int32_t>& tokens_h
         const model::CudaBf16Autocast autocast(device_.is_cuda());
         logits = model_->forward(tokens);
     }
-    return {model::loss_sums(logits, labels).ce, (labels != model::kIgnoreIndex).sum()};
+    eval_ce_sum_ += model::loss_sums(logits, labels).ce;
+    eval_labels_ += (labels != model::kIgnoreIndex).sum();
 }
 
-void TransformerTrainModule::end_eval() {
+void TransformerTrainModule::start_eval_sums() {
+    if (!eval_ce_sum_.defined()) {
+        eval_ce_sum_ = at::zeros({}, at::TensorOptions().device(device_).dtype(at::kFloat));
+        eval_labels_ = at::zeros_like(eval_ce_sum_);
+    }
+}
+
+EvalTotals TransformerTrainModule::eval_totals() {
+    start_eval_sums();  // a rank without a batch of this set still takes part in the sum
+    at::Tensor sums = at::stack({eval_ce_sum_, eval_labels_});
+    if (group_)
+        group_->all_reduce_sum(sums);
+    const at::Tensor host = sums.cpu();
+    eval_ce_sum_ = at::Tensor();
+    eval_labels_ = at::Tensor();
     model_->train();
+    return {host[0].item<double>(), host[1].item<double>()};
 }
 
 TrainerState TransformerTrainModule::load_checkpoint(const std::string& dir) {

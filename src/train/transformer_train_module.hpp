@@ -32,12 +32,6 @@ struct TransformerTrainModuleSettings {
     double max_grad_norm = 1.0;
 };
 
-// Summed cross-entropy and label count of one evaluation batch, left on the device.
-struct EvalSums {
-    at::Tensor ce_sum;  // 0-dim fp32
-    at::Tensor labels;  // 0-dim
-};
-
 class TransformerTrainModule : public TrainModule {
   public:
     // Builds and initializes the planned model on `device`. `group` (null for one process)
@@ -50,25 +44,19 @@ class TransformerTrainModule : public TrainModule {
                                              int64_t step) override;
     TrainerState load_checkpoint(const std::string& dir) override;
     void sync_ranks() override;
-
-    // Forward pass only, in eval mode, on `instances` rows of token ids.
-    EvalSums eval_batch(const std::vector<int32_t>& tokens, int64_t instances);
-    // Back to training mode after a series of eval_batch calls.
-    void end_eval();
-
-    // The model and optimizer state with `state` and the run's config, for a checkpoint (see
-    // take_checkpoint).
     std::shared_ptr<CheckpointContents> checkpoint(const TrainerState& state,
                                                    const std::string& config_json, bool ephemeral,
-                                                   bool copy);
+                                                   bool copy) override;
+    void eval_batch(const std::vector<int32_t>& tokens, int64_t instances) override;
+    EvalTotals eval_totals() override;
+    int64_t flops_per_token() const override;
 
     const c10::Device& device() const { return device_; }
     dist::RankGroup* group() const { return group_; }
-    // Training FLOPs per token of the model at the plan's sequence length.
-    int64_t flops_per_token() const;
 
   private:
     at::Tensor tokens_on_device(const std::vector<int32_t>& tokens, int64_t instances) const;
+    void start_eval_sums();
 
     RunPlan plan_;
     TransformerTrainModuleSettings settings_;
@@ -78,6 +66,7 @@ class TransformerTrainModule : public TrainModule {
     std::vector<at::Tensor> parameters_;
     std::unique_ptr<optim::SkipStepAdamW> optimizer_;
     std::unique_ptr<dist::GradientReducer> reducer_;
+    at::Tensor eval_ce_sum_, eval_labels_;  // 0-dim, on the device; undefined between evals
 };
 
 }  // namespace ladder::train

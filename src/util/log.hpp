@@ -33,7 +33,8 @@ void set_rank(int64_t rank, int64_t world);
 // resumed run keeps its history). Throws std::runtime_error when the file cannot be opened.
 void add_file(const std::string& path);
 
-// Stops writing to the file added last (before its folder may be removed or the run ends).
+// Stops writing to the files added, at the end of a run. A run that fails keeps them: its
+// error, logged as the process ends, belongs in its train.log too.
 void remove_files();
 
 }  // namespace ladder::log

@@ -90,6 +90,20 @@ TEST_CASE("TensorBoard event files hold a scalar for every metric of every step"
     CHECK(ladder::test::count_of(events, "brain.Event:2") == 1);
     CHECK(ladder::test::count_of(events, "train/CE loss") == 3);
     CHECK(ladder::test::count_of(events, "optim/total grad norm") == 3);
+
+    // Started again after its last step, the run logs nothing and leaves what it wrote.
+    const std::string metrics_json = read_file(dir.path + "/runs/tiny/metrics.json");
+    CHECK(metrics_json.find("train/CE loss") != std::string::npos);
+    const auto again = run_ladder(
+        kTrain + "3, unit: steps}' --trainer.callbacks.tensorboard.enabled=true", dir.path);
+    INFO(again.out << again.err);
+    REQUIRE(again.exit_code == 0);
+    CHECK(read_file(dir.path + "/runs/tiny/metrics.json") == metrics_json);
+    size_t event_files = 0;
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator(dir.path + "/runs/tiny/tensorboard"))
+        ++event_files;
+    CHECK(event_files == 1);
 }
 
 TEST_CASE("a run with trainer.no_checkpoints writes nothing into its folder",

@@ -54,6 +54,16 @@ TEST_CASE(
     CHECK(measurements == 2);  // every kRemeasureSteps steps
 }
 
+TEST_CASE("speed monitor: the first step after a resume pays for start-up and is not timed",
+          "[speed_monitor]") {
+    SpeedMonitor monitor(settings(1e15));
+    TrainProgress resumed;
+    resumed.step = 10;
+    monitor.pre_train(resumed);
+    CHECK(step(monitor, 11, 0.0).count("throughput/device/TPS") == 0);
+    CHECK(step(monitor, 12, 0.0).count("throughput/device/TPS") == 1);
+}
+
 TEST_CASE("speed monitor: a GPU's data-sheet peak is used as it is", "[speed_monitor]") {
     SpeedMonitor monitor(settings(1e15));
     step(monitor, 1, 0.0);

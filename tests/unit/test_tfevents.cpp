@@ -138,6 +138,7 @@ struct Event {
     int64_t step = 0;
     std::optional<std::string> file_version;
     std::vector<std::pair<std::string, float>> values;  // Summary.value: tag, simple_value
+    std::optional<int64_t> session_status;              // SessionLog.status (START = 1)
 };
 
 std::pair<std::string, float> decode_value(const std::string& bytes) {
@@ -171,6 +172,12 @@ Event decode_event(const std::string& bytes) {
                 if (v.number != 1 || v.wire_type != 2)
                     throw std::runtime_error("unexpected Summary field");
                 event.values.push_back(decode_value(v.bytes));
+            }
+        } else if (f.number == 7 && f.wire_type == 2) {  // session_log: SessionLog
+            for (const Field& s : parse_message(f.bytes)) {
+                if (s.number != 1 || s.wire_type != 0)
+                    throw std::runtime_error("unexpected SessionLog field");
+                event.session_status = static_cast<int64_t>(s.scalar);
             }
         } else {
             throw std::runtime_error("unexpected Event field");
@@ -287,10 +294,11 @@ TEST_CASE("each step's event is on disk as soon as it is logged", "[tfevents]") 
     TempDir dir;
     TensorBoardLogger logger(dir.path);
     logger.pre_train(at_step(0));
-    const std::string path = files_in(dir / "tensorboard").at(0);
-    CHECK(read_records(read_bytes(path)).size() == 1);
     logger.log_metrics(at_step(1), metrics_at(1));
-    CHECK(read_records(read_bytes(path)).size() == 2);
+    const std::string path = files_in(dir / "tensorboard").at(0);
+    CHECK(read_records(read_bytes(path)).size() == 2);  // the file version, step 1
+    logger.log_metrics(at_step(2), metrics_at(2));
+    CHECK(read_records(read_bytes(path)).size() == 3);
 }
 
 TEST_CASE("the test reader detects a corrupted byte", "[tfevents]") {
@@ -312,20 +320,38 @@ TEST_CASE("the test reader detects a corrupted byte", "[tfevents]") {
     CHECK_THROWS_WITH(read_records(read_bytes(path)), "length CRC mismatch");
 }
 
-TEST_CASE("a resumed run writes a new event file beside the first", "[tfevents]") {
+TEST_CASE("a resumed run writes a new event file that purges the steps it logs again",
+          "[tfevents]") {
     TempDir dir;
     log_steps(dir.path, 1, 3);
     const std::string first = files_in(dir / "tensorboard").at(0);
     const std::string first_bytes = read_bytes(first);
-    log_steps(dir.path, 3, 5);
+    log_steps(dir.path, 3, 5);  // resumed from a checkpoint of step 2
 
     const std::vector<std::string> files = files_in(dir / "tensorboard");
     REQUIRE(files.size() == 2);
     CHECK(read_bytes(first) == first_bytes);
     const std::string second = files[0] == first ? files[1] : files[0];
     const std::vector<std::string> records = read_records(read_bytes(second));
-    REQUIRE(records.size() == 4);
+    REQUIRE(records.size() == 5);
     CHECK(decode_event(records[0]).file_version == std::string("brain.Event:2"));
-    CHECK(decode_event(records[1]).step == 3);
-    CHECK(decode_event(records[3]).step == 5);
+    // SessionLog START at the first step logged again: TensorBoard drops older events from
+    // step 3 on, so step 3 of the first file is not shown twice.
+    const Event purge = decode_event(records[1]);
+    CHECK(purge.session_status == 1);
+    CHECK(purge.step == 3);
+    CHECK(purge.values.empty());
+    CHECK(decode_event(records[2]).step == 3);
+    CHECK(decode_event(records[4]).step == 5);
+    CHECK_FALSE(decode_event(records[2]).session_status);
+}
+
+TEST_CASE("a run that logs no step leaves no event file", "[tfevents]") {
+    TempDir dir;
+    TensorBoardLogger logger(dir.path);
+    TrainProgress finished;
+    finished.step = 10;
+    logger.pre_train(finished);
+    logger.post_train(finished);
+    CHECK_FALSE(std::filesystem::exists(dir / "tensorboard"));
 }

@@ -2,11 +2,13 @@
 // callback that records when it is called, show the order of a step, when metrics reach
 // the host, and how stops and resumes work.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 
 #include "data/data_loader.hpp"
 #include "data/instance_source.hpp"
 #include "e2e/run_ladder.hpp"
+#include "train/lm_evaluator.hpp"
 #include "train/trainer.hpp"
 #include "util/error.hpp"
 
@@ -58,9 +60,29 @@ class RecordingModule : public TrainModule {
         return state;
     }
     void sync_ranks() override { trace_.events.push_back("sync"); }
+    std::shared_ptr<CheckpointContents> checkpoint(const TrainerState&, const std::string&, bool,
+                                                   bool) override {
+        FAIL("these tests save no checkpoints");
+        return nullptr;
+    }
+    // Each batch's first token id and instance count; the totals name the batches seen.
+    void eval_batch(const std::vector<int32_t>& tokens, int64_t instances) override {
+        eval_batches.push_back({tokens.at(0), instances});
+        eval_ce += static_cast<double>(instances);
+        eval_labels += static_cast<double>(tokens.size());
+    }
+    EvalTotals eval_totals() override {
+        trace_.events.push_back("totals");
+        const EvalTotals totals{eval_ce, eval_labels};
+        eval_ce = eval_labels = 0;
+        return totals;
+    }
+    int64_t flops_per_token() const override { return 0; }
 
     std::set<std::string> unloadable;
     std::vector<size_t> batch_sizes;
+    std::vector<std::pair<int32_t, int64_t>> eval_batches;
+    double eval_ce = 0, eval_labels = 0;
 
   private:
     Trace& trace_;
@@ -215,4 +237,51 @@ TEST_CASE("Trainer: resumes from the newest checkpoint that loads, falling back 
                         with(std::make_unique<RecordingCallback>(trace)));
         CHECK_THROWS_WITH(trainer.fit(), Catch::Contains("step4' is damaged"));
     }
+}
+
+TEST_CASE("LMEvaluator: at planned steps and intervals, each rank its share of the batches",
+          "[trainer][evaluator]") {
+    TempDir dir;
+    // 10 instances of 4 tokens; instance i is four times the token i + 2.
+    std::string bytes;
+    for (uint16_t i = 0; i < 10; ++i) {
+        for (int t = 0; t < 4; ++t) {
+            const uint16_t id = i + 2;
+            bytes.append(reinterpret_cast<const char*>(&id), sizeof id);
+        }
+    }
+    ladder::test::write_file(dir / "val.u16", bytes);
+    Trace trace;
+    RecordingModule module(trace);
+    LMEvaluatorSettings settings;
+    settings.sequence_length = 4;
+    settings.vocab_size = 100;
+    settings.batch_instances = 2;
+    settings.rank = 1;
+    settings.world_size = 2;
+    settings.eval_steps = {3};
+    settings.interval = 5;
+    LMEvaluator evaluator({{"val", {dir / "val.u16"}}}, settings, module);
+
+    const auto metrics_at = [&](int64_t step) {
+        TrainProgress p;
+        p.step = step;
+        Metrics metrics;
+        evaluator.post_train_batch(p, metrics);
+        return metrics;
+    };
+    CHECK(metrics_at(0).empty());
+    CHECK(metrics_at(4).empty());
+    CHECK(module.eval_batches.empty());
+    for (const int64_t step : {3, 5, 10}) {
+        INFO("step " << step);
+        module.eval_batches.clear();
+        const Metrics m = metrics_at(step);
+        // Rank 1 of 2, batches of 2: instances 2-3 and 6-7 (0-1, 4-5 and 8-9 are rank 0's).
+        CHECK(module.eval_batches == std::vector<std::pair<int32_t, int64_t>>{{4, 2}, {8, 2}});
+        CHECK(m.at("eval/lm/val/CE loss") == Approx(4.0 / 16.0));  // the module's totals
+        CHECK(m.at("eval/lm/val/PPL") == Approx(std::exp(4.0 / 16.0)));
+        CHECK(m.at("throughput/in-loop eval batches") == 2);
+    }
+    CHECK(trace.joined() == "totals totals totals");  // once per set and evaluation
 }
