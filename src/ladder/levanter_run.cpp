@@ -12,17 +12,6 @@ namespace ladder {
 
 namespace {
 
-class LevanterRunConfigurator : public RunConfigurator {
-  public:
-    std::string type() const override { return config::LevanterRunConfig::kType; }
-    void validate(const config::LadderConfig& config) const override;
-    int64_t target_batch_size(const config::LadderConfig& config,
-                              int64_t num_params) const override;
-    int64_t chinchilla_tokens(const config::LadderConfig& config,
-                              int64_t num_params) const override;
-    void configure(const config::LadderConfig& config, RunPlan& plan) const override;
-};
-
 using config::ConfigError;
 
 // Levanter's cycle minima: [0, end of cycle 1, ..., total].
@@ -92,9 +81,7 @@ std::vector<int64_t> cycle_boundaries(const config::LevanterRunConfig& run, int6
     return points;
 }
 
-}  // namespace
-
-void LevanterRunConfigurator::validate(const config::LadderConfig& config) const {
+void validate(const config::LadderConfig& config) {
     const config::LevanterRunConfig& run = config.run.levanter;
     if (!run.global_batch_size)
         throw ConfigError("run.global_batch_size", "required with run.type: levanter");
@@ -110,20 +97,18 @@ void LevanterRunConfigurator::validate(const config::LadderConfig& config) const
         throw ConfigError("run.cycles", "set either cycles or cycle_length, not both");
 }
 
-int64_t LevanterRunConfigurator::target_batch_size(const config::LadderConfig& config,
-                                                   int64_t) const {
+int64_t target_batch_size(const config::LadderConfig& config, int64_t) {
     return *config.run.levanter.global_batch_size;
 }
 
 // A fixed-hyperparameter run has no tokens-per-parameter rule of its own: its 1xC is
 // Chinchilla's, so its runs sit on the same axis as the Chinchilla-scaled ones.
-int64_t LevanterRunConfigurator::chinchilla_tokens(const config::LadderConfig&,
-                                                   int64_t num_params) const {
+int64_t chinchilla_tokens(const config::LadderConfig&, int64_t num_params) {
     return static_cast<int64_t>(config::kChinchillaTokensPerParam *
                                 static_cast<double>(num_params));
 }
 
-void LevanterRunConfigurator::configure(const config::LadderConfig& config, RunPlan& plan) const {
+void configure(const config::LadderConfig& config, RunPlan& plan) {
     const config::LevanterRunConfig& run = config.run.levanter;
     const int64_t batch = plan.batch.global_batch_size;
     const int64_t total = *run.num_train_steps;
@@ -187,8 +172,11 @@ void LevanterRunConfigurator::configure(const config::LadderConfig& config, RunP
                           " steps";
 }
 
-std::unique_ptr<RunConfigurator> make_levanter_run_configurator() {
-    return std::make_unique<LevanterRunConfigurator>();
+}  // namespace
+
+RunConfigurator levanter_run_configurator() {
+    return {config::LevanterRunConfig::kType, validate, target_batch_size, chinchilla_tokens,
+            configure};
 }
 
 }  // namespace ladder

@@ -2,12 +2,10 @@
 // steps come from the config; warmup, decay and cycles follow Levanter's rules.
 #pragma once
 
-#include <memory>
-
 #include "ladder/run_configurator.hpp"
 
 namespace ladder {
 
-std::unique_ptr<RunConfigurator> make_levanter_run_configurator();
+RunConfigurator levanter_run_configurator();
 
 }  // namespace ladder

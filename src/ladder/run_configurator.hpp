@@ -14,29 +14,25 @@ namespace ladder {
 
 struct RunPlan;
 
-class RunConfigurator {
-  public:
-    virtual ~RunConfigurator() = default;
-
+// One row of the registry: a run type's name and its functions.
+struct RunConfigurator {
     // The `run.type` it registers under.
-    virtual std::string type() const = 0;
+    const char* type;
 
     // Cross-field checks of the run section when the config is loaded: ConfigError naming
     // the key.
-    virtual void validate(const config::LadderConfig& config) const = 0;
+    void (*validate)(const config::LadderConfig& config);
 
     // Tokens per optimizer step to aim for, for a model of `num_params` non-embedding
     // parameters (before the batch is fitted to devices).
-    virtual int64_t target_batch_size(const config::LadderConfig& config,
-                                      int64_t num_params) const = 0;
+    int64_t (*target_batch_size)(const config::LadderConfig& config, int64_t num_params);
 
     // Tokens of 1xC for such a model.
-    virtual int64_t chinchilla_tokens(const config::LadderConfig& config,
-                                      int64_t num_params) const = 0;
+    int64_t (*chinchilla_tokens)(const config::LadderConfig& config, int64_t num_params);
 
     // Once `plan.batch` is planned on devices: fills the optimizer, schedule, duration,
     // checkpoints and period marks.
-    virtual void configure(const config::LadderConfig& config, RunPlan& plan) const = 0;
+    void (*configure)(const config::LadderConfig& config, RunPlan& plan);
 };
 
 // The configurator registered under `type`; ConfigError on run.type naming the choices

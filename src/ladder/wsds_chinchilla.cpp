@@ -14,17 +14,6 @@ namespace ladder {
 
 namespace {
 
-class WsdsChinchillaRunConfigurator : public RunConfigurator {
-  public:
-    std::string type() const override { return config::WsdsChinchillaRunConfig::kType; }
-    void validate(const config::LadderConfig& config) const override;
-    int64_t target_batch_size(const config::LadderConfig& config,
-                              int64_t num_params) const override;
-    int64_t chinchilla_tokens(const config::LadderConfig& config,
-                              int64_t num_params) const override;
-    void configure(const config::LadderConfig& config, RunPlan& plan) const override;
-};
-
 using config::ConfigError;
 
 // The reference model of the batch and LR fits (Porian et al. 2024, "Resolving Discrepancies
@@ -67,9 +56,7 @@ std::string multiple_label(double c) {
     return c < 1 ? python_float(c) : std::to_string(static_cast<int64_t>(c));
 }
 
-}  // namespace
-
-void WsdsChinchillaRunConfigurator::validate(const config::LadderConfig& config) const {
+void validate(const config::LadderConfig& config) {
     // __post_init__ checks decay_fraction too; its field list holds that range.
     const double multiple = config.run.wsds_chinchilla.chinchilla_multiple;
     if (multiple < 0.5 || !is_power_of_two(multiple)) {
@@ -80,21 +67,18 @@ void WsdsChinchillaRunConfigurator::validate(const config::LadderConfig& config)
 }
 
 // configure_target_batch_size: round(2048 * 160 * (N / 108e6)^(2/3)).
-int64_t WsdsChinchillaRunConfigurator::target_batch_size(const config::LadderConfig&,
-                                                         int64_t num_params) const {
+int64_t target_batch_size(const config::LadderConfig&, int64_t num_params) {
     return static_cast<int64_t>(
         std::nearbyint(kReferenceBatchTokens *
                        std::pow(static_cast<double>(num_params) / kReferenceParams, 2.0 / 3.0)));
 }
 
-int64_t WsdsChinchillaRunConfigurator::chinchilla_tokens(const config::LadderConfig& config,
-                                                         int64_t num_params) const {
+int64_t chinchilla_tokens(const config::LadderConfig& config, int64_t num_params) {
     return static_cast<int64_t>(config.run.wsds_chinchilla.tokens_per_param *
                                 static_cast<double>(num_params));
 }
 
-void WsdsChinchillaRunConfigurator::configure(const config::LadderConfig& config,
-                                              RunPlan& plan) const {
+void configure(const config::LadderConfig& config, RunPlan& plan) {
     const config::WsdsChinchillaRunConfig& run = config.run.wsds_chinchilla;
     const int64_t n = plan.num_non_embedding_params;
     const int64_t batch = plan.batch.global_batch_size;
@@ -149,8 +133,11 @@ void WsdsChinchillaRunConfigurator::configure(const config::LadderConfig& config
                           " model out to " + python_float(run.chinchilla_multiple) + "xC";
 }
 
-std::unique_ptr<RunConfigurator> make_wsds_chinchilla_run_configurator() {
-    return std::make_unique<WsdsChinchillaRunConfigurator>();
+}  // namespace
+
+RunConfigurator wsds_chinchilla_run_configurator() {
+    return {config::WsdsChinchillaRunConfig::kType, validate, target_batch_size, chinchilla_tokens,
+            configure};
 }
 
 }  // namespace ladder

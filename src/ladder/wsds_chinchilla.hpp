@@ -3,12 +3,10 @@
 // schedule with a checkpoint before and after each decay.
 #pragma once
 
-#include <memory>
-
 #include "ladder/run_configurator.hpp"
 
 namespace ladder {
 
-std::unique_ptr<RunConfigurator> make_wsds_chinchilla_run_configurator();
+RunConfigurator wsds_chinchilla_run_configurator();
 
 }  // namespace ladder

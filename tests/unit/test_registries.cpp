@@ -17,7 +17,7 @@ TEST_CASE("run.type offers the registered run configurators", "[registry][config
     CHECK(ladder::config::run_type_names() ==
           std::vector<std::string>{"wsds_chinchilla", "levanter"});
     for (const auto& type : ladder::config::run_type_names())
-        CHECK(ladder::run_configurator(type).type() == type);
+        CHECK(ladder::run_configurator(type).type == type);
     CHECK_THROWS_WITH(config_with({{"run.type", "chinchilla"}}),
                       "run.type: expected one of wsds_chinchilla|levanter, got 'chinchilla' "
                       "(from --run.type)");
