@@ -7,10 +7,12 @@
 #include <filesystem>
 #include <sstream>
 
+#include "e2e/run_folders.hpp"
 #include "e2e/run_ladder.hpp"
 #include "plot/plot_layout.hpp"
 
 using ladder::test::count_of;
+using ladder::test::make_checkpoint;
 using ladder::test::read_file;
 using ladder::test::require_usage_error;
 using ladder::test::run_ladder;
@@ -18,19 +20,6 @@ using ladder::test::TempDir;
 using ladder::test::write_file;
 
 namespace {
-
-// 1M: batch 4,096 tokens, checkpoints 304, 338, 642, 676.
-// 14M: batch 24,576 tokens, checkpoints 768, 854, 1622, 1708.
-const char* const kConfig = R"(name: tiny
-dir: runs
-device_type: cpu
-max_devices: 1
-sequence_length: 256
-sizes: [1M, 14M]
-tokenizer: {name: t, vocab_size: 8192, eos_token_id: 2, pad_token_id: 3}
-model: {rank_microbatch_size: 2048}
-run: {chinchilla_multiple: 1}
-)";
 
 const ladder::plot::Rgb kGreen{0.173, 0.627, 0.173};  // the checkpoint marks
 
@@ -53,21 +42,13 @@ std::string metrics_log(int64_t last, int64_t batch) {
     return out.str();
 }
 
-// A complete checkpoint: every marker file of io/checkpoint_dir.hpp.
-void make_checkpoint(const std::string& dir) {
-    for (const char* file : {".metadata.json", "train/rank0.json", "model_and_optim/model.pt",
-                             "model_and_optim/optim.pt"}) {
-        write_file(dir + "/" + file, "x");
-    }
-}
-
 // 1M logged to step 400 (checkpoints 304 and 338 in range, 304 on disk); 14M to step 900
 // (768 and 854 in range).
 struct Fixture {
     TempDir tmp;
 
     Fixture() {
-        write_file(tmp / "ladder.yaml", kConfig);
+        write_file(tmp / "ladder.yaml", ladder::test::kTwoSizeLadder);
         write_file(tmp / "runs/1M/metrics.jsonl", metrics_log(400, 4096));
         write_file(tmp / "runs/14M/metrics.jsonl", metrics_log(900, 24576));
         make_checkpoint(tmp / "runs/1M/step304");

@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "e2e/run_folders.hpp"
 #include "e2e/run_ladder.hpp"
 
+using ladder::test::make_checkpoint;
 using ladder::test::read_file;
 using ladder::test::require_usage_error;
 using ladder::test::run_ladder;
@@ -15,27 +17,6 @@ using ladder::test::write_file;
 namespace {
 
 namespace fs = std::filesystem;
-
-// 1M: batch 4,096 tokens, 138,476 non-embedding params, checkpoints 304, 338, 642, 676.
-// 14M: batch 24,576 tokens, 2,099,328 params, checkpoints 768, 854, 1622, 1708.
-const char* const kConfig = R"(name: tiny
-dir: runs
-device_type: cpu
-max_devices: 1
-sequence_length: 256
-sizes: [1M, 14M]
-tokenizer: {name: t, vocab_size: 8192, eos_token_id: 2, pad_token_id: 3}
-model: {rank_microbatch_size: 2048}
-run: {chinchilla_multiple: 1}
-)";
-
-// A complete checkpoint: every marker file of io/checkpoint_dir.hpp.
-void make_checkpoint(const std::string& dir) {
-    for (const char* file : {".metadata.json", "train/rank0.json", "model_and_optim/model.pt",
-                             "model_and_optim/optim.pt"}) {
-        write_file(dir + "/" + file, "x");
-    }
-}
 
 // Run folders:
 //   runs/1M:  step0, step304 (+ metrics), step642 incomplete (+ metrics)
@@ -47,7 +28,7 @@ struct Fixture {
     std::string runs = root + "/runs";
 
     Fixture() {
-        write_file(root + "/ladder.yaml", kConfig);
+        write_file(root + "/ladder.yaml", ladder::test::kTwoSizeLadder);
         make_checkpoint(runs + "/1M/step0");
         make_checkpoint(runs + "/1M/step304");
         write_file(runs + "/1M/metrics_step304.json",
