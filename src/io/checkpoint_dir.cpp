@@ -44,18 +44,25 @@ bool is_complete_checkpoint(const std::string& dir) {
            fs::is_regular_file(d / "model_and_optim" / "optim.pt", ec);
 }
 
+std::optional<int64_t> checkpoint_step(const std::string& dir) {
+    // At most 18 digits: every such number fits an int64_t.
+    static const std::regex pattern("^step(\\d{1,18})$");
+    std::smatch match;
+    const std::string name = fs::path(dir).filename().string();
+    if (!std::regex_match(name, match, pattern))
+        return std::nullopt;
+    return std::stoll(match[1]);
+}
+
 std::vector<int64_t> find_checkpoints(const std::string& save_folder) {
     std::vector<int64_t> steps;
     std::error_code ec;
     if (!fs::is_directory(save_folder, ec))
         return steps;
-    static const std::regex pattern("^step(\\d+)$");
     for (const auto& entry : fs::directory_iterator(save_folder, ec)) {
-        std::smatch match;
-        const std::string name = entry.path().filename().string();
-        if (std::regex_match(name, match, pattern) && is_complete_checkpoint(entry.path())) {
-            steps.push_back(std::stoll(match[1]));
-        }
+        const std::optional<int64_t> step = checkpoint_step(entry.path().string());
+        if (step && is_complete_checkpoint(entry.path()))
+            steps.push_back(*step);
     }
     std::sort(steps.begin(), steps.end());
     return steps;

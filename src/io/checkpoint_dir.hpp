@@ -19,6 +19,9 @@ namespace ladder::io {
 std::string checkpoint_dir(const std::string& save_folder, int64_t step);
 std::string temporary_checkpoint_dir(const std::string& save_folder, int64_t step);
 
+// N of a folder named step<N>; nullopt for any other name.
+std::optional<int64_t> checkpoint_step(const std::string& dir);
+
 // All marker files present.
 bool is_complete_checkpoint(const std::string& dir);
 

@@ -85,6 +85,31 @@ void Trainer::collect_metrics() {
     pending_.clear();
 }
 
+namespace {
+
+// A checkpoint's trainer state must agree with the folder it sits in and with this run's
+// batch: a state that claimed another step would make the run save over good checkpoints.
+void check_trainer_state(const std::string& dir, const TrainerState& state,
+                         int64_t global_batch_tokens) {
+    const std::string file = dir + "/train/rank0.json";
+    const std::optional<int64_t> folder_step = io::checkpoint_step(dir);
+    if (state.step < 0 || (folder_step && state.step != *folder_step)) {
+        throw UsageError("checkpoint '" + file + "' is damaged: it says step " +
+                         std::to_string(state.step) +
+                         (folder_step ? " in the folder of step " + std::to_string(*folder_step)
+                                      : std::string()));
+    }
+    if (state.tokens_seen != state.step * global_batch_tokens) {
+        throw UsageError("checkpoint '" + file + "' says " + with_commas(state.tokens_seen) +
+                         " tokens at step " + with_commas(state.step) + ", not " +
+                         with_commas(state.step * global_batch_tokens) + " (" +
+                         with_commas(global_batch_tokens) +
+                         " a step): damaged, or from a run with another batch size");
+    }
+}
+
+}  // namespace
+
 // Continues from the newest complete checkpoint in the run's folder (else trainer.load_path),
 // falling back to older ones that load when trainer.fallback_to_previous allows.
 void Trainer::resume() {
@@ -113,6 +138,13 @@ void Trainer::resume() {
         TrainerState state;
         try {
             state = module_.load_checkpoint(candidates[i]);
+            check_trainer_state(candidates[i], state, settings_.global_batch_tokens);
+            try {
+                loader_.restore(state.loader);
+            } catch (const UsageError& e) {
+                throw UsageError("checkpoint '" + candidates[i] +
+                                 "/train/rank0.json' is damaged: " + e.what());
+            }
         } catch (const UsageError& e) {
             if (!newest_error)
                 newest_error = e;
@@ -121,7 +153,6 @@ void Trainer::resume() {
             spdlog::warn("{}; falling back to {}", e.what(), candidates[i + 1]);
             continue;
         }
-        loader_.restore(state.loader);
         progress_.step = state.step;
         progress_.tokens_seen = state.tokens_seen;
         progress_.epoch = loader_.epoch();

@@ -297,3 +297,30 @@ TEST_CASE("kill -9 at random moments, 50 times: every run resumes from a complet
     if (steps.back() > 0)
         CHECK(last.err.find("resuming from") != std::string::npos);
 }
+
+TEST_CASE("a trainer state that names another step is damaged, and no checkpoint is overwritten",
+          "[train][checkpoint]") {
+    TempDir dir;
+    write_tiny_run(dir.path, 4096);
+    const std::string train = "train tiny --config tiny.yaml --trainer.hard_stop='{value: ";
+    REQUIRE(run_ladder(train + "4, unit: steps}'", dir.path).exit_code == 0);
+    // step4's state says step 2: believed, the run would save step 4 again from it.
+    const std::string state = dir.path + "/runs/tiny/step4/train/rank0.json";
+    auto json = nlohmann::json::parse(ladder::test::read_file(state));
+    json["global_step"] = 2;
+    ladder::test::write_file(state, json.dump());
+    const std::string weights =
+        ladder::test::read_file(dir.path + "/runs/tiny/step4/model_and_optim/model.pt");
+
+    const auto next = run_ladder(train + "5, unit: steps}'", dir.path);
+    INFO(next.out << next.err);
+    REQUIRE(next.exit_code == 0);
+    CHECK(next.err.find("step4/train/rank0.json' is damaged: it says step 2 in the folder of "
+                        "step 4; falling back to " +
+                        dir.path + "/runs/tiny/step0") != std::string::npos);
+    CHECK(next.err.find("resuming from " + dir.path + "/runs/tiny/step0 (step 0)") !=
+          std::string::npos);
+    CHECK(ladder::test::read_file(state) == json.dump());
+    CHECK(ladder::test::read_file(dir.path + "/runs/tiny/step4/model_and_optim/model.pt") ==
+          weights);
+}

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <map>
 
 #include "data/data_loader.hpp"
 #include "data/instance_source.hpp"
@@ -53,10 +55,13 @@ class RecordingModule : public TrainModule {
         trace_.events.push_back("load " + std::filesystem::path(dir).filename().string());
         if (unloadable.count(std::filesystem::path(dir).filename().string()))
             throw ladder::UsageError("checkpoint '" + dir + "' is damaged");
+        const std::string name = std::filesystem::path(dir).filename().string();
         TrainerState state;
-        state.step = std::stoll(std::filesystem::path(dir).filename().string().substr(4));
-        state.tokens_seen = state.step * 64;
+        state.step = std::stoll(name.substr(4));
+        state.tokens_seen = state.step * 16;
         state.loader = {1, state.step};
+        if (const auto bad = damaged.find(name); bad != damaged.end())
+            bad->second(state);
         return state;
     }
     void sync_ranks() override { trace_.events.push_back("sync"); }
@@ -80,6 +85,7 @@ class RecordingModule : public TrainModule {
     int64_t flops_per_token() const override { return 0; }
 
     std::set<std::string> unloadable;
+    std::map<std::string, std::function<void(TrainerState&)>> damaged;  // by folder name
     std::vector<size_t> batch_sizes;
     std::vector<std::pair<int32_t, int64_t>> eval_batches;
     double eval_ce = 0, eval_labels = 0;
@@ -236,6 +242,52 @@ TEST_CASE("Trainer: resumes from the newest checkpoint that loads, falling back 
         Trainer trainer(settings, data.loader, module,
                         with(std::make_unique<RecordingCallback>(trace)));
         CHECK_THROWS_WITH(trainer.fit(), Catch::Contains("step4' is damaged"));
+    }
+}
+
+TEST_CASE("Trainer: a trainer state that disagrees with its folder or the run is damaged",
+          "[trainer]") {
+    Data data;
+    const std::string folder = data.dir / "run";
+    for (const char* name : {"step2", "step4"}) {
+        for (const char* file : {".metadata.json", "train/rank0.json", "model_and_optim/model.pt",
+                                 "model_and_optim/optim.pt"}) {
+            const std::filesystem::path path = folder + "/" + name + "/" + file;
+            std::filesystem::create_directories(path.parent_path());
+            ladder::test::write_file(path.string(), "{}");
+        }
+    }
+    const std::vector<std::pair<std::string, std::function<void(TrainerState&)>>> cases = {
+        {"says step 7 in the folder of step 4", [](TrainerState& s) { s.step = 7; }},
+        {"says step -4", [](TrainerState& s) { s.step = -4; }},
+        {"another batch size", [](TrainerState& s) { s.tokens_seen += 1; }},
+        {"is not a place in this data", [](TrainerState& s) { s.loader.batches_processed = 1000; }},
+    };
+    for (const auto& [message, damage] : cases) {
+        INFO(message);
+        Trace trace;
+        RecordingModule module(trace);
+        module.damaged["step4"] = damage;
+        TrainerSettings settings = steps(3, 1);
+        settings.resume = true;
+        settings.save_folder = folder;
+        SECTION(message) {
+            SECTION("falls back to the checkpoint before") {
+                Trainer trainer(settings, data.loader, module,
+                                with(std::make_unique<RecordingCallback>(trace)));
+                CHECK(trainer.fit());
+                CHECK(trace.joined() ==
+                      "load step4 load step2 sync start2r train3 read3 log3 "
+                      "post3 end3/3");
+            }
+            SECTION("or stops with the reason when it may not") {
+                settings.fallback_to_previous = false;
+                Trainer trainer(settings, data.loader, module,
+                                with(std::make_unique<RecordingCallback>(trace)));
+                CHECK_THROWS_WITH(trainer.fit(), Catch::Contains("step4/train/rank0.json") &&
+                                                     Catch::Contains(message));
+            }
+        }
     }
 }
 
