@@ -7,6 +7,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <csignal>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -45,6 +46,9 @@ int train_rung(const config::LadderConfig& config, const RunPlan& plan,
                const dist::LaunchEnv& launch) {
     const bool main_rank = launch.rank == 0;
     log::set_rank(launch.rank, launch.world_size);
+    // Past a file size limit (ulimit -f) a write fails with EFBIG, reported with the file's
+    // name, instead of the signal killing the process without a word.
+    std::signal(SIGXFSZ, SIG_IGN);
     const c10::Device device = train::choose_device(config.trainer.device, launch.local_rank);
     train::keep_freed_memory();
     const int threads = train::configure_threads(config.trainer.threads, launch.local_world_size);

@@ -1,8 +1,12 @@
 #include "train/checkpoint.hpp"
 
+#include <fcntl.h>
 #include <torch/serialize/archive.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -19,11 +23,62 @@ namespace {
 
 constexpr const char* kVersion = "ladder-checkpoint-1";
 
+// A file written with POSIX calls that keeps the first error (disk full, quota, file size
+// limit, I/O error) to report it by name. It always tells LibTorch's archive writer that
+// its bytes were written: a failure reported to it ends in an exception thrown from its
+// destructor, which terminates the process.
+class FileSink {
+  public:
+    explicit FileSink(std::string path) : path_(std::move(path)) {
+        fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd_ < 0)
+            error_ = errno;
+    }
+    ~FileSink() {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    FileSink(const FileSink&) = delete;
+    FileSink& operator=(const FileSink&) = delete;
+
+    size_t write(const void* data, size_t size) {
+        const char* bytes = static_cast<const char*>(data);
+        for (size_t done = 0; error_ == 0 && done < size;) {
+            const ssize_t n = ::write(fd_, bytes + done, size - done);
+            if (n < 0 && errno != EINTR)
+                error_ = errno;
+            else if (n > 0)
+                done += static_cast<size_t>(n);
+        }
+        return size;
+    }
+
+    // Closes the file; throws std::runtime_error naming it and the OS error if any write
+    // (or the close) failed.
+    void finish() {
+        if (fd_ >= 0 && ::close(fd_) != 0 && error_ == 0)
+            error_ = errno;
+        fd_ = -1;
+        if (error_ != 0)
+            throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(error_));
+    }
+
+  private:
+    std::string path_;
+    int fd_ = -1;
+    int error_ = 0;
+};
+
 void write_text(const fs::path& path, const std::string& text) {
-    std::ofstream out(path);
-    out << text;
-    if (!out)
-        throw std::runtime_error("cannot write '" + path.string() + "'");
+    FileSink file(path.string());
+    file.write(text.data(), text.size());
+    file.finish();
+}
+
+void write_archive(const fs::path& path, torch::serialize::OutputArchive& archive) {
+    FileSink file(path.string());
+    archive.save_to([&file](const void* data, size_t size) { return file.write(data, size); });
+    file.finish();
 }
 
 void write_history(torch::serialize::OutputArchive& archive, const std::string& key,
@@ -81,14 +136,12 @@ std::shared_ptr<CheckpointContents> take_checkpoint(model::Transformer& model,
 
 namespace {
 
-void write_checkpoint(const std::string& save_folder, CheckpointContents& c) {
-    const std::string temporary = io::temporary_checkpoint_dir(save_folder, c.state.step);
-    std::error_code ec;
-    fs::remove_all(temporary, ec);
+void write_files(const std::string& save_folder, const std::string& temporary,
+                 CheckpointContents& c) {
     fs::create_directories(fs::path(temporary) / "model_and_optim");
     fs::create_directories(fs::path(temporary) / "train");
-    c.weights.save_to((fs::path(temporary) / "model_and_optim" / "model.pt").string());
-    c.optim.save_to((fs::path(temporary) / "model_and_optim" / "optim.pt").string());
+    write_archive(fs::path(temporary) / "model_and_optim" / "model.pt", c.weights);
+    write_archive(fs::path(temporary) / "model_and_optim" / "optim.pt", c.optim);
     const nlohmann::json trainer = {{"global_step", c.state.step},
                                     {"global_train_tokens_seen", c.state.tokens_seen},
                                     {"data_loader",
@@ -100,6 +153,21 @@ void write_checkpoint(const std::string& save_folder, CheckpointContents& c) {
     write_text(fs::path(temporary) / "config.json", c.config_json);
     io::commit_checkpoint(temporary, io::checkpoint_dir(save_folder, c.state.step), kVersion,
                           c.ephemeral);
+}
+
+// A write that fails (disk full, quota, file size limit, permissions) leaves the earlier
+// checkpoints as they are and no temporary behind, and ends the run with one line.
+void write_checkpoint(const std::string& save_folder, CheckpointContents& c) {
+    const std::string temporary = io::temporary_checkpoint_dir(save_folder, c.state.step);
+    std::error_code ec;
+    fs::remove_all(temporary, ec);
+    try {
+        write_files(save_folder, temporary, c);
+    } catch (const std::exception& e) {
+        fs::remove_all(temporary, ec);
+        throw std::runtime_error("checkpoint of step " + std::to_string(c.state.step) +
+                                 " not saved: " + first_line(e.what()));
+    }
 }
 
 }  // namespace

@@ -149,3 +149,33 @@ TEST_CASE("eval_interval adds evaluations; metrics_to_capture filters the metric
     CHECK(keys ==
           std::vector<std::string>{"eval/lm/held/CE loss", "eval/lm/held/PPL", "train/CE loss"});
 }
+
+TEST_CASE("a checkpoint that cannot be written ends the run with one line and keeps the others",
+          "[train][checkpointer]") {
+    for (const char* async : {"true", "false"}) {
+        INFO("save_async=" << async);
+        TempDir dir;
+        write_tiny_run(dir.path, 4096);
+        REQUIRE(run_ladder(train_until(2), dir.path).exit_code == 0);
+        const std::string weights =
+            read_file(dir.path + "/runs/tiny/step2/model_and_optim/model.pt");
+        // Files of at most 1 MB (ulimit -f counts 512-byte blocks): model.pt of step 4 is
+        // ~4.6 MB, so its write fails with EFBIG.
+        const std::string command = "cd '" + dir.path + "' && (ulimit -f 2000; '" + LADDER_BINARY +
+                                    "' " + train_until(4) + kCheckpointer + "save_async=" + async +
+                                    " >out.txt 2>err.txt; echo $? >code.txt)";
+        REQUIRE(std::system(command.c_str()) == 0);
+        const std::string err = read_file(dir.path + "/err.txt");
+        INFO(err);
+        CHECK(read_file(dir.path + "/code.txt") == "1\n");
+        CHECK(ladder::test::count_of(err,
+                                     "\nladder: failed: checkpoint of step 4 not saved: "
+                                     "cannot write '") == 1);
+        CHECK(err.find("step4-tmp/model_and_optim/model.pt': File too large\n") !=
+              std::string::npos);
+        CHECK(err.find("terminate") == std::string::npos);
+        CHECK(steps_in(dir.path + "/runs/tiny") == Steps{0, 2});
+        CHECK_FALSE(std::filesystem::exists(dir.path + "/runs/tiny/step4-tmp"));
+        CHECK(read_file(dir.path + "/runs/tiny/step2/model_and_optim/model.pt") == weights);
+    }
+}
