@@ -9,6 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <stdexcept>
+#include <vector>
+
+#include "util/crc32c.hpp"
 
 namespace ladder::io {
 
@@ -98,13 +101,58 @@ void remove_checkpoint(const std::string& dir) {
     fs::remove_all(dir, ec);
 }
 
+std::optional<std::string> verify_checkpoint(const std::string& dir) {
+    const fs::path marker_path = fs::path(dir) / ".metadata.json";
+    std::ifstream marker_file(marker_path);
+    const nlohmann::json marker =
+        nlohmann::json::parse(marker_file, nullptr, /*allow_exceptions=*/false);
+    if (!marker.is_object())
+        return "'" + marker_path.string() + "' is damaged: not a JSON object";
+    const auto files = marker.find("files");
+    if (files == marker.end())
+        return std::nullopt;
+    if (!files->is_object())
+        return "'" + marker_path.string() + "' is damaged: \"files\" is not an object";
+    std::vector<char> buffer(size_t{1} << 20);
+    for (const auto& [name, recorded] : files->items()) {
+        const fs::path path = fs::path(dir) / name;
+        if (!recorded.is_object() || !recorded.contains("size") || !recorded.contains("crc32c") ||
+            !recorded["size"].is_number_unsigned() || !recorded["crc32c"].is_number_unsigned())
+            return "'" + marker_path.string() + "' is damaged: bad entry for " + name;
+        std::error_code ec;
+        if (!fs::is_regular_file(path, ec))
+            return "'" + path.string() + "' is damaged: missing or not a file";
+        std::ifstream in(path, std::ios::binary);
+        uint64_t size = 0;
+        uint32_t crc = 0;
+        while (in) {
+            in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+            const auto got = static_cast<size_t>(in.gcount());
+            crc = crc32c_extend(crc, buffer.data(), got);
+            size += got;
+        }
+        if (size != recorded["size"].get<uint64_t>()) {
+            return "'" + path.string() + "' is damaged: " + std::to_string(size) +
+                   " bytes, written with " + std::to_string(recorded["size"].get<uint64_t>());
+        }
+        if (crc != recorded["crc32c"].get<uint32_t>())
+            return "'" + path.string() +
+                   "' is damaged: its bytes changed since it was written "
+                   "(CRC-32C mismatch)";
+    }
+    return std::nullopt;
+}
+
 void commit_checkpoint(const std::string& temporary, const std::string& final_dir,
-                       const std::string& version, bool ephemeral) {
+                       const std::string& version, bool ephemeral,
+                       const std::vector<FileChecksum>& files) {
     const fs::path marker = fs::path(temporary) / ".metadata.json";
+    nlohmann::json contents = {{"ephemeral", ephemeral}, {"version", version}};
+    for (const FileChecksum& file : files)
+        contents["files"][file.file] = {{"size", file.size}, {"crc32c", file.crc32c}};
     {
         std::ofstream out(marker);
-        out << "{\"ephemeral\": " << (ephemeral ? "true" : "false") << ", \"version\": \""
-            << version << "\"}\n";
+        out << contents.dump(2) << "\n";
         if (!out)
             throw std::runtime_error("cannot write '" + marker.string() + "'");
     }

@@ -39,10 +39,25 @@ int remove_temporaries(const std::string& save_folder);
 // complete.
 void remove_checkpoint(const std::string& dir);
 
+// A file of a checkpoint as its marker records it, so that a load can prove the bytes are
+// the ones written.
+struct FileChecksum {
+    std::string file;  // relative to the checkpoint folder
+    uint64_t size = 0;
+    uint32_t crc32c = 0;
+};
+
+// Re-reads every file the marker of the checkpoint in `dir` lists: nullopt when each has its
+// recorded size and CRC-32C (or the marker lists none, as before checksums were recorded),
+// else what is wrong, naming the file ("'<path>' is damaged: ...").
+std::optional<std::string> verify_checkpoint(const std::string& dir);
+
 // Renames a finished temporary into place (replacing an older checkpoint of that step,
 // as OLMo-core's save_overwrite does) after writing the marker `.metadata.json`.
-// `ephemeral` marks a checkpoint written for a stop rather than at a planned step.
+// `ephemeral` marks a checkpoint written for a stop rather than at a planned step; `files`
+// are recorded in the marker.
 void commit_checkpoint(const std::string& temporary, const std::string& final_dir,
-                       const std::string& version, bool ephemeral);
+                       const std::string& version, bool ephemeral,
+                       const std::vector<FileChecksum>& files);
 
 }  // namespace ladder::io

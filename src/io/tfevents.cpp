@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -10,24 +9,12 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "util/crc32c.hpp"
 #include "util/error.hpp"
 
 namespace ladder::io {
 
 namespace {
-
-constexpr std::array<uint32_t, 256> crc32c_table() {
-    std::array<uint32_t, 256> table{};
-    for (uint32_t byte = 0; byte < 256; ++byte) {
-        uint32_t crc = byte;
-        for (int bit = 0; bit < 8; ++bit)
-            crc = (crc >> 1) ^ ((crc & 1) ? 0x82F63B78u : 0u);
-        table[byte] = crc;
-    }
-    return table;
-}
-
-constexpr std::array<uint32_t, 256> kCrc32cTable = crc32c_table();
 
 // Protocol buffer wire format (protobuf.dev/programming-guides/encoding): each field is a
 // varint key (field number << 3 | wire type) followed by its payload.
@@ -107,13 +94,6 @@ std::string event_file_name() {
 }
 
 }  // namespace
-
-uint32_t crc32c(std::string_view bytes) {
-    uint32_t crc = 0xFFFFFFFFu;
-    for (const char c : bytes)
-        crc = (crc >> 8) ^ kCrc32cTable[(crc ^ static_cast<uint8_t>(c)) & 0xFF];
-    return ~crc;
-}
 
 uint32_t masked_crc32c(std::string_view bytes) {
     const uint32_t crc = crc32c(bytes);

@@ -17,9 +17,6 @@
 
 namespace ladder::io {
 
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of TFRecords.
-uint32_t crc32c(std::string_view bytes);
-
 // The form TFRecords store: a CRC computed over data that itself holds CRCs is weak, so
 // stored CRCs are rotated and offset (tensorflow/core/lib/hash/crc32c.h).
 uint32_t masked_crc32c(std::string_view bytes);

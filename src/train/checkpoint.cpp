@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/checkpoint_dir.hpp"
+#include "util/crc32c.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
 
@@ -24,9 +25,9 @@ namespace {
 constexpr const char* kVersion = "ladder-checkpoint-1";
 
 // A file written with POSIX calls that keeps the first error (disk full, quota, file size
-// limit, I/O error) to report it by name. It always tells LibTorch's archive writer that
-// its bytes were written: a failure reported to it ends in an exception thrown from its
-// destructor, which terminates the process.
+// limit, I/O error) to report it by name, and sums its bytes for the marker as they pass.
+// It always tells LibTorch's archive writer that its bytes were written: a failure reported
+// to it ends in an exception thrown from its destructor, which terminates the process.
 class FileSink {
   public:
     explicit FileSink(std::string path) : path_(std::move(path)) {
@@ -42,6 +43,8 @@ class FileSink {
     FileSink& operator=(const FileSink&) = delete;
 
     size_t write(const void* data, size_t size) {
+        crc_ = crc32c_extend(crc_, data, size);
+        size_ += size;
         const char* bytes = static_cast<const char*>(data);
         for (size_t done = 0; error_ == 0 && done < size;) {
             const ssize_t n = ::write(fd_, bytes + done, size - done);
@@ -53,32 +56,38 @@ class FileSink {
         return size;
     }
 
-    // Closes the file; throws std::runtime_error naming it and the OS error if any write
-    // (or the close) failed.
-    void finish() {
+    // Closes the file and returns its checksum under the name `relative`; throws
+    // std::runtime_error naming the file and the OS error if any write (or the close) failed.
+    io::FileChecksum finish(const std::string& relative) {
         if (fd_ >= 0 && ::close(fd_) != 0 && error_ == 0)
             error_ = errno;
         fd_ = -1;
         if (error_ != 0)
             throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(error_));
+        return {relative, size_, crc_};
     }
 
   private:
     std::string path_;
     int fd_ = -1;
     int error_ = 0;
+    uint64_t size_ = 0;
+    uint32_t crc_ = 0;
 };
 
-void write_text(const fs::path& path, const std::string& text) {
-    FileSink file(path.string());
+// Each writes `relative` inside `folder` and returns its checksum.
+io::FileChecksum write_text(const fs::path& folder, const std::string& relative,
+                            const std::string& text) {
+    FileSink file((folder / relative).string());
     file.write(text.data(), text.size());
-    file.finish();
+    return file.finish(relative);
 }
 
-void write_archive(const fs::path& path, torch::serialize::OutputArchive& archive) {
-    FileSink file(path.string());
+io::FileChecksum write_archive(const fs::path& folder, const std::string& relative,
+                               torch::serialize::OutputArchive& archive) {
+    FileSink file((folder / relative).string());
     archive.save_to([&file](const void* data, size_t size) { return file.write(data, size); });
-    file.finish();
+    return file.finish(relative);
 }
 
 void write_history(torch::serialize::OutputArchive& archive, const std::string& key,
@@ -140,8 +149,9 @@ void write_files(const std::string& save_folder, const std::string& temporary,
                  CheckpointContents& c) {
     fs::create_directories(fs::path(temporary) / "model_and_optim");
     fs::create_directories(fs::path(temporary) / "train");
-    write_archive(fs::path(temporary) / "model_and_optim" / "model.pt", c.weights);
-    write_archive(fs::path(temporary) / "model_and_optim" / "optim.pt", c.optim);
+    std::vector<io::FileChecksum> files;
+    files.push_back(write_archive(temporary, "model_and_optim/model.pt", c.weights));
+    files.push_back(write_archive(temporary, "model_and_optim/optim.pt", c.optim));
     const nlohmann::json trainer = {{"global_step", c.state.step},
                                     {"global_train_tokens_seen", c.state.tokens_seen},
                                     {"data_loader",
@@ -149,10 +159,10 @@ void write_files(const std::string& save_folder, const std::string& temporary,
                                       {"batches_processed", c.state.loader.batches_processed}}},
                                     {"world_size", c.state.world_size},
                                     {"version", kVersion}};
-    write_text(fs::path(temporary) / "train" / "rank0.json", trainer.dump(2) + "\n");
-    write_text(fs::path(temporary) / "config.json", c.config_json);
+    files.push_back(write_text(temporary, "train/rank0.json", trainer.dump(2) + "\n"));
+    files.push_back(write_text(temporary, "config.json", c.config_json));
     io::commit_checkpoint(temporary, io::checkpoint_dir(save_folder, c.state.step), kVersion,
-                          c.ephemeral);
+                          c.ephemeral, files);
 }
 
 // A write that fails (disk full, quota, file size limit, permissions) leaves the earlier
@@ -206,6 +216,9 @@ void CheckpointWriter::wait() {
 
 TrainerState load_checkpoint(const std::string& dir, model::Transformer& model,
                              optim::SkipStepAdamW& optimizer) {
+    // Nothing of a checkpoint is used before its bytes are proven to be the ones written.
+    if (const std::optional<std::string> problem = io::verify_checkpoint(dir))
+        throw UsageError("checkpoint " + *problem);
     const fs::path root(dir);
     const std::string weights_path = (root / "model_and_optim" / "model.pt").string();
     const std::string optim_path = (root / "model_and_optim" / "optim.pt").string();
