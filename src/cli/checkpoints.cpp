@@ -6,6 +6,7 @@
 
 #include "cli/common.hpp"
 #include "cli/run_selection.hpp"
+#include "io/checkpoint_dir.hpp"
 #include "io/run_discovery.hpp"
 #include "util/box_table.hpp"
 #include "util/format.hpp"
@@ -18,6 +19,7 @@ namespace {
 struct CheckpointsOptions {
     RunSelection selection;
     bool json = false;
+    bool verify = false;
 };
 
 // ANSI styles, or nothing when stdout is not a color terminal.
@@ -49,6 +51,8 @@ std::string display(const io::RunCheckpointInfo& c, const Style& style) {
                              style(c.name, kCyan);
     if (!c.exists)
         return style("✘", kYellow) + " " + info + "\n";
+    if (c.damage)
+        return style("✘", kRed) + " " + info + "\n  ↳ " + style(*c.damage, kRed) + "\n";
     std::string out =
         style("✔", kGreen) + " " + info + "\n  ↳ checkpoint: " + style(c.path, kLink) + "\n";
     if (c.metrics_path)
@@ -60,7 +64,7 @@ SizeSummary count(const std::string& size, const std::vector<io::RunCheckpointIn
                   int expected) {
     SizeSummary s{size, 0, expected, 0, std::max(expected - 1, 0), "✘"};
     for (const auto& c : shown) {
-        s.found += c.exists ? 1 : 0;
+        s.found += c.exists && !c.damage ? 1 : 0;
         s.metrics += c.metrics_path ? 1 : 0;
     }
     return s;
@@ -78,7 +82,7 @@ SizeSummary print_expected(const std::string& size,
     SizeSummary s = count(size, expected, static_cast<int>(expected.size()));
     int64_t max_done = 0;
     for (const auto& c : expected) {
-        if (c.exists)
+        if (c.exists && !c.damage)
             max_done = std::max(max_done, c.step);
     }
     // Python's round(): halves to even, as nearbyint does by default.
@@ -134,7 +138,8 @@ void print_summary(const std::string& ladder_name, const std::vector<SizeSummary
                                   rows);
 }
 
-nlohmann::ordered_json to_json(const std::vector<io::RunCheckpointInfo>& checkpoints) {
+nlohmann::ordered_json to_json(const std::vector<io::RunCheckpointInfo>& checkpoints,
+                               bool verified) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& c : checkpoints) {
         list.push_back({{"name", c.name},
@@ -144,8 +149,21 @@ nlohmann::ordered_json to_json(const std::vector<io::RunCheckpointInfo>& checkpo
                         {"metrics_path", c.metrics_path ? nlohmann::ordered_json(*c.metrics_path)
                                                         : nlohmann::ordered_json(nullptr)},
                         {"exists", c.exists}});
+        if (verified) {
+            list.back()["damaged"] =
+                c.damage ? nlohmann::ordered_json(*c.damage) : nlohmann::ordered_json(nullptr);
+        }
     }
     return list;
+}
+
+// Re-reads every complete checkpoint's files against the sizes and CRC-32Cs its marker
+// recorded: what a user runs before trusting a ladder copied between clusters.
+void verify(std::vector<io::RunCheckpointInfo>& checkpoints) {
+    for (auto& c : checkpoints) {
+        if (c.exists)
+            c.damage = io::verify_checkpoint(c.path);
+    }
 }
 
 void checkpoints(const CheckpointsOptions& options, const CommonOptions& common) {
@@ -157,12 +175,16 @@ void checkpoints(const CheckpointsOptions& options, const CommonOptions& common)
     nlohmann::ordered_json json = nlohmann::ordered_json::object();
     std::vector<SizeSummary> summary;
     for (const auto& plan : plans) {
-        const auto expected = io::expected_checkpoints(plan, selection.alternative_dirs);
-        const auto shown = selection.discover_all
-                               ? io::discover_checkpoints(plan, selection.alternative_dirs)
-                               : expected;
+        auto expected = io::expected_checkpoints(plan, selection.alternative_dirs);
+        if (options.verify && !selection.discover_all)
+            verify(expected);
+        auto shown = selection.discover_all
+                         ? io::discover_checkpoints(plan, selection.alternative_dirs)
+                         : expected;
+        if (options.verify && selection.discover_all)
+            verify(shown);
         if (options.json) {
-            json[plan.size] = to_json(shown);
+            json[plan.size] = to_json(shown, options.verify);
             continue;
         }
         if (!summary.empty())
@@ -189,7 +211,10 @@ void register_checkpoints(CLI::App& app, CommonOptions& common) {
     add_run_selection_options(command, options->selection);
     command->add_flag("--json", options->json,
                       "print one JSON object keyed by size: its checkpoints with name, step, "
-                      "tokens, path, metrics_path and exists");
+                      "tokens, path, metrics_path and exists (and damaged, with --verify)");
+    command->add_flag("--verify", options->verify,
+                      "re-read every checkpoint listed and check each file's size and CRC-32C "
+                      "against its marker: ✘ with the reason when damaged");
     add_config_option(command, common);
     command->callback([options, &common] { checkpoints(*options, common); });
 }

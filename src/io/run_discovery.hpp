@@ -19,6 +19,7 @@ struct RunCheckpointInfo {
     std::string path;    // where the complete checkpoint is; the primary path when it is missing
     std::optional<std::string> metrics_path;  // metrics_step<N>.json; never for step 0
     bool exists = false;
+    std::optional<std::string> damage;  // with `checkpoints --verify`: what failed the check
 };
 
 // "metrics_step<N>.json"

@@ -345,6 +345,25 @@ TEST_CASE("a checkpoint whose bytes changed after it was written is never loaded
     bytes[bytes.size() / 2] ^= 0x01;
     ladder::test::write_file(weights, bytes);
 
+    // `checkpoints` trusts the markers; `--verify` re-reads the files (`--discover-all`: step 2
+    // is not a planned checkpoint).
+    const auto listed = run_ladder("checkpoints tiny --discover-all --config tiny.yaml", dir.path);
+    CHECK(listed.out.find("✔ Step 2 ") != std::string::npos);
+    const auto verified =
+        run_ladder("checkpoints tiny --discover-all --config tiny.yaml --verify", dir.path);
+    INFO(verified.out << verified.err);
+    CHECK(verified.exit_code == 0);
+    CHECK(verified.out.find("✔ Step 0 ") != std::string::npos);
+    CHECK(verified.out.find("✘ Step 2 ") != std::string::npos);
+    CHECK(verified.out.find("  ↳ '" + weights + "' is damaged: its bytes changed") !=
+          std::string::npos);
+    const auto json = nlohmann::json::parse(
+        run_ladder("checkpoints tiny --discover-all --config tiny.yaml --verify --json", dir.path)
+            .out);
+    CHECK(json.at("tiny").at(0).at("damaged").is_null());  // step 0
+    CHECK(json.at("tiny").at(1).at("damaged").get<std::string>().find("is damaged") !=
+          std::string::npos);
+
     const auto strict =
         run_ladder(train + "3, unit: steps}' --trainer.fallback_to_previous=false", dir.path);
     CHECK(strict.exit_code == 2);
