@@ -53,7 +53,6 @@ class Callback {
 class CallbackList {
   public:
     void add(std::unique_ptr<Callback> callback);
-    bool empty() const { return callbacks_.empty(); }
 
     void pre_train(const TrainProgress& p);
     void pre_load_batch(const TrainProgress& p);

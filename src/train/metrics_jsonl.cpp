@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "io/metrics_log.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
@@ -23,7 +24,7 @@ std::optional<int64_t> step_of(const std::string& line) {
 }  // namespace
 
 MetricsJsonl::MetricsJsonl(std::string run_folder)
-    : path_((std::filesystem::path(std::move(run_folder)) / "metrics.jsonl").string()) {}
+    : path_((std::filesystem::path(std::move(run_folder)) / io::kMetricsLogFile).string()) {}
 
 void MetricsJsonl::pre_train(const TrainProgress& progress) {
     std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
