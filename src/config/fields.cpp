@@ -116,6 +116,10 @@ void decode(const YAML::Node& node, const std::string& path, int64_t& out) {
 void decode(const YAML::Node& node, const std::string& path, double& out) {
     if (is_plain_scalar(node)) {
         if (const auto value = parse_number(node.Scalar())) {
+            // No setting means anything with infinity or NaN, and such a value only shows
+            // up later as a misleading error far from its key.
+            if (!std::isfinite(*value))
+                throw ConfigError(path, "expected a finite number, got " + describe_node(node));
             out = *value;
             return;
         }

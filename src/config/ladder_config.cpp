@@ -1,5 +1,6 @@
 #include "config/ladder_config.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace ladder::config {
@@ -37,6 +38,28 @@ YAML::Node encode(const CycleSpec& value) {
     if (value.is_list)
         return encode(value.values);
     return encode(value.values.front());
+}
+
+std::map<std::string, std::string> backend_setting(const std::string& text) {
+    std::map<std::string, std::string> backends;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t comma = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, comma - start);
+        start = comma + 1;
+        const size_t colon = item.find(':');
+        const std::string device = item.substr(0, colon);
+        const std::string name = colon == std::string::npos ? "" : item.substr(colon + 1);
+        if (item != "cpu:gloo" && item != "cuda:nccl" && item != "cuda:gloo") {
+            throw ConfigError("backend",
+                              "expected entries cpu:gloo, cuda:nccl or cuda:gloo "
+                              "separated by commas, got '" +
+                                  item + "' in '" + text + "'");
+        }
+        if (!backends.emplace(device, name).second)
+            throw ConfigError("backend", "names two backends for " + device + " in '" + text + "'");
+    }
+    return backends;
 }
 
 }  // namespace ladder::config

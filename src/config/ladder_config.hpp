@@ -441,6 +441,11 @@ struct TrainerConfig {
     }
 };
 
+// The `backend` setting read as device kind -> c10d backend ("cpu:gloo,cuda:nccl" ->
+// {cpu: gloo, cuda: nccl}); throws ConfigError("backend", ...) for anything but cpu:gloo,
+// cuda:nccl and cuda:gloo, each device at most once.
+std::map<std::string, std::string> backend_setting(const std::string& text);
+
 struct LadderConfig {
     std::string name = "olmo3-ladder";
     std::optional<std::string> dir;

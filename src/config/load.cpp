@@ -1,12 +1,16 @@
 #include "config/load.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "config/tokenizers.hpp"
+#include "config/yaml_reader.hpp"
 #include "util/format.hpp"
+#include "util/input_file.hpp"
 
 namespace ladder::config {
 
@@ -66,10 +70,14 @@ void rebase_paths(YAML::Node root, const std::string& mount, const fs::path& dir
     });
 }
 
-YAML::Node parse_file(const fs::path& file, const std::string& mount, std::vector<fs::path>& chain);
+// Which file each `!include` brought in, by the dotted path it was mounted at.
+using Includes = std::vector<std::pair<std::string, std::string>>;
+
+YAML::Node parse_file(const fs::path& file, const std::string& mount, std::vector<fs::path>& chain,
+                      Includes& includes);
 
 void resolve_includes(YAML::Node root, const std::string& mount, const fs::path& dir,
-                      std::vector<fs::path>& chain) {
+                      std::vector<fs::path>& chain, Includes& includes) {
     walk(root, mount, [&](YAML::Node node, const std::string& path) {
         if (node.Tag() != "!include")
             return true;
@@ -77,13 +85,18 @@ void resolve_includes(YAML::Node root, const std::string& mount, const fs::path&
             throw UsageError("config file '" + chain.back().string() + "': " +
                              (path.empty() ? "" : path + ": ") + "!include expects a file name");
         }
-        node = parse_file(dir / node.Scalar(), path, chain);
+        const fs::path included = dir / node.Scalar();
+        node = parse_file(included, path, chain, includes);
+        includes.emplace_back(path, included.string());
         return false;
     });
 }
 
-YAML::Node parse_file(const fs::path& file, const std::string& mount,
-                      std::vector<fs::path>& chain) {
+// A config file is text of a few kilobytes; anything near this is another kind of file.
+constexpr uint64_t kMaxConfigFileBytes = 16u << 20;
+
+YAML::Node parse_file(const fs::path& file, const std::string& mount, std::vector<fs::path>& chain,
+                      Includes& includes) {
     const fs::path absolute = fs::absolute(file).lexically_normal();
     for (const auto& outer : chain) {
         if (fs::absolute(outer).lexically_normal() == absolute) {
@@ -93,23 +106,20 @@ YAML::Node parse_file(const fs::path& file, const std::string& mount,
         }
     }
     const std::string from = chain.empty() ? "" : " (included from " + chain_text(chain) + ")";
-    std::error_code ec;
-    if (!fs::is_regular_file(absolute, ec)) {
-        throw UsageError("cannot read config file '" + file.string() + "'" + from +
-                         ": no such file");
-    }
     YAML::Node root;
     try {
-        root = YAML::LoadFile(absolute.string());
-    } catch (const YAML::BadFile&) {
-        throw UsageError("cannot read config file '" + file.string() + "'" + from);
-    } catch (const YAML::ParserException& e) {
-        throw UsageError("config file '" + file.string() + "'" + from + ": line " +
-                         std::to_string(e.mark.line + 1) + ", column " +
-                         std::to_string(e.mark.column + 1) + ": " + e.msg);
+        root = read_yaml(read_input_file(file.string(), "config file", kMaxConfigFileBytes));
+    } catch (const UsageError& e) {
+        throw UsageError(e.what() + from);
+    } catch (const YamlSyntaxError& e) {
+        throw UsageError("config file '" + file.string() + "'" + from + ": " + e.located());
+    }
+    if (root.IsNull()) {
+        throw UsageError("config file '" + file.string() + "'" + from + " holds no settings" +
+                         (chain.empty() ? "; write `{}` for the built-in ladder" : ""));
     }
     chain.push_back(file);
-    resolve_includes(root, mount, absolute.parent_path(), chain);
+    resolve_includes(root, mount, absolute.parent_path(), chain, includes);
     chain.pop_back();
     rebase_paths(root, mount, absolute.parent_path());
     return root;
@@ -151,16 +161,18 @@ YAML::Node merged(const YAML::Node& base, const YAML::Node& overlay, const std::
     return YAML::Clone(overlay);
 }
 
+// A list index as an override names it ("data.paths.0"); nine digits keep stoul in range.
 bool is_index(const std::string& segment) {
-    return !segment.empty() && segment.find_first_not_of("0123456789") == std::string::npos;
+    return !segment.empty() && segment.size() <= 9 &&
+           segment.find_first_not_of("0123456789") == std::string::npos;
 }
 
 void apply_override(YAML::Node& root, const Override& item, Sources& sources) {
     YAML::Node value;
     try {
-        value = item.value.empty() ? YAML::Node(std::string()) : YAML::Load(item.value);
-    } catch (const YAML::ParserException& e) {
-        throw ConfigError(item.key, "cannot read value '" + item.value + "' as YAML (" + e.msg +
+        value = item.value.empty() ? YAML::Node(std::string()) : read_yaml(item.value);
+    } catch (const YamlSyntaxError& e) {
+        throw ConfigError(item.key, "cannot read value '" + item.value + "' as YAML (" + e.what() +
                                         ") (from " + item.flag + ")");
     }
     std::vector<std::string> segments;
@@ -289,10 +301,28 @@ void resolve(LadderConfig& config) {
     resolve_tokenizer(config.tokenizer);
 }
 
+// The name becomes folder and file names (<dir>/<name>-<size>, plots under <name>/), so it
+// is one plain path component: never "..", a slash or a control character.
+void validate_name(const std::string& name) {
+    const bool plain = !name.empty() && name.size() <= 128 && name.front() != '.' &&
+                       name.front() != '-' && std::all_of(name.begin(), name.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                                  c == '_' || c == '.' || c == '+';
+                       });
+    if (!plain) {
+        throw ConfigError("name",
+                          "expected up to 128 letters, digits and . _ + - (not first: "
+                          ". or -), got '" +
+                              name + "'");
+    }
+}
+
 void validate(const LadderConfig& config) {
+    validate_name(config.name);
     if (config.sizes.empty())
         throw ConfigError("sizes", "expected at least one size");
     validate_run(config);
+    backend_setting(config.backend);
     if (config.model.rank_microbatch_size &&
         *config.model.rank_microbatch_size % config.sequence_length != 0) {
         throw ConfigError("model.rank_microbatch_size",
@@ -315,24 +345,36 @@ void validate(const LadderConfig& config) {
 
 }  // namespace
 
-YAML::Node load_yaml_file(const std::string& path) {
-    std::vector<fs::path> chain;
-    return parse_file(path, "", chain);
+namespace {
+
+// Values that came from an included file are "in" that file, not in the one including it;
+// `includes` lists inner files before the outer ones including them.
+void attribute_includes(const Includes& includes, Sources& sources) {
+    for (auto item = includes.rbegin(); item != includes.rend(); ++item) {
+        const auto& [mount, file] = *item;
+        for (auto& [path, source] : sources) {
+            if (mount.empty() || path == mount || path.rfind(mount + ".", 0) == 0)
+                source = file;
+        }
+    }
 }
+
+}  // namespace
 
 LadderConfig load_config(const std::optional<std::string>& file,
                          const std::vector<Override>& overrides) {
     Sources sources;
     YAML::Node root = encode(LadderConfig{});
     if (file) {
-        const YAML::Node from_file = load_yaml_file(*file);
-        if (!from_file.IsNull()) {
-            if (!from_file.IsMap()) {
-                throw UsageError("config file '" + *file + "': expected a mapping of keys, got " +
-                                 describe_node(from_file));
-            }
-            root = merged(root, from_file, "", *file, sources);
+        std::vector<fs::path> chain;
+        Includes includes;
+        const YAML::Node from_file = parse_file(*file, "", chain, includes);
+        if (!from_file.IsMap()) {
+            throw UsageError("config file '" + *file + "': expected a mapping of keys, got " +
+                             describe_node(from_file));
         }
+        root = merged(root, from_file, "", *file, sources);
+        attribute_includes(includes, sources);
     }
     for (const auto& item : overrides)
         apply_override(root, item, sources);

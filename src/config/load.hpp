@@ -17,12 +17,9 @@ struct Override {
     std::string flag;   // as typed, for error messages: "--trainer.hard-stop"
 };
 
-// Reads a YAML file, replacing every `!include other.yaml` node by the parsed contents
-// of that file (relative to the including file). Errors name the chain of files.
-YAML::Node load_yaml_file(const std::string& path);
-
-// defaults <- file <- overrides, decoded and validated. Errors are ConfigError naming
-// the dotted key and where its value came from.
+// defaults <- file <- overrides, decoded and validated. The file's `!include other.yaml`
+// nodes are replaced by that file's contents (relative to the including file). Errors are
+// ConfigError naming the dotted key and the file or flag its value came from.
 LadderConfig load_config(const std::optional<std::string>& file,
                          const std::vector<Override>& overrides);
 

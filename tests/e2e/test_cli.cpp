@@ -156,7 +156,7 @@ TEST_CASE("every user mistake exits 2 with one clear line", "[cli]") {
     require_usage_error(run_ladder("dry-run 190M --seed=abc"),
                         "seed: expected an integer, got 'abc'");
     require_usage_error(run_ladder("dry-run 190M --config missing.yaml", dir),
-                        "cannot read config file 'missing.yaml'");
+                        "config file 'missing.yaml': no such file");
     require_usage_error(run_ladder("dry-run 190M --trainer.hard_stop='{value: 1, unit: hours}'"),
                         "trainer.hard_stop.unit: expected one of steps|tokens|epochs");
     write_file(dir + "/bad.yaml", "trainer:\n  no_checkpoint: true\n");

@@ -123,8 +123,8 @@ TEST_CASE("include errors name the chain of files", "[config]") {
     CHECK(error_of([&] { load_config(a, {}); }) ==
           "config include cycle: " + a + " -> " + b + " -> " + a);
     CHECK(error_of([&] { load_config(dir.path + "/c.yaml", {}); }) ==
-          "cannot read config file '" + dir.path + "/nowhere.yaml' (included from " + dir.path +
-              "/c.yaml): no such file");
+          "config file '" + dir.path + "/nowhere.yaml': no such file (included from " + dir.path +
+              "/c.yaml)");
     CHECK(error_of([&] {
               load_config(dir.path + "/d.yaml", {});
           }).find("d.yaml': line 2, column 1") != std::string::npos);
@@ -240,4 +240,101 @@ TEST_CASE("an ephemeral interval at or past save_interval is a config error",
     CHECK(load_with(
               {(key + "save_interval=100").c_str(), (key + "ephemeral_save_interval=99").c_str()})
               .trainer.callbacks.checkpointer.ephemeral_save_interval == 99);
+}
+
+TEST_CASE("config files that are empty, not files, or not one YAML mapping are refused",
+          "[config]") {
+    TempDir dir;
+    write_file(dir.path + "/empty.yaml", "");
+    write_file(dir.path + "/comments.yaml", "# nothing yet\n");
+    write_file(dir.path + "/braces.yaml", "{}\n");
+    write_file(dir.path + "/two.yaml", "name: a\n---\nname: b\n");
+    write_file(dir.path + "/twice.yaml", "name: a\nseed: 1\nname: b\n");
+    write_file(dir.path + "/quote.yaml", "name: \"unclosed\n");
+    write_file(dir.path + "/latin1.yaml", "name: caf\xe9\n");
+    const std::string empty = dir.path + "/empty.yaml";
+    CHECK(error_of([&] { load_config(empty, {}); }) ==
+          "config file '" + empty + "' holds no settings; write `{}` for the built-in ladder");
+    CHECK(error_of([&] {
+              load_config(dir.path + "/comments.yaml", {});
+          }).find("holds no settings") != std::string::npos);
+    CHECK(load_config(dir.path + "/braces.yaml", {}).name == "olmo3-ladder");
+    CHECK(error_of([&] {
+              load_config(dir.path + "/two.yaml", {});
+          }).find("two.yaml': line 2, column 1: a second YAML document") != std::string::npos);
+    CHECK(error_of([&] {
+              load_config(dir.path + "/twice.yaml", {});
+          }).find("twice.yaml': line 3, column 1: duplicate key 'name'") != std::string::npos);
+    CHECK(error_of([&] { load_config(dir.path + "/quote.yaml", {}); }).find("quote.yaml': line") !=
+          std::string::npos);
+    CHECK(error_of([&] {
+              load_config(dir.path + "/latin1.yaml", {});
+          }).find("latin1.yaml': line 1, column 10: not UTF-8 text") != std::string::npos);
+    CHECK(error_of([&] { load_config(dir.path, {}); }) ==
+          "config file '" + dir.path + "' is a folder, expected a file");
+    CHECK(error_of([&] { load_config(dir.path + "/none.yaml", {}); }) ==
+          "config file '" + dir.path + "/none.yaml': no such file");
+}
+
+TEST_CASE("an error in an included file names that file, not the one including it", "[config]") {
+    TempDir dir;
+    write_file(dir.path + "/run.yaml", "chinchilla_multiple: -1\n");
+    write_file(dir.path + "/main.yaml", "name: main\nrun: !include run.yaml\n");
+    CHECK(error_of([&] { load_config(dir.path + "/main.yaml", {}); }) ==
+          "run.chinchilla_multiple: expected a power of two >= 0.5 (0.5, 1, 2, 4, ...), got -1.0 "
+          "(in " +
+              dir.path + "/run.yaml)");
+}
+
+TEST_CASE("self-referencing aliases and alias bombs are errors, not crashes", "[config]") {
+    TempDir dir;
+    write_file(dir.path + "/self.yaml", "sizes: &a [*a]\n");
+    std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int level = 1; level < 10; ++level) {
+        const std::string prev = "*a" + std::to_string(level - 1);
+        bomb += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [";
+        for (int k = 0; k < 10; ++k)
+            bomb += (k ? ", " : "") + prev;
+        bomb += "]\n";
+    }
+    write_file(dir.path + "/bomb.yaml", bomb);
+    CHECK(error_of([&] {
+              load_config(dir.path + "/self.yaml", {});
+          }).find("alias *a is used inside the node it names") != std::string::npos);
+    CHECK(error_of([&] {
+              load_config(dir.path + "/bomb.yaml", {});
+          }).find("values once aliases are expanded") != std::string::npos);
+    CHECK(error_of([] {
+              load_with({"--sizes", "&a [*a]"});
+          }).find("alias *a is used inside the node it names") != std::string::npos);
+}
+
+TEST_CASE("non-finite numbers, unknown backends and names that leave their folder are refused",
+          "[config]") {
+    CHECK(error_of([] {
+              load_with({"--run.lr_multiplier", ".inf"});
+          }) ==
+          "run.lr_multiplier: expected a finite number, got '.inf' (from --run.lr_multiplier)");
+    CHECK(error_of([] {
+              load_with({"--run.chinchilla_multiple=.nan"});
+          }).find("expected a finite number, got '.nan'") != std::string::npos);
+    CHECK(error_of([] {
+              load_with({"--backend", "bogus"});
+          }) ==
+          "backend: expected entries cpu:gloo, cuda:nccl or cuda:gloo separated by commas, got "
+          "'bogus' in 'bogus' (from --backend)");
+    CHECK(error_of([] {
+              load_with({"--backend", "cuda:nccl,cuda:gloo"});
+          }).find("names two backends for cuda") != std::string::npos);
+    CHECK(load_with({"--backend", "cuda:nccl"}).backend == "cuda:nccl");
+    for (const char* name : {"../../x", "a/b", "..", ".hidden", "", "-x", "tab\there"}) {
+        CAPTURE(name);
+        const std::string flag = std::string("--name=") + name;
+        CHECK(error_of([&] { load_with({flag.c_str()}); }).rfind("name: expected up to 128", 0) ==
+              0);
+    }
+    CHECK(load_with({"--name=olmo3_ladder-v2.1"}).name == "olmo3_ladder-v2.1");
+    CHECK(error_of([] {
+              load_with({"--data.paths.99999999999999999999", "x"});
+          }).find("no index '99999999999999999999'") != std::string::npos);
 }
