@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "util/crc32c.hpp"
+#include "util/error.hpp"
 
 namespace ladder::io {
 
@@ -38,13 +39,27 @@ std::string temporary_checkpoint_dir(const std::string& save_folder, int64_t ste
     return checkpoint_dir(save_folder, step) + "-tmp";
 }
 
-bool is_complete_checkpoint(const std::string& dir) {
+std::optional<std::string> missing_part(const std::string& dir) {
     const fs::path d(dir);
     std::error_code ec;
-    return fs::is_regular_file(d / ".metadata.json", ec) &&
-           fs::is_regular_file(d / "train" / "rank0.json", ec) &&
-           fs::is_regular_file(d / "model_and_optim" / "model.pt", ec) &&
-           fs::is_regular_file(d / "model_and_optim" / "optim.pt", ec);
+    if (!fs::is_directory(d, ec))
+        return std::string("a file, not a folder");
+    for (const char* part : {"model_and_optim", "train"}) {
+        if (fs::exists(d / part, ec) && !fs::is_directory(d / part, ec))
+            return "'" + std::string(part) + "' is a file, not a folder";
+    }
+    for (const char* file :
+         {"model_and_optim/model.pt", "model_and_optim/optim.pt", "train/rank0.json"}) {
+        if (!fs::is_regular_file(d / file, ec))
+            return "no '" + std::string(file) + "'";
+    }
+    if (!fs::is_regular_file(d / ".metadata.json", ec))
+        return std::string("no '.metadata.json' marker (its save did not finish)");
+    return std::nullopt;
+}
+
+bool is_complete_checkpoint(const std::string& dir) {
+    return !missing_part(dir);
 }
 
 std::optional<int64_t> checkpoint_step(const std::string& dir) {
@@ -57,17 +72,24 @@ std::optional<int64_t> checkpoint_step(const std::string& dir) {
     return std::stoll(match[1]);
 }
 
-std::vector<int64_t> find_checkpoints(const std::string& save_folder) {
+std::vector<int64_t> find_checkpoints(const std::string& save_folder,
+                                      std::vector<std::string>* incomplete) {
     std::vector<int64_t> steps;
     std::error_code ec;
     if (!fs::is_directory(save_folder, ec))
         return steps;
     for (const auto& entry : fs::directory_iterator(save_folder, ec)) {
         const std::optional<int64_t> step = checkpoint_step(entry.path().string());
-        if (step && is_complete_checkpoint(entry.path()))
+        if (!step)
+            continue;
+        if (const auto missing = missing_part(entry.path().string()); !missing)
             steps.push_back(*step);
+        else if (incomplete)
+            incomplete->push_back(entry.path().string() + ": " + *missing);
     }
     std::sort(steps.begin(), steps.end());
+    if (incomplete)
+        std::sort(incomplete->begin(), incomplete->end());
     return steps;
 }
 
@@ -143,9 +165,39 @@ std::optional<std::string> verify_checkpoint(const std::string& dir) {
     return std::nullopt;
 }
 
-void commit_checkpoint(const std::string& temporary, const std::string& final_dir,
-                       const std::string& version, bool ephemeral,
-                       const std::vector<FileChecksum>& files) {
+namespace {
+
+// Whether the complete checkpoint in `dir` holds exactly `files` (the same names, sizes and
+// CRC-32Cs in its marker) and its bytes still match that marker.
+bool holds_same_files(const std::string& dir, const std::vector<FileChecksum>& files) {
+    std::ifstream in(fs::path(dir) / ".metadata.json");
+    const nlohmann::json marker = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (!marker.is_object() || !marker.contains("files") || !marker["files"].is_object() ||
+        marker["files"].size() != files.size())
+        return false;
+    for (const FileChecksum& file : files) {
+        const nlohmann::json expected = {{"size", file.size}, {"crc32c", file.crc32c}};
+        if (marker["files"].value(file.file, nlohmann::json()) != expected)
+            return false;
+    }
+    return !verify_checkpoint(dir);
+}
+
+}  // namespace
+
+CommitResult commit_checkpoint(const std::string& temporary, const std::string& final_dir,
+                               const std::string& version, bool ephemeral,
+                               const std::vector<FileChecksum>& files) {
+    if (is_complete_checkpoint(final_dir)) {
+        if (!holds_same_files(final_dir, files)) {
+            throw UsageError("'" + final_dir +
+                             "' already holds a complete checkpoint with other contents; it is "
+                             "never overwritten (remove it to save this step again)");
+        }
+        std::error_code ec;
+        fs::remove_all(temporary, ec);
+        return CommitResult::kept_identical;
+    }
     const fs::path marker = fs::path(temporary) / ".metadata.json";
     nlohmann::json contents = {{"ephemeral", ephemeral}, {"version", version}};
     for (const FileChecksum& file : files)
@@ -159,9 +211,10 @@ void commit_checkpoint(const std::string& temporary, const std::string& final_di
     for (const auto& entry : fs::recursive_directory_iterator(temporary))
         sync_path(entry.path());
     sync_path(temporary);
-    remove_checkpoint(final_dir);
+    remove_checkpoint(final_dir);  // an incomplete folder a crash left
     fs::rename(temporary, final_dir);
     sync_path(fs::path(final_dir).parent_path());
+    return CommitResult::saved;
 }
 
 }  // namespace ladder::io

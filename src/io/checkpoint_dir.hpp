@@ -22,11 +22,17 @@ std::string temporary_checkpoint_dir(const std::string& save_folder, int64_t ste
 // N of a folder named step<N>; nullopt for any other name.
 std::optional<int64_t> checkpoint_step(const std::string& dir);
 
+// What keeps `dir` from being a complete checkpoint ("no '.metadata.json' marker (its save
+// did not finish)", "'train' is a file, not a folder", ...); nullopt when every part is there.
+std::optional<std::string> missing_part(const std::string& dir);
+
 // All marker files present.
 bool is_complete_checkpoint(const std::string& dir);
 
-// Steps of the complete checkpoints in `save_folder`, ascending.
-std::vector<int64_t> find_checkpoints(const std::string& save_folder);
+// Steps of the complete checkpoints in `save_folder`, ascending. `incomplete`, when given,
+// receives "<folder>: <missing part>" for each step<N> entry that is not complete.
+std::vector<int64_t> find_checkpoints(const std::string& save_folder,
+                                      std::vector<std::string>* incomplete = nullptr);
 
 // Whether the marker of a complete checkpoint says it was saved as ephemeral (between
 // planned steps, or at a stop signal); an unreadable marker counts as permanent.
@@ -52,12 +58,16 @@ struct FileChecksum {
 // else what is wrong, naming the file ("'<path>' is damaged: ...").
 std::optional<std::string> verify_checkpoint(const std::string& dir);
 
-// Renames a finished temporary into place (replacing an older checkpoint of that step,
-// as OLMo-core's save_overwrite does) after writing the marker `.metadata.json`.
+enum class CommitResult { saved, kept_identical };
+
+// Renames a finished temporary into place after writing the marker `.metadata.json`;
 // `ephemeral` marks a checkpoint written for a stop rather than at a planned step; `files`
-// are recorded in the marker.
-void commit_checkpoint(const std::string& temporary, const std::string& final_dir,
-                       const std::string& version, bool ephemeral,
-                       const std::vector<FileChecksum>& files);
+// are recorded in the marker. A complete checkpoint is never written over (unlike
+// OLMo-core's save_overwrite): when `final_dir` holds one with the same bytes the temporary
+// is dropped (kept_identical), with other bytes it is a UsageError naming it, so no bug
+// turns into lost data. An incomplete folder of that name is replaced.
+CommitResult commit_checkpoint(const std::string& temporary, const std::string& final_dir,
+                               const std::string& version, bool ephemeral,
+                               const std::vector<FileChecksum>& files);
 
 }  // namespace ladder::io

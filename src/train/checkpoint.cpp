@@ -4,6 +4,7 @@
 #include <torch/serialize/archive.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -161,8 +162,10 @@ void write_files(const std::string& save_folder, const std::string& temporary,
                                     {"version", kVersion}};
     files.push_back(write_text(temporary, "train/rank0.json", trainer.dump(2) + "\n"));
     files.push_back(write_text(temporary, "config.json", c.config_json));
-    io::commit_checkpoint(temporary, io::checkpoint_dir(save_folder, c.state.step), kVersion,
-                          c.ephemeral, files);
+    const std::string final_dir = io::checkpoint_dir(save_folder, c.state.step);
+    if (io::commit_checkpoint(temporary, final_dir, kVersion, c.ephemeral, files) ==
+        io::CommitResult::kept_identical)
+        spdlog::info("{} already holds this checkpoint, byte for byte; kept as it is", final_dir);
 }
 
 // A write that fails (disk full, quota, file size limit, permissions) leaves the earlier
@@ -171,12 +174,16 @@ void write_checkpoint(const std::string& save_folder, CheckpointContents& c) {
     const std::string temporary = io::temporary_checkpoint_dir(save_folder, c.state.step);
     std::error_code ec;
     fs::remove_all(temporary, ec);
+    const std::string not_saved =
+        "checkpoint of step " + std::to_string(c.state.step) + " not saved: ";
     try {
         write_files(save_folder, temporary, c);
+    } catch (const UsageError& e) {
+        fs::remove_all(temporary, ec);
+        throw UsageError(not_saved + e.what());
     } catch (const std::exception& e) {
         fs::remove_all(temporary, ec);
-        throw std::runtime_error("checkpoint of step " + std::to_string(c.state.step) +
-                                 " not saved: " + first_line(e.what()));
+        throw std::runtime_error(not_saved + first_line(e.what()));
     }
 }
 

@@ -118,9 +118,14 @@ void Trainer::resume() {
     const std::string& folder = settings_.save_folder;
     if (const int removed = settings_.main_rank ? io::remove_temporaries(folder) : 0; removed > 0)
         spdlog::info("removed {} unfinished checkpoint(s) in {}", removed, folder);
-    const auto newest_first = [](const std::string& dir) {
+    const auto newest_first = [this](const std::string& dir) {
         std::vector<std::string> found;
-        const std::vector<int64_t> steps = io::find_checkpoints(dir);
+        std::vector<std::string> incomplete;
+        const std::vector<int64_t> steps = io::find_checkpoints(dir, &incomplete);
+        for (const std::string& skipped : incomplete) {
+            if (settings_.main_rank)
+                spdlog::warn("skipping {}", skipped);
+        }
         for (auto it = steps.rbegin(); it != steps.rend(); ++it)
             found.push_back(io::checkpoint_dir(dir, *it));
         return found;

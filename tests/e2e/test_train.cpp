@@ -333,6 +333,38 @@ TEST_CASE("a trainer state that names another step is damaged, and no checkpoint
           weights);
 }
 
+TEST_CASE("a save never writes over a complete checkpoint and skipped folders are named",
+          "[train][checkpoint]") {
+    TempDir dir;
+    write_tiny_run(dir.path, 4096);
+    const std::string train = "train tiny --config tiny.yaml --trainer.hard_stop='{value: ";
+    REQUIRE(run_ladder(train + "3, unit: steps}'", dir.path).exit_code == 0);
+    const std::string run = dir.path + "/runs/tiny";
+    // step3 damaged (falls back to step 0, and its save of step 3 would replace it), step2
+    // left by a crash before its marker, step1 a file.
+    const std::string weights = run + "/step3/model_and_optim/model.pt";
+    std::string bytes = ladder::test::read_file(weights);
+    bytes[bytes.size() / 2] ^= 0x01;
+    ladder::test::write_file(weights, bytes);
+    std::filesystem::create_directories(run + "/step2/train");
+    ladder::test::write_file(run + "/step2/train/rank0.json", "{}");
+    ladder::test::write_file(run + "/step1", "not a checkpoint");
+
+    const auto next = run_ladder(train + "3, unit: steps}'", dir.path);
+    INFO(next.out << next.err);
+    CHECK(next.exit_code == 2);
+    CHECK(next.err.find("ladder: warning: skipping " + run + "/step1: a file, not a folder\n") !=
+          std::string::npos);
+    CHECK(next.err.find("ladder: warning: skipping " + run +
+                        "/step2: no 'model_and_optim/model.pt'\n") != std::string::npos);
+    CHECK(next.err.find("ladder: error: checkpoint of step 3 not saved: '" + run +
+                        "/step3' already holds a complete checkpoint with other contents; it is "
+                        "never overwritten (remove it to save this step again)\n") !=
+          std::string::npos);
+    CHECK(ladder::test::read_file(weights) == bytes);
+    CHECK_FALSE(std::filesystem::exists(run + "/step3-tmp"));
+}
+
 TEST_CASE("a checkpoint whose bytes changed after it was written is never loaded",
           "[train][checkpoint]") {
     TempDir dir;
