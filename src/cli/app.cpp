@@ -94,13 +94,13 @@ int run(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        spdlog::error("{} (see ladder --help)", e.what());
+        spdlog::error("{} (see ladder --help)", one_line_message(e.what()));
         return kExitUsage;
     } catch (const UsageError& e) {
-        spdlog::error(e.what());
+        spdlog::error(one_line_message(e.what()));
         return kExitUsage;
     } catch (const std::exception& e) {
-        spdlog::critical(without_backtrace(e.what()));
+        spdlog::critical(one_line_message(without_backtrace(e.what())));
         return kExitRuntimeFailure;
     }
 }

@@ -1,5 +1,6 @@
 #include "util/format.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -207,6 +208,55 @@ std::string first_line(const std::string& text) {
 
 std::string without_backtrace(const std::string& what) {
     return what.substr(0, what.find("\nException raised from "));
+}
+
+namespace {
+
+const std::string kEllipsis = "\u2026";
+
+// The nearest position at or before `at` that starts a UTF-8 character.
+size_t char_start(const std::string& text, size_t at) {
+    while (at > 0 && at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80)
+        --at;
+    return at;
+}
+
+// `text` with its middle replaced by "…" so that it keeps `head` and `tail` bytes.
+std::string cut_middle(const std::string& text, size_t head, size_t tail) {
+    if (text.size() <= head + tail + kEllipsis.size())
+        return text;
+    const size_t head_end = char_start(text, head);
+    const size_t tail_start = char_start(text, text.size() - tail);
+    return text.substr(0, head_end) + kEllipsis + text.substr(tail_start);
+}
+
+}  // namespace
+
+std::string one_line_message(const std::string& message, size_t limit) {
+    std::string line;
+    for (size_t start = 0; start < message.size();) {
+        const size_t end = std::min(message.find('\n', start), message.size());
+        if (end > start)
+            line += (line.empty() ? "" : "; ") + message.substr(start, end - start);
+        start = end + 1;
+    }
+    if (line.size() <= limit)
+        return line;
+    // Values echoed in quotes ('...') are what grows without bound: a 10 MB argument.
+    std::string shortened;
+    size_t at = 0;
+    while (at < line.size()) {
+        const size_t open = line.find('\'', at);
+        const size_t close = open == std::string::npos ? open : line.find('\'', open + 1);
+        if (close == std::string::npos) {
+            shortened += line.substr(at);
+            break;
+        }
+        shortened += line.substr(at, open + 1 - at) +
+                     cut_middle(line.substr(open + 1, close - open - 1), 48, 16) + "'";
+        at = close + 1;
+    }
+    return cut_middle(shortened, limit * 2 / 3, limit / 3 - kEllipsis.size());
 }
 
 }  // namespace ladder

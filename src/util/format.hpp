@@ -52,4 +52,10 @@ std::string first_line(const std::string& text);
 // may span lines, as a CUDA out-of-memory one does).
 std::string without_backtrace(const std::string& what);
 
+// An error message as the single line the user sees: line breaks become "; ", and past
+// `limit` bytes long quoted values, then the middle, are cut to "…". The default leaves
+// room for the "ladder: error: " prefix within 300 bytes.
+constexpr size_t kMaxMessageBytes = 280;
+std::string one_line_message(const std::string& message, size_t limit = kMaxMessageBytes);
+
 }  // namespace ladder

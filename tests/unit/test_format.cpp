@@ -115,3 +115,23 @@ TEST_CASE("without_backtrace keeps a LibTorch error's message and drops its fram
           "Management");
     CHECK(ladder::without_backtrace("plain message") == "plain message");
 }
+
+TEST_CASE("one_line_message makes any message one line of at most 280 bytes", "[format]") {
+    using ladder::one_line_message;
+    CHECK(one_line_message("short") == "short");
+    CHECK(one_line_message("first\nsecond\n\nthird\n") == "first; second; third");
+    // A 10 MB value echoed in quotes keeps its start and end.
+    const std::string huge(10'000'000, 'x');
+    const std::string shortened = one_line_message("--name: bad value 'a" + huge + "z' (from x)");
+    CHECK(shortened == "--name: bad value 'a" + std::string(47, 'x') + "\u2026" +
+                           std::string(15, 'x') + "z' (from x)");
+    // Without quotes the middle goes; UTF-8 characters are never cut.
+    std::string accents;
+    for (int i = 0; i < 400; ++i)
+        accents += "\u00e9";
+    const std::string cut = one_line_message(accents);
+    CHECK(cut.size() <= 280);
+    CHECK(cut.find("\u2026") != std::string::npos);
+    CHECK(cut.size() % 2 == 1);  // whole two-byte characters around a three-byte "…"
+    CHECK(one_line_message(std::string(500, 'y')).size() <= 280);
+}
