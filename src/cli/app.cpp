@@ -94,7 +94,7 @@ int run(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        spdlog::error("{} (see ladder --help)", one_line_message(e.what()));
+        spdlog::error(one_line_message(std::string(e.what()) + " (see ladder --help)"));
         return kExitUsage;
     } catch (const UsageError& e) {
         spdlog::error(one_line_message(e.what()));

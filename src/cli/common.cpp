@@ -41,10 +41,7 @@ void print_warnings(const RunPlan& plan) {
 std::vector<std::string> write_plot(const plot::LrFigure& figure, const std::string& folder,
                                     const std::string& stem,
                                     const std::vector<std::string>& extensions) {
-    std::error_code ec;
-    std::filesystem::create_directories(folder, ec);
-    if (ec)
-        throw std::runtime_error("cannot create '" + folder + "': " + ec.message());
+    create_output_folder(folder, "--output-dir");
     std::vector<std::string> paths;
     for (const auto& extension : extensions) {
         const std::string path = (std::filesystem::path(folder) / (stem + extension)).string();

@@ -93,10 +93,7 @@ void plot_metrics(const PlotMetricsOptions& options, const CommonOptions& common
         plot::make_metrics_chart(config.name, runs, chosen_metrics(options, runs));
 
     const std::string folder = options.output.value_or(output_folder(std::nullopt, config));
-    std::error_code ec;
-    fs::create_directories(folder, ec);
-    if (ec)
-        throw std::runtime_error("cannot create '" + folder + "': " + ec.message());
+    create_output_folder(folder, "--output");
     const std::string stem = "metrics_" + join(options.sizes, "_");
     for (const char* extension : {".png", ".svg"}) {
         const std::string path = (fs::path(folder) / (stem + extension)).string();

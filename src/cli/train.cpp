@@ -2,6 +2,7 @@
 // LibTorch module (loaded only now, so planning commands never pay for LibTorch).
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "cli/common.hpp"
 #include "cli/local_launcher.hpp"
@@ -17,7 +18,7 @@ namespace {
 
 struct TrainOptions {
     std::string size;
-    int nproc_per_node = 0;
+    std::optional<int> nproc_per_node;
 };
 
 // The command line without --nproc-per-node, for the workers.
@@ -73,13 +74,17 @@ void train(const TrainOptions& options, const CommonOptions& common, bool benchm
     if (benchmark)
         config::apply_benchmark_mode(config);
     const dist::LaunchEnv launch = dist::detect_launch();
-    if (options.nproc_per_node > 0) {
+    if (options.nproc_per_node) {
+        if (*options.nproc_per_node < 1) {
+            throw UsageError("--nproc-per-node: expected 1 or more workers, got " +
+                             std::to_string(*options.nproc_per_node));
+        }
         if (launch.source != "single") {
             throw UsageError("--nproc-per-node: this process is already rank " +
                              std::to_string(launch.rank) + " of a " + launch.source + " launch");
         }
-        plan_for_launch(config, options.size, options.nproc_per_node, "--nproc-per-node");
-        throw ExitCode{run_local_workers(options.nproc_per_node, worker_arguments(common.args))};
+        plan_for_launch(config, options.size, *options.nproc_per_node, "--nproc-per-node");
+        throw ExitCode{run_local_workers(*options.nproc_per_node, worker_arguments(common.args))};
     }
     const RunPlan plan = plan_for_launch(config, options.size, launch.world_size, launch.source);
     if (launch.rank == 0)

@@ -59,6 +59,8 @@ Check positive();
 Check non_negative();
 Check open_interval(double low, double high);
 Check at_least(double low);
+Check between(double low, double high);  // inclusive
+Check positive_at_most(double high);     // (0, high]
 
 // Marks a field whose strings are file paths: relative ones are resolved against the folder
 // of the config file that wrote them, or the working folder for defaults and overrides.

@@ -135,8 +135,11 @@ struct WsdsChinchillaRunConfig {
                 "train for this many times 20 tokens per parameter; a power of two >= 0.5");
         v.field("decay_fraction", decay_fraction, "fraction of each period spent decaying the LR",
                 open_interval(0, 0.5));
-        v.field("tokens_per_param", tokens_per_param, "tokens per parameter of 1xC", positive());
-        v.field("lr_multiplier", lr_multiplier, "scales the peak LR", positive());
+        // Bounds far past any real ladder, so that a typo is named here instead of surfacing
+        // as a schedule that "does not fit" or a peak LR of 1e305.
+        v.field("tokens_per_param", tokens_per_param, "tokens per parameter of 1xC",
+                positive_at_most(1e6));
+        v.field("lr_multiplier", lr_multiplier, "scales the peak LR", positive_at_most(1e3));
         v.field("stepped_schedule", stepped_schedule,
                 "peak LR of period i is scaled by 1/sqrt(multiple of period i)");
     }
@@ -473,7 +476,10 @@ struct LadderConfig {
         v.field("max_devices", max_devices, "accelerators available to each run", positive());
         v.field("device_type", device_type,
                 "accelerator, e.g. 'NVIDIA H100 80GB HBM3', 'NVIDIA B200', 'NVIDIA A100', 'cpu'");
-        v.field("sequence_length", sequence_length, "tokens per training instance", positive());
+        // 2^24 tokens is far past any context length trained; beyond it the plan's products
+        // overflow and fail with a misleading message.
+        v.field("sequence_length", sequence_length, "tokens per training instance",
+                between(1, 16777216));
         v.field("seed", seed, "random seed of every run");
         v.field("backend", backend, "process-group backend per device, 'cpu:gloo,cuda:nccl'");
         v.field("tokenizer", tokenizer, "tokenizer of the data");

@@ -280,7 +280,9 @@ TokenDtypeRule token_dtype_rule(const std::string& setting, int64_t vocab_size) 
 }
 
 TokenFile TokenFile::open(const std::string& path, const TokenDtypeRule& rule) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever;
+    // fstat below refuses it. Reads of a regular file ignore the flag.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             fail(path, "no such file");

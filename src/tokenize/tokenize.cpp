@@ -25,6 +25,7 @@
 #include "util/cpu_cores.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
+#include "util/input_file.hpp"
 
 namespace ladder::tokenize {
 
@@ -301,20 +302,12 @@ data::TokenDtype id_dtype(const std::string& dtype, int pieces) {
 }
 
 void check_inputs(const TokenizeOptions& options) {
-    for (const auto& path : options.inputs) {
-        std::error_code error;
-        const auto status = fs::status(path, error);
-        if (!fs::exists(status))
-            throw UsageError("input file '" + path + "' not found");
-        if (fs::is_directory(status))
-            throw UsageError("input '" + path + "' is a directory; pass the files in it");
-    }
+    for (const auto& path : options.inputs)
+        check_input_file(path, "input file");
 }
 
 void load_model(const std::string& path, sentencepiece::SentencePieceProcessor& model) {
-    std::error_code error;
-    if (!fs::is_regular_file(path, error))
-        throw UsageError("SentencePiece model '" + path + "' not found");
+    check_input_file(path, "SentencePiece model");
     const auto status = model.Load(path);
     if (!status.ok())
         throw UsageError("cannot load SentencePiece model '" + path + "': " + status.ToString());

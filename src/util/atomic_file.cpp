@@ -38,4 +38,25 @@ void write_text_atomically(const std::string& path,
     });
 }
 
+void create_output_folder(const std::string& folder, const std::string& what) {
+    std::error_code error;
+    std::filesystem::create_directories(folder, error);
+    if (!error)
+        return;
+    const std::string message =
+        what + ": cannot create folder '" + folder + "': " + error.message();
+    static const std::error_code user_mistakes[] = {
+        std::make_error_code(std::errc::not_a_directory),
+        std::make_error_code(std::errc::file_exists),
+        std::make_error_code(std::errc::permission_denied),
+        std::make_error_code(std::errc::read_only_file_system),
+        std::make_error_code(std::errc::filename_too_long),
+    };
+    for (const auto& mistake : user_mistakes) {
+        if (error == mistake)
+            throw UsageError(message);
+    }
+    throw std::runtime_error(message);
+}
+
 }  // namespace ladder

@@ -19,4 +19,9 @@ void write_atomically(const std::string& path,
 void write_text_atomically(const std::string& path,
                            const std::function<void(std::ostream&)>& write);
 
+// Creates `folder` and its parents for output named by `what` ("--output-dir"). A path that
+// cannot be a folder (a file or FIFO on the way, no permission, read-only) is a UsageError
+// naming `what`; other failures (disk full) a runtime error.
+void create_output_folder(const std::string& folder, const std::string& what);
+
 }  // namespace ladder

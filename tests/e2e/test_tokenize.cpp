@@ -259,7 +259,7 @@ TEST_CASE("tokenize: user mistakes are one line naming the file, exit 2, no outp
     }
     SECTION("missing input") {
         require_usage_error(run_ladder("tokenize " + model + " -o out.u16 good.txt gone.txt", dir),
-                            "'gone.txt' not found");
+                            "input file 'gone.txt': no such file");
     }
     SECTION("bad JSON line") {
         const auto docs = make_documents(2, 0);
