@@ -10,7 +10,8 @@ namespace ladder {
 
 // `write` fills the temporary path it is given (which keeps `path`'s extension, for
 // writers that pick a format by it); then the temporary replaces `path`. On any failure
-// the temporary is removed and the error propagates.
+// the temporary is removed and the error propagates. A `path` that is a folder, a FIFO or
+// a device, or whose folder does not exist, is a UsageError before anything is written.
 void write_atomically(const std::string& path,
                       const std::function<void(const std::string& temporary)>& write);
 
