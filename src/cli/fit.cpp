@@ -1,9 +1,13 @@
-// `ladder fit METRICS.csv`: the loss law L(N, D) = E + A/N^alpha + B/D^beta fitted to a
-// table in the shape `ladder metrics` writes, with bootstrap intervals, predictions,
-// compute-optimal sizes and a held-out size; with --accuracy, the two-step task law.
+// `ladder fit METRICS.csv|METRICS.jsonl`: the loss law L(N, D) = E + A/N^alpha + B/D^beta
+// fitted to a table in the shape `ladder metrics` writes, with bootstrap intervals,
+// predictions, compute-optimal sizes and a held-out size; with --accuracy, the two-step
+// task law.
+
+#include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -31,7 +35,28 @@ struct FitOptions {
 double parse_quantity(const std::string& text, const std::string& option) {
     if (const auto value = parse_count(text))
         return *value;
-    throw UsageError(option + ": expected a positive number such as 7e9 or 7B, got '" + text + "'");
+    throw UsageError(option + ": expected a positive number such as 7e9 or 7B, got '" +
+                     fit::shown(text) + "'");
+}
+
+// Outputs that cannot be written are refused before the fit, not after it.
+void check_outputs(const FitOptions& options) {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    if (options.output && fs::is_directory(*options.output, error)) {
+        throw UsageError("-o '" + fit::shown_path(*options.output) +
+                         "' is a folder, expected a file");
+    }
+    const fs::path folder = options.output ? fs::path(*options.output).parent_path() : "";
+    if (!folder.empty() && !fs::is_directory(folder, error)) {
+        throw UsageError("-o '" + fit::shown_path(*options.output) + "': no folder '" +
+                         fit::shown_path(folder.string()) + "'");
+    }
+    if (options.plot_dir && fs::exists(*options.plot_dir, error) &&
+        !fs::is_directory(*options.plot_dir, error)) {
+        throw UsageError("--plot '" + fit::shown_path(*options.plot_dir) +
+                         "' is a file, expected a folder");
+    }
 }
 
 nlohmann::json interval_json(const std::optional<fit::Interval>& ci) {
@@ -61,6 +86,7 @@ nlohmann::json report_json(const fit::FitReport& r, const fit::FitRequest& reque
                        {"huber_delta", request.huber_delta},
                        {"objective", r.fit.objective},
                        {"starts", r.fit.starts},
+                       {"grid_rows", r.fit.grid_rows},
                        {"bootstrap", request.bootstrap},
                        {"ci", ci}};
     if (r.task_law) {
@@ -129,6 +155,11 @@ void print_report(const fit::FitReport& r, const FitOptions& options) {
                 format_metric(options.request.huber_delta).c_str(),
                 with_commas(r.fit.starts).c_str(), format_metric(r.fit.objective).c_str(),
                 r.fit.status.c_str());
+    if (r.fit.grid_rows < r.rows) {
+        const std::string sample = with_commas(r.fit.grid_rows);
+        std::printf("  (the starts on an even sample of %s rows, the best refitted on all)\n",
+                    sample.c_str());
+    }
     if (options.request.bootstrap > 0) {
         std::printf("  95%% intervals from %s bootstrap refits (%s converged)\n",
                     with_commas(options.request.bootstrap).c_str(),
@@ -199,25 +230,31 @@ void print_report(const fit::FitReport& r, const FitOptions& options) {
 void fit_command(FitOptions options) {
     for (const std::string& point : options.predict) {
         const size_t colon = point.find(':');
-        if (colon == std::string::npos)
-            throw UsageError("--predict: expected N:D such as 7B:140B, got '" + point + "'");
+        if (colon == std::string::npos) {
+            throw UsageError("--predict: expected N:D such as 7B:140B, got '" + fit::shown(point) +
+                             "'");
+        }
         options.request.predict.emplace_back(parse_quantity(point.substr(0, colon), "--predict"),
                                              parse_quantity(point.substr(colon + 1), "--predict"));
     }
     for (const std::string& c : options.compute)
         options.request.compute.push_back(parse_quantity(c, "--compute"));
-    const fit::CsvTable table = fit::read_csv(options.metrics_file);
+    check_outputs(options);
+    const fit::TextTable table = fit::read_table(options.metrics_file);
     const fit::FitReport report = fit::fit_report(table, options.request);
-    const nlohmann::json json = report_json(report, options.request);
-    if (options.output) {
-        write_text_atomically(*options.output,
-                              [&](std::ostream& out) { out << json.dump(2) << "\n"; });
-    }
+    // Column and size names come from the table as they are: a CSV may hold bytes that are
+    // not UTF-8, which dump() would throw on; they become U+FFFD instead.
+    const std::string json = report_json(report, options.request)
+                                 .dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (options.output)
+        write_text_atomically(*options.output, [&](std::ostream& out) { out << json << "\n"; });
     std::vector<std::string> figures;
     if (options.plot_dir)
         figures = fit::write_fit_figures(report, *options.plot_dir);
+    for (const std::string& warning : report.warnings)
+        spdlog::warn("{}", warning);
     if (options.json) {
-        std::cout << json.dump(2) << "\n";
+        std::cout << json << "\n";
     } else {
         print_report(report, options);
         for (const std::string& path : figures)
@@ -236,8 +273,8 @@ void register_fit(CLI::App& app) {
         "two-step task law) to a metrics table and predict");
     command
         ->add_option("metrics", options->metrics_file,
-                     "CSV in the shape `ladder metrics` writes (name, step, tokens, size, "
-                     "num_params, metrics...)")
+                     "the table `ladder metrics` writes, as CSV or JSON Lines (.jsonl): name, "
+                     "step, tokens, size, num_params, metrics...")
         ->required();
     command->add_option(
         "--loss", options->request.loss_column,
@@ -258,17 +295,15 @@ void register_fit(CLI::App& app) {
     command
         ->add_option("--bootstrap", options->request.bootstrap,
                      "95% intervals from this many refits of resampled rows")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
     command->add_option("--seed", options->request.seed, "seed of the bootstrap (default 0)");
-    command
-        ->add_option("--huber-delta", options->request.huber_delta,
-                     "delta of the Huber loss on ln loss (default 1e-3)")
-        ->check(CLI::PositiveNumber);
+    command->add_option("--huber-delta", options->request.huber_delta,
+                        "delta of the Huber loss on ln loss (default 1e-3)");
     command->add_option("--accuracy", options->request.accuracy_column,
                         "also fit this accuracy column as a sigmoid of the --loss column (the "
                         "task loss): the two-step task law");
     command->add_option("--accuracy-max", options->request.accuracy_max,
-                        "the task's accuracy at zero loss (default 1)");
+                        "the task's accuracy at zero loss, above --chance (default 1)");
     command->add_option("--chance", options->request.chance,
                         "the task's chance accuracy, at the largest observed loss (default 0.25)");
     command->add_flag("--json", options->json, "print the fit as one JSON object");

@@ -4,7 +4,10 @@
 #include <cmath>
 #include <filesystem>
 
+#include "fit/csv_table.hpp"
 #include "plot/xy_chart.hpp"
+#include "util/atomic_file.hpp"
+#include "util/error.hpp"
 
 namespace ladder::fit {
 
@@ -12,6 +15,21 @@ namespace {
 
 using plot::XYChart;
 using plot::XYSeries;
+
+// At most this many markers a series: more add nothing a reader can see, and cost seconds
+// and megabytes of SVG with a million rows.
+constexpr size_t kMarkersPerSeries = 1000;
+
+// At most `limit` of `items`, evenly spread over them.
+template <class T>
+std::vector<T> thinned(const std::vector<T>& items, size_t limit) {
+    if (items.size() <= limit)
+        return items;
+    std::vector<T> kept;
+    for (size_t k = 0; k < limit; ++k)
+        kept.push_back(items[k * items.size() / limit]);
+    return kept;
+}
 
 // Sizes in the order they first appear, each with its rows.
 std::vector<std::pair<std::string, std::vector<Observation>>> by_size(const FitReport& report) {
@@ -47,7 +65,12 @@ std::vector<std::pair<double, double>> curve(const LossLaw& law, double n, doubl
 }  // namespace
 
 std::vector<std::string> write_fit_figures(const FitReport& report, const std::string& dir) {
-    std::filesystem::create_directories(dir);
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    if (error) {
+        throw UsageError("--plot: cannot create folder '" + shown_path(dir) +
+                         "': " + error.message());
+    }
     const LossLaw& law = report.fit.law;
     std::vector<XYChart> charts;
     std::vector<std::string> stems;
@@ -67,12 +90,14 @@ std::vector<std::string> write_fit_figures(const FitReport& report, const std::s
         XYSeries predicted{size, {}, false, color};
         double d_low = rows.front().d, d_high = rows.front().d;
         for (const Observation& row : rows) {
-            observed.points.emplace_back(row.d, row.loss);
-            predicted.points.emplace_back(row.loss, law.predict(row.n, row.d));
             d_low = std::min(d_low, row.d);
             d_high = std::max(d_high, row.d);
             low = low == 0 ? row.loss : std::min(low, row.loss);
             high = std::max(high, row.loss);
+        }
+        for (const Observation& row : thinned(rows, kMarkersPerSeries)) {
+            observed.points.emplace_back(row.d, row.loss);
+            predicted.points.emplace_back(row.loss, law.predict(row.n, row.d));
         }
         loss.series.push_back(observed);
         loss.series.push_back(
@@ -94,9 +119,10 @@ std::vector<std::string> write_fit_figures(const FitReport& report, const std::s
             report.task_law->accuracy_column,
             false,
             {}};
-        XYSeries points{"checkpoints", report.task_law->points, false, 0};
+        XYSeries points{"checkpoints", thinned(report.task_law->points, kMarkersPerSeries), false,
+                        0};
         double largest = 0;
-        for (const auto& point : points.points)
+        for (const auto& point : report.task_law->points)
             largest = std::max(largest, point.first);
         XYSeries sigmoid{"fitted sigmoid", {}, true, 1};
         for (int i = 0; i <= 100; ++i) {
@@ -112,7 +138,10 @@ std::vector<std::string> write_fit_figures(const FitReport& report, const std::s
     for (size_t i = 0; i < charts.size(); ++i) {
         for (const char* extension : {".png", ".svg"}) {
             const std::string path = (std::filesystem::path(dir) / (stems[i] + extension)).string();
-            plot::write_xy_chart(charts[i], path);
+            // Through a temporary: a failed write leaves no half-drawn figure behind.
+            write_atomically(path, [&chart = charts[i]](const std::string& temporary) {
+                plot::write_xy_chart(chart, temporary);
+            });
             written.push_back(path);
         }
     }

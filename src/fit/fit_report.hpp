@@ -32,8 +32,8 @@ struct FitRequest {
     // The task law: step 1 fits the loss column (the task loss) with the loss law, step 2
     // this accuracy column as a sigmoid of it, over every row (not only --rows).
     std::optional<std::string> accuracy_column;
-    double accuracy_max = 1.0;  // at zero loss
-    double chance = 0.25;       // at the largest observed loss
+    double accuracy_max = 1.0;  // at zero loss, in (chance, 1]
+    double chance = 0.25;       // at the largest observed loss, in [0, accuracy_max)
 };
 
 using Interval = std::pair<double, double>;  // 2.5% and 97.5% bootstrap quantiles
@@ -76,10 +76,13 @@ struct FitReport {
     std::vector<HoldoutRow> holdout;
     double holdout_mean_abs_relative_error = 0;
     std::optional<TaskLawReport> task_law;
+    // One line each, for the command to print: rows that barely determine a law.
+    std::vector<std::string> warnings;
 };
 
-// Throws UsageError (one line naming the file, column or size) for missing columns,
-// non-positive values, too few rows, an unknown size, or a fit that did not converge.
-FitReport fit_report(const CsvTable& table, const FitRequest& request);
+// Throws UsageError (one line naming the option, or the file and its row and column) for
+// an option out of its range, missing columns, non-positive values, accuracies outside
+// [0, 1], too few rows, an unknown size, or a fit that did not converge.
+FitReport fit_report(const TextTable& table, const FitRequest& request);
 
 }  // namespace ladder::fit

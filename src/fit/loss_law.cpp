@@ -3,11 +3,16 @@
 #include <nlopt.h>
 
 #include "fit/nlopt_status.hpp"
+#include "util/cpu_cores.hpp"
 #include "util/split_mix64.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cfloat>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <thread>
 
 namespace ladder::fit {
 
@@ -44,36 +49,157 @@ std::vector<LossLaw> default_starts() {
     return starts;
 }
 
-double huber_objective(const LossLaw& law, const std::vector<Observation>& rows, double delta,
-                       double* gradient) {
-    double total = 0;
-    if (gradient)
-        std::fill(gradient, gradient + 5, 0.0);
-    for (const Observation& row : rows) {
-        const double ln_n = std::log(row.n), ln_d = std::log(row.d);
-        const double t1 = law.a - law.alpha * ln_n, t2 = law.b - law.beta * ln_d, t3 = law.e;
-        const double top = std::max({t1, t2, t3});
-        const double w1 = std::exp(t1 - top), w2 = std::exp(t2 - top), w3 = std::exp(t3 - top);
-        const double sum = w1 + w2 + w3;
-        const double r = top + std::log(sum) - std::log(row.loss);  // ln predicted - ln observed
-        const double size = std::fabs(r);
-        total += size <= delta ? 0.5 * r * r : delta * (size - 0.5 * delta);
-        if (gradient) {
-            const double slope = size <= delta ? r : std::copysign(delta, r);
-            gradient[0] += slope * w1 / sum;
-            gradient[1] += slope * w2 / sum;
-            gradient[2] += slope * w3 / sum;
-            gradient[3] -= slope * w1 / sum * ln_n;
-            gradient[4] -= slope * w2 / sum * ln_d;
-        }
+namespace {
+
+bool by_n_and_d(const Observation& x, const Observation& y) {
+    return x.n < y.n || (x.n == y.n && x.d < y.d);
+}
+
+std::vector<Observation> sorted_by_n_and_d(std::vector<Observation> rows) {
+    std::sort(rows.begin(), rows.end(), by_n_and_d);
+    return rows;
+}
+
+}  // namespace
+
+LogRows::LogRows(const std::vector<Observation>& given) {
+    // Sorted already when the fit passes them; a copy is sorted otherwise.
+    std::vector<Observation> copy;
+    if (!std::is_sorted(given.begin(), given.end(), by_n_and_d))
+        copy = sorted_by_n_and_d(given);
+    const std::vector<Observation>& rows = copy.empty() ? given : copy;
+    ln_d.reserve(rows.size());
+    ln_loss.reserve(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+        if (i == 0 || rows[i].n != rows[i - 1].n)
+            sizes.push_back({std::log(rows[i].n), i, i});
+        ++sizes.back().end;
+        ln_d.push_back(std::log(rows[i].d));
+        ln_loss.push_back(std::log(rows[i].loss));
     }
-    return total;
 }
 
 namespace {
 
+// Runs `work` on min(`tasks`, cores) threads, this one included; `work` takes its tasks
+// from a shared counter until none are left.
+void run_on_cores(size_t tasks, const std::function<void()>& work) {
+    const size_t threads = std::min(tasks, static_cast<size_t>(available_cores()));
+    std::vector<std::thread> helpers;
+    for (size_t t = 1; t < threads; ++t)
+        helpers.emplace_back(work);
+    work();
+    for (std::thread& helper : helpers)
+        helper.join();
+}
+
+// ln(e^t1 + e^t2 + e^t3) and each term's share of the sum.
+struct LogSum {
+    double value = 0;
+    double share[3] = {0, 0, 0};
+};
+
+// Shifted by the largest exponent, so that nothing overflows or vanishes: for the rare row
+// whose terms leave double range while the optimizer tries far-off parameters.
+LogSum stable_log_sum(double t1, double t2, double t3) {
+    const double top = std::max({t1, t2, t3});
+    const double w1 = std::exp(t1 - top), w2 = std::exp(t2 - top), w3 = std::exp(t3 - top);
+    const double sum = w1 + w2 + w3;
+    return {top + std::log(sum), {w1 / sum, w2 / sum, w3 / sum}};
+}
+
+// The terms themselves, already exponentiated: one log and one division.
+LogSum log_sum(double n_term, double d_term, double e_term, double t1, double t2, double t3) {
+    const double sum = n_term + d_term + e_term;
+    if (!(sum >= DBL_MIN && sum <= DBL_MAX))  // NaN included
+        return stable_log_sum(t1, t2, t3);
+    const double inverse = 1 / sum;
+    return {std::log(sum), {n_term * inverse, d_term * inverse, e_term * inverse}};
+}
+
+// The objective and its gradient over some of the rows.
+struct Partial {
+    double total = 0;
+    double gradient[5] = {0, 0, 0, 0, 0};
+};
+
+// The sum over rows [begin, end), which may start and end inside a size.
+Partial partial_objective(const LossLaw& law, const LogRows& rows, size_t begin, size_t end,
+                          double delta) {
+    // Huber_delta(r) = c (|r| - c / 2) with c = min(|r|, delta), whose slope is r clamped
+    // to [-delta, delta]: no branch on which side of delta a row falls.
+    const double e_term = std::exp(law.e);
+    Partial sum;
+    double* g = sum.gradient;
+    auto size = std::upper_bound(rows.sizes.begin(), rows.sizes.end(), begin,
+                                 [](size_t row, const LogRows::Size& s) { return row < s.end; });
+    for (; size != rows.sizes.end() && size->begin < end; ++size) {
+        const double t1 = law.a - law.alpha * size->ln_n;
+        const double n_term = std::exp(t1);
+        double n_slope = 0;  // sum of slope x the N term's share over this size's rows
+        for (size_t i = std::max(begin, size->begin); i < std::min(end, size->end); ++i) {
+            const double t2 = law.b - law.beta * rows.ln_d[i];
+            const LogSum p = log_sum(n_term, std::exp(t2), e_term, t1, t2, law.e);
+            const double r = p.value - rows.ln_loss[i];  // ln predicted - ln observed
+            const double c = std::min(std::fabs(r), delta);
+            sum.total += c * (std::fabs(r) - 0.5 * c);
+            const double slope = std::clamp(r, -delta, delta);
+            n_slope += slope * p.share[0];
+            g[1] += slope * p.share[1];
+            g[2] += slope * p.share[2];
+            g[4] -= slope * p.share[1] * rows.ln_d[i];
+        }
+        g[0] += n_slope;
+        g[3] -= n_slope * size->ln_n;
+    }
+    return sum;
+}
+
+// Each chunk's partial sum, the chunks shared among the cores when there are several.
+std::vector<Partial> chunk_objectives(const LossLaw& law, const LogRows& rows, double delta) {
+    const size_t chunks = std::max<size_t>(1, (rows.rows() + kChunkRows - 1) / kChunkRows);
+    std::vector<Partial> partials(chunks);
+    std::atomic<size_t> next{0};
+    const auto work = [&] {
+        for (size_t c = next++; c < chunks; c = next++) {
+            partials[c] = partial_objective(law, rows, c * kChunkRows,
+                                            std::min(rows.rows(), (c + 1) * kChunkRows), delta);
+        }
+    };
+    run_on_cores(chunks, work);
+    return partials;
+}
+
+}  // namespace
+
+double huber_objective(const LossLaw& law, const LogRows& rows, double delta, double* gradient) {
+    // The chunks are summed in order, so the result does not depend on the thread count.
+    Partial sum;
+    for (const Partial& partial : chunk_objectives(law, rows, delta)) {
+        sum.total += partial.total;
+        for (int i = 0; i < 5; ++i)
+            sum.gradient[i] += partial.gradient[i];
+    }
+    if (gradient)
+        std::copy(sum.gradient, sum.gradient + 5, gradient);
+    return sum.total;
+}
+
+double huber_objective(const LossLaw& law, const std::vector<Observation>& rows, double delta,
+                       double* gradient) {
+    return huber_objective(law, LogRows(rows), delta, gradient);
+}
+
+namespace {
+
+struct Ending {
+    LossLaw law;
+    double objective = std::numeric_limits<double>::infinity();
+    nlopt_result result = NLOPT_FAILURE;
+};
+
 struct Problem {
-    const std::vector<Observation>* rows;
+    const LogRows* rows;
     double delta;
 };
 
@@ -82,40 +208,131 @@ double nlopt_objective(unsigned, const double* x, double* gradient, void* data) 
     return huber_objective(LossLaw::unpack(x), *problem->rows, problem->delta, gradient);
 }
 
-}  // namespace
-
-LossLawFit fit_loss_law(const std::vector<Observation>& rows, double delta,
-                        const std::vector<LossLaw>& starts) {
-    Problem problem{&rows, delta};
-    nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, 5);
-    const double inf = std::numeric_limits<double>::infinity();
-    const double lower[5] = {-inf, -inf, -inf, 0.0, 0.0};
-    nlopt_set_lower_bounds(opt, lower);
-    nlopt_set_min_objective(opt, nlopt_objective, &problem);
-    nlopt_set_ftol_rel(opt, 1e-14);
-    nlopt_set_xtol_rel(opt, 1e-10);
-    nlopt_set_maxeval(opt, 20000);
-
-    LossLawFit best;
-    best.objective = inf;
-    for (const LossLaw& start : starts) {
-        std::array<double, 5> x = start.packed();
-        double value = inf;
-        const nlopt_result result = nlopt_optimize(opt, x.data(), &value);
-        if (!std::isfinite(value) || value >= best.objective)
-            continue;
-        best.law = LossLaw::unpack(x.data());
-        best.objective = value;
-        best.converged = nlopt_converged(result);
-        best.status = nlopt_status(result);
+// One L-BFGS optimizer (alpha, beta >= 0) for one thread.
+class Lbfgs {
+  public:
+    Lbfgs(const LogRows& rows, double delta) : problem_{&rows, delta} {
+        opt_ = nlopt_create(NLOPT_LD_LBFGS, 5);
+        const double inf = std::numeric_limits<double>::infinity();
+        const double lower[5] = {-inf, -inf, -inf, 0.0, 0.0};
+        nlopt_set_lower_bounds(opt_, lower);
+        nlopt_set_min_objective(opt_, nlopt_objective, &problem_);
+        nlopt_set_ftol_rel(opt_, 1e-14);
+        nlopt_set_xtol_rel(opt_, 1e-10);
+        nlopt_set_maxeval(opt_, 20000);
     }
-    nlopt_destroy(opt);
-    best.starts = static_cast<int64_t>(starts.size());
+    ~Lbfgs() { nlopt_destroy(opt_); }
+    Lbfgs(const Lbfgs&) = delete;
+    Lbfgs& operator=(const Lbfgs&) = delete;
+
+    Ending run(const LossLaw& start) {
+        std::array<double, 5> x = start.packed();
+        Ending ending;
+        ending.result = nlopt_optimize(opt_, x.data(), &ending.objective);
+        ending.law = LossLaw::unpack(x.data());
+        return ending;
+    }
+
+  private:
+    Problem problem_;
+    nlopt_opt opt_;
+};
+
+// Every start's end point, the starts shared among the cores: each end depends on its
+// start alone, so the result is the same for any number of threads.
+std::vector<Ending> run_starts(const LogRows& rows, double delta,
+                               const std::vector<LossLaw>& starts) {
+    std::vector<Ending> ends(starts.size());
+    std::atomic<size_t> next{0};
+    const auto work = [&] {
+        Lbfgs lbfgs(rows, delta);
+        for (size_t i = next++; i < starts.size(); i = next++)
+            ends[i] = lbfgs.run(starts[i]);
+    };
+    run_on_cores(starts.size(), work);
+    return ends;
+}
+
+// The first end with the lowest finite objective, as a fit.
+LossLawFit best_of(const std::vector<Ending>& ends) {
+    LossLawFit best;
+    best.objective = std::numeric_limits<double>::infinity();
+    for (const Ending& end : ends) {
+        if (!std::isfinite(end.objective) || end.objective >= best.objective)
+            continue;
+        best.law = end.law;
+        best.objective = end.objective;
+        best.converged = nlopt_converged(end.result);
+        best.status = nlopt_status(end.result);
+    }
     if (!std::isfinite(best.objective)) {
         best.converged = false;
         best.status = "no start reached a finite objective";
     }
     return best;
+}
+
+// `count` rows evenly spread over `sorted` (by N and D): every part of the ladder in
+// proportion, whatever order the table lists them in.
+std::vector<Observation> even_sample(const std::vector<Observation>& sorted, size_t count) {
+    std::vector<Observation> sample;
+    sample.reserve(count);
+    for (size_t k = 0; k < count; ++k)
+        sample.push_back(sorted[(2 * k + 1) * sorted.size() / (2 * count)]);
+    return sample;
+}
+
+bool same_point(const LossLaw& x, const LossLaw& y) {
+    const auto px = x.packed(), py = y.packed();
+    for (size_t i = 0; i < px.size(); ++i) {
+        if (std::fabs(px[i] - py[i]) > 1e-6 * std::max(1.0, std::fabs(px[i])))
+            return false;
+    }
+    return true;
+}
+
+// The `count` best distinct end points with a finite objective, best first.
+std::vector<LossLaw> best_distinct(std::vector<Ending> ends, size_t count) {
+    const auto key = [](const Ending& end) {  // NaN last, and no NaN in the comparison
+        return std::isfinite(end.objective) ? end.objective
+                                            : std::numeric_limits<double>::infinity();
+    };
+    std::stable_sort(ends.begin(), ends.end(),
+                     [&key](const Ending& x, const Ending& y) { return key(x) < key(y); });
+    std::vector<LossLaw> chosen;
+    for (const Ending& end : ends) {
+        if (chosen.size() == count || !std::isfinite(end.objective))
+            break;
+        const auto seen = [&end](const LossLaw& law) { return same_point(law, end.law); };
+        if (std::none_of(chosen.begin(), chosen.end(), seen))
+            chosen.push_back(end.law);
+    }
+    return chosen;
+}
+
+}  // namespace
+
+LossLawFit fit_loss_law(const std::vector<Observation>& rows, double delta,
+                        const std::vector<LossLaw>& starts) {
+    // Each stage keeps the best distinct end points of the last and refits them on more
+    // rows; the end of one stage is close to the next one's optimum, so the stages on many
+    // rows take few evaluations. With few rows every start runs on every row.
+    const std::vector<Observation> sorted = sorted_by_n_and_d(rows);
+    std::vector<LossLaw> candidates = starts;
+    size_t grid_rows = rows.size();
+    if (rows.size() > kGridRows && candidates.size() > kRefinedStarts) {
+        grid_rows = kGridRows;
+        const LogRows sample(even_sample(sorted, kGridRows));
+        candidates = best_distinct(run_starts(sample, delta, candidates), kRefinedStarts);
+    }
+    if (rows.size() > kCheckRows) {
+        const LogRows sample(even_sample(sorted, kCheckRows));
+        candidates = best_distinct(run_starts(sample, delta, candidates), 1);
+    }
+    LossLawFit fit = best_of(run_starts(LogRows(sorted), delta, candidates));
+    fit.starts = static_cast<int64_t>(starts.size());
+    fit.grid_rows = static_cast<int64_t>(grid_rows);
+    return fit;
 }
 
 std::vector<LossLaw> bootstrap_loss_law(const std::vector<Observation>& rows, double delta,

@@ -5,6 +5,7 @@
 // paper does. Step 1 is the loss law fitted to the task loss; predictions chain the two.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,13 @@ struct SigmoidFit {
     bool converged = false;
     std::string status;
 };
+
+// Above kSigmoidGridPoints points the starts run on an even sample of that many (by loss),
+// the best kSigmoidRefinedStarts end points are refitted on kSigmoidCheckPoints points, and
+// the best of those on all.
+constexpr size_t kSigmoidGridPoints = 2000;
+constexpr size_t kSigmoidRefinedStarts = 3;
+constexpr size_t kSigmoidCheckPoints = 50000;
 
 // `points`: (task loss, accuracy). `maximum`: accuracy at zero loss (1 for most tasks);
 // `chance`: accuracy at the largest observed loss (0.25 for four-way multiple choice).

@@ -2,10 +2,17 @@
 // follow a known loss law (no training), and every input mistake.
 #include <cairo.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "e2e/run_ladder.hpp"
 #include "plot/plot_layout.hpp"
@@ -31,7 +38,7 @@ double accuracy(double loss) {
 const std::vector<std::string> kSizes = {"60M", "100M", "190M", "370M", "760M", "1B"};
 
 // Writes each planned checkpoint's metrics file of the built-in ladder under `dir`/runs,
-// then collects them with `ladder metrics` into `dir`/metrics.csv.
+// then collects them with `ladder metrics` into `dir`/metrics.csv and metrics.jsonl.
 void write_ladder_metrics(const std::string& dir) {
     std::string sizes;
     for (const std::string& size : kSizes) {
@@ -56,6 +63,37 @@ void write_ladder_metrics(const std::string& dir) {
         }
     }
     REQUIRE(run_ladder("metrics " + sizes + "--dir runs -o metrics.csv", dir).exit_code == 0);
+    REQUIRE(run_ladder("metrics " + sizes + "--dir runs -o metrics.jsonl", dir).exit_code == 0);
+}
+
+// `rows` rows of sizes s1..s`sizes` on the law, as CSV, with an accuracy column `acc`.
+std::string law_csv(int sizes, int steps) {
+    std::string csv = "name,step,tokens,size,num_params,eval/lm/held/CE loss,acc\n";
+    for (int s = 1; s <= sizes; ++s) {
+        for (int k = 1; k <= steps; ++k) {
+            const double n = 1e7 * s * s, d = 2e8 * k * s;
+            csv += "\"period " + std::to_string(k) + ", 1xC post-decay\"," + std::to_string(k) +
+                   "," + std::to_string(static_cast<int64_t>(d)) + ",s" + std::to_string(s) + "," +
+                   std::to_string(static_cast<int64_t>(n)) + "," + std::to_string(law(n, d)) + "," +
+                   std::to_string(accuracy(law(n, d))) + "\n";
+        }
+    }
+    return csv;
+}
+
+// Characters (code points) of UTF-8 text.
+size_t characters(const std::string& text) {
+    size_t count = 0;
+    for (char c : text)
+        count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return count;
+}
+
+// An error as the issue asks: exit 2, one line of at most 300 characters containing
+// `needle`, nothing on stdout.
+void require_short_usage_error(const ladder::test::Result& r, const std::string& needle) {
+    require_usage_error(r, needle);
+    CHECK(characters(r.err) <= 301);  // the newline included
 }
 
 // Pixels of the PNG within a small distance of palette color `index`.
@@ -197,4 +235,177 @@ TEST_CASE("fit rejects bad input with one line and exit 2", "[fit]") {
                         "--rows: expected all, post-decay or pre-decay, got 'final'");
     require_usage_error(run_ladder("fit good.csv --rows pre-decay", dir.path),
                         "gives 0 selected row(s)");
+}
+
+TEST_CASE("fit reads the JSON Lines ladder metrics writes, as it reads the CSV", "[fit]") {
+    TempDir dir;
+    write_ladder_metrics(dir.path);
+    const std::string options = " --rows post-decay --holdout largest --predict 7B:140B --json";
+    const auto csv = run_ladder("fit metrics.csv" + options, dir.path);
+    const auto jsonl = run_ladder("fit metrics.jsonl" + options, dir.path);
+    INFO(jsonl.err);
+    REQUIRE(csv.exit_code == 0);
+    REQUIRE(jsonl.exit_code == 0);
+    CHECK(jsonl.err.empty());
+    CHECK(jsonl.out == csv.out);  // every number read back exactly, so the same fit
+    CHECK(nlohmann::json::parse(jsonl.out)["loss_law"]["alpha"].get<double>() ==
+          Approx(0.34).epsilon(1e-3));
+
+    // By content when the name does not say.
+    std::filesystem::copy_file(dir.path + "/metrics.jsonl", dir.path + "/metrics.txt");
+    CHECK(run_ladder("fit metrics.txt" + options, dir.path).out == csv.out);
+    const auto text = run_ladder("fit metrics.jsonl --rows post-decay", dir.path);
+    CHECK(text.out.find("fitted to 24 rows (post-decay) of 'metrics.jsonl'") != std::string::npos);
+}
+
+TEST_CASE("fit refuses a malformed JSONL line naming file and line", "[fit]") {
+    TempDir dir;
+    const std::string good =
+        "{\"name\": \"a\", \"step\": 1, \"tokens\": 100, \"size\": \"s1\", \"num_params\": "
+        "10, \"eval/lm/held/CE loss\": 3.5}\n";
+    write_file(dir / "string.jsonl", good + "\n{\"tokens\": \"100\"}\n");
+    require_short_usage_error(run_ladder("fit string.jsonl", dir.path),
+                              "'string.jsonl' line 3: \"tokens\" is the string \"100\", expected "
+                              "a number or null");
+    write_file(dir / "array.jsonl", good + "[1]\n");
+    require_short_usage_error(run_ladder("fit array.jsonl", dir.path),
+                              "'array.jsonl' line 2: expected a JSON object, got an array");
+    write_file(dir / "bool.jsonl", good + "{\"step\": true}\n");
+    require_short_usage_error(run_ladder("fit bool.jsonl", dir.path),
+                              "'bool.jsonl' line 2: \"step\" is true, expected a number or null");
+    // Bytes that are not UTF-8, in a value and in a key: named, and shown escaped.
+    write_file(dir / "bytes.jsonl", good + "{\"size\": \"s\xff\"}\n");
+    const auto bytes = run_ladder("fit bytes.jsonl", dir.path);
+    require_short_usage_error(bytes, "'bytes.jsonl' line 2: column");
+    CHECK(bytes.err.find("UTF-8") != std::string::npos);
+    CHECK(bytes.err.find('\xff') == std::string::npos);
+    write_file(dir / "key.jsonl", "{\"\xc3\": 1}\n");
+    require_short_usage_error(run_ladder("fit key.jsonl", dir.path), "'key.jsonl' line 1: column");
+    write_file(dir / "cut.jsonl", good + "{\"step\": 1");
+    require_short_usage_error(run_ladder("fit cut.jsonl", dir.path), "'cut.jsonl' line 2: column");
+}
+
+TEST_CASE("fit refuses a FIFO, a folder and a device before opening them", "[fit]") {
+    TempDir dir;
+    const std::string fifo = dir / "pipe.jsonl";
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    // Should `ladder fit` open the FIFO and wait for a writer, this thread comes in as one
+    // (and leaves at once, so the read ends): the test fails instead of hanging.
+    std::atomic<bool> done{false}, writer_got_in{false};
+    std::thread unblocker([&] {
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (!done && std::chrono::steady_clock::now() < give_up) {
+            const int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK);  // fails with no reader
+            if (fd >= 0) {
+                writer_got_in = true;
+                close(fd);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    });
+    const auto r = run_ladder("fit pipe.jsonl", dir.path);
+    done = true;
+    unblocker.join();
+    CHECK_FALSE(writer_got_in);
+    require_short_usage_error(r, "'pipe.jsonl' is a FIFO, not a regular file");
+
+    std::filesystem::create_directories(dir / "runs");
+    require_short_usage_error(run_ladder("fit runs", dir.path), "'runs' is a folder");
+    require_short_usage_error(run_ladder("fit /dev/null", dir.path),
+                              "'/dev/null' is a device, not a regular file");
+}
+
+TEST_CASE("fit refuses accuracies outside [0, 1] naming file, row and column", "[fit]") {
+    TempDir dir;
+    std::string csv = law_csv(3, 4);
+    csv.replace(csv.rfind(','), std::string::npos, ",75\n");  // a percentage, in the last row
+    write_file(dir / "percent.csv", csv);
+    require_short_usage_error(
+        run_ladder("fit percent.csv --accuracy acc -o fit.json --plot figs", dir.path),
+        "'percent.csv' row 12, column 'acc': expected an accuracy in [0, 1], got 75");
+    CHECK_FALSE(std::filesystem::exists(dir / "fit.json"));  // nothing written on an error
+    CHECK_FALSE(std::filesystem::exists(dir / "figs"));
+    write_file(dir / "negative.jsonl",
+               "{\"tokens\": 100, \"num_params\": 10, \"eval/lm/held/CE loss\": 3, \"acc\": "
+               "0.5}\n\n{\"tokens\": 200, \"num_params\": 10, \"eval/lm/held/CE loss\": 3, "
+               "\"acc\": -0.5}\n");
+    require_short_usage_error(
+        run_ladder("fit negative.jsonl --accuracy acc", dir.path),
+        "'negative.jsonl' line 3, column 'acc': expected an accuracy in [0, 1], got -0.5");
+}
+
+TEST_CASE("fit refuses task-law options that make it meaningless, naming them", "[fit]") {
+    TempDir dir;
+    write_file(dir / "law.csv", law_csv(3, 4));
+    REQUIRE(run_ladder("fit law.csv --accuracy acc", dir.path).exit_code == 0);
+    require_short_usage_error(
+        run_ladder("fit law.csv --accuracy acc --accuracy-max 0.2 --chance 0.25", dir.path),
+        "--accuracy-max 0.2 is at or below --chance 0.25");
+    require_short_usage_error(run_ladder("fit law.csv --accuracy acc --chance 1", dir.path),
+                              "--accuracy-max 1 is at or below --chance 1");
+    require_short_usage_error(run_ladder("fit law.csv --accuracy acc --chance 1.5", dir.path),
+                              "--chance: expected an accuracy in [0, 1], got 1.5");
+    require_short_usage_error(run_ladder("fit law.csv --chance lots", dir.path),
+                              "Could not convert: --chance = lots");
+    require_short_usage_error(run_ladder("fit law.csv --huber-delta 0", dir.path),
+                              "--huber-delta: expected a positive number, got 0");
+    require_short_usage_error(run_ladder("fit law.csv --bootstrap -1", dir.path),
+                              "--bootstrap: Value -1 not in range 0 to 1000000");
+}
+
+TEST_CASE("fit warns in one line when the rows barely determine the law", "[fit]") {
+    TempDir dir;
+    write_file(dir / "few.csv", law_csv(2, 4));
+    const auto few = run_ladder("fit few.csv --json", dir.path);
+    INFO(few.err);
+    REQUIRE(few.exit_code == 0);
+    CHECK(few.err ==
+          "ladder: warning: the loss law's 5 parameters are barely determined by only 8 rows\n");
+    CHECK(nlohmann::json::parse(few.out)["loss_law"]["rows"] == 8);
+
+    write_file(dir / "one_size.csv", law_csv(1, 12));
+    const auto one_size = run_ladder("fit one_size.csv", dir.path);
+    INFO(one_size.err);
+    REQUIRE(one_size.exit_code == 0);
+    CHECK(one_size.err ==
+          "ladder: warning: the loss law's 5 parameters are barely determined by "
+          "a single model size (N 10M)\n");
+    CHECK(one_size.out.find("Loss law L(N, D)") != std::string::npos);
+
+    write_file(dir / "enough.csv", law_csv(3, 4));
+    const auto enough = run_ladder("fit enough.csv", dir.path);
+    CHECK(enough.exit_code == 0);
+    CHECK(enough.err.empty());
+}
+
+TEST_CASE("fit errors stay one short line whatever they echo", "[fit]") {
+    TempDir dir;
+    write_file(dir / "law.csv", law_csv(3, 4));
+    const std::string long_name(1000, 'c');
+    require_short_usage_error(run_ladder("fit law.csv --loss " + long_name, dir.path),
+                              "'law.csv' has no column 'ccc");
+    std::string csv = law_csv(3, 4);
+    // The first row's tokens: 500 digits, then a line break inside the quotes.
+    csv.replace(csv.find(",200000000,"), 11, ",\"" + std::string(500, '7') + "\n9\",");
+    write_file(dir / "cell.csv", csv);
+    require_short_usage_error(run_ladder("fit cell.csv", dir.path),
+                              "'cell.csv' row 1, column 'tokens': expected a number, got '777");
+    const std::string deep = std::string(120, 'd') + "/" + std::string(120, 'e');
+    std::filesystem::create_directories(dir / deep);
+    write_file(dir / (deep + "/missing_loss.csv"), "name,tokens\na,1\n");
+    require_short_usage_error(run_ladder("fit " + deep + "/missing_loss.csv", dir.path),
+                              "eee/missing_loss.csv' has no column 'train/CE loss'");
+    require_short_usage_error(run_ladder("fit law.csv --predict " + long_name, dir.path),
+                              "--predict: expected N:D such as 7B:140B, got 'ccc");
+    require_short_usage_error(run_ladder("fit law.csv --huber-delta " + long_name, dir.path),
+                              "Could not convert: --huber-delta = ccc");
+    // An output that cannot be written is refused before the fit, and leaves nothing.
+    std::filesystem::create_directories(dir / "out");
+    require_short_usage_error(run_ladder("fit law.csv -o out --plot figs", dir.path),
+                              "-o 'out' is a folder, expected a file");
+    CHECK_FALSE(std::filesystem::exists(dir / "figs"));
+    require_short_usage_error(run_ladder("fit law.csv -o none/fit.json", dir.path),
+                              "-o 'none/fit.json': no folder 'none'");
+    require_short_usage_error(run_ladder("fit law.csv --plot law.csv", dir.path),
+                              "--plot 'law.csv' is a file, expected a folder");
 }
