@@ -12,8 +12,9 @@ packages=(
     libcairo2-dev fonts-dejavu-core
     libnlopt-dev  # the L-BFGS of `ladder fit`
     libsentencepiece-dev sentencepiece zlib1g-dev nodejs
-    python3  # scripts/slurm/submit-ladder.sh reads JSON with it
+    python3  # scripts/slurm/submit-ladder.sh reads JSON and splits LADDER_ARGS with it
     procps   # pgrep, for the tests that stop one worker of a launch
+    python3-torch  # torchrun, for the tests that launch ladder under it
     $(command -v npm >/dev/null || echo npm)  # NodeSource's nodejs bundles npm, conflicting with Debian's
 )
 

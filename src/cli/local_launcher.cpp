@@ -95,6 +95,10 @@ int run_local_workers(int nproc, const std::vector<std::string>& args) {
             setenv("LOCAL_WORLD_SIZE", n.c_str(), 1);
             setenv("MASTER_ADDR", "127.0.0.1", 1);
             setenv("MASTER_PORT", port.c_str(), 1);
+            // Rank 0 hosts this launch's store: a flag inherited from an outer torchrun
+            // would make every worker wait for an agent's store that is not there.
+            unsetenv("TORCHELASTIC_USE_AGENT_STORE");
+            unsetenv("TORCHELASTIC_RESTART_COUNT");
             execv("/proc/self/exe", argv.data());
             spdlog::critical("cannot start a worker: {}", std::strerror(errno));
             _exit(kExitRuntimeFailure);

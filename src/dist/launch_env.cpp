@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "config/ladder_config.hpp"
 #include "util/error.hpp"
 
 namespace ladder::dist {
@@ -87,7 +88,28 @@ void expand_into(const std::string& pattern, const std::string& list,
     }
 }
 
+// torchrun's elastic agent tells its workers whether it hosts the store: exactly "True"
+// (Python's str(True)), as PyTorch's _torchelastic_use_agent_store() in
+// torch/distributed/rendezvous.py compares it.
+void read_agent_store(const Env& env, LaunchEnv& launch) {
+    const char* use = env.getenv("TORCHELASTIC_USE_AGENT_STORE");
+    launch.agent_store = use && std::string(use) == "True";
+    if (launch.agent_store && env.has("TORCHELASTIC_RESTART_COUNT"))
+        launch.restart_count = env.count("TORCHELASTIC_RESTART_COUNT", 0);
+}
+
 }  // namespace
+
+std::string store_prefix(const LaunchEnv& launch) {
+    // PyTorch's env:// rendezvous (_create_c10d_store in torch/distributed/rendezvous.py;
+    // PyTorch 1.13, Debian 12's) wraps the agent's store in
+    // PrefixStore(f"/worker/attempt_{TORCHELASTIC_RESTART_COUNT}"): the agent keeps one
+    // store across restarts, and the keys of a failed attempt (the ranks that joined, the
+    // stop checks) must not count in the next. Later releases return the bare client, as
+    // their agent makes a new store for every retry; the prefix is harmless there, since
+    // ladder's ranks only meet each other.
+    return launch.agent_store ? "/worker/attempt_" + std::to_string(launch.restart_count) : "";
+}
 
 int64_t slurm_job_port(int64_t job_id) {
     return 15000 + job_id % 20000;
@@ -115,6 +137,7 @@ LaunchEnv detect_launch(const GetEnv& getenv) {
         if (launch.distributed()) {
             launch.master_addr = env.text("MASTER_ADDR");
             launch.master_port = env.count("MASTER_PORT", 1);
+            read_agent_store(env, launch);
         }
     } else if (env.has("SLURM_PROCID") && env.has("SLURM_NTASKS")) {
         launch.source = "slurm";
@@ -147,23 +170,11 @@ LaunchEnv detect_launch(const GetEnv& getenv) {
 }
 
 std::string backend_for(const std::string& backend, const std::string& device_kind) {
-    std::string found;
-    for (const std::string& item : split_top_level(backend)) {
-        const size_t colon = item.find(':');
-        const std::string device = item.substr(0, colon);
-        const std::string name = colon == std::string::npos ? "" : item.substr(colon + 1);
-        if (colon == std::string::npos || (device != "cpu" && device != "cuda") ||
-            (name != "gloo" && name != "nccl") || (device == "cpu" && name != "gloo")) {
-            throw UsageError("backend: '" + item +
-                             "' is not one of cpu:gloo, cuda:nccl, cuda:gloo (in '" + backend +
-                             "')");
-        }
-        if (device == device_kind)
-            found = name;
-    }
-    if (found.empty())
+    const auto backends = config::backend_setting(backend);
+    const auto found = backends.find(device_kind);
+    if (found == backends.end())
         throw UsageError("backend: '" + backend + "' names no backend for " + device_kind);
-    return found;
+    return found->second;
 }
 
 LaunchEnv detect_launch() {

@@ -59,6 +59,37 @@ std::string rank_key(int64_t rank) {
     return "ladder/rank/" + std::to_string(rank);
 }
 
+// Rank 0 hosts the store, unless torchrun's agent already does on the master's port: a
+// second server there fails with "address already in use".
+bool hosts_store(const LaunchEnv& launch) {
+    return launch.rank == 0 && !launch.agent_store;
+}
+
+std::string rendezvous_name(const LaunchEnv& launch) {
+    return launch.master_addr + ":" + std::to_string(launch.master_port) + " (" + launch.source +
+           (launch.agent_store ? "'s agent store, attempt " + std::to_string(launch.restart_count)
+                               : std::string()) +
+           ")";
+}
+
+// The store the ranks meet in, as PyTorch's env:// rendezvous opens it
+// (_create_c10d_store in torch/distributed/rendezvous.py): a client of the agent's store
+// under the attempt's prefix, or a store of rank 0's.
+c10::intrusive_ptr<c10d::Store> open_store(const LaunchEnv& launch, std::chrono::seconds timeout) {
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<uint16_t>(launch.master_port);
+    options.isServer = hosts_store(launch);
+    options.numWorkers = static_cast<size_t>(launch.world_size);
+    options.waitWorkers = false;
+    options.timeout = timeout;
+    c10::intrusive_ptr<c10d::Store> store =
+        c10::make_intrusive<c10d::TCPStore>(launch.master_addr, options);
+    const std::string prefix = store_prefix(launch);
+    if (prefix.empty())
+        return store;
+    return c10::make_intrusive<c10d::PrefixStore>(prefix, store);
+}
+
 }  // namespace
 
 struct RankGroup::Impl {
@@ -114,25 +145,19 @@ RankGroup::RankGroup(const LaunchEnv& launch, const c10::Device& device, const s
     }
 #endif
     impl_->timeout = timeout;
-    const std::string where =
-        launch.master_addr + ":" + std::to_string(launch.master_port) + " (" + launch.source + ")";
-    c10d::TCPStoreOptions options;
-    options.port = static_cast<uint16_t>(launch.master_port);
-    options.isServer = launch.rank == 0;
-    options.numWorkers = static_cast<size_t>(launch.world_size);
-    options.waitWorkers = false;
-    options.timeout = timeout;
+    const std::string where = rendezvous_name(launch);
     try {
-        impl_->store = c10::make_intrusive<c10d::TCPStore>(launch.master_addr, options);
+        impl_->store = open_store(launch, timeout);
     } catch (const std::exception& e) {
-        if (launch.rank == 0) {
+        if (hosts_store(launch)) {
             throw std::runtime_error("rank 0 cannot host the rendezvous at " + where + ": " +
                                      first_line(e.what()));
         }
         throw std::runtime_error("rank " + std::to_string(launch.rank) +
                                  " cannot reach the rendezvous at " + where + " within " +
-                                 std::to_string(timeout.count()) +
-                                 " s (is rank 0 running?): " + first_line(e.what()));
+                                 std::to_string(timeout.count()) + " s (is " +
+                                 (launch.agent_store ? "torchrun's agent" : "rank 0") +
+                                 " running?): " + first_line(e.what()));
     }
 
     // Every rank announces itself; the ones that never do are named.

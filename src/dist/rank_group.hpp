@@ -1,8 +1,9 @@
 // The process group of a data-parallel run: LibTorch's c10d, joined through a TCPStore
-// on the master (rank 0 hosts it). Gloo or NCCL, as the backend says, carries the training
-// tensors; host-side agreements (stop signals) go through the store. Every failure — a rendezvous
-// that does not complete, a peer that dies — ends with one line naming the ranks that are missing,
-// never a hang past the timeout.
+// on the master (rank 0 hosts it, or torchrun's agent does: then every rank is a client).
+// Gloo or NCCL, as the backend says, carries the training tensors; host-side agreements
+// (stop signals) go through the store. Every failure — a rendezvous that does not complete,
+// a peer that dies — ends with one line naming the ranks that are missing, never a hang past
+// the timeout.
 #pragma once
 
 #include <ATen/ATen.h>

@@ -1,6 +1,11 @@
 // Data-parallel training on the CPU with Gloo: real worker processes on this machine,
-// started by `--nproc-per-node` or by hand with torchrun's variables.
+// started by `--nproc-per-node`, by hand with torchrun's variables, or by torchrun itself
+// (Debian's python3-torch).
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -16,6 +21,7 @@ using ladder::test::count_of;
 using ladder::test::read_file;
 using ladder::test::run_ladder;
 using ladder::test::TempDir;
+using ladder::test::write_file;
 using ladder::test::write_tiny_run;
 using ladder::test::write_tokens;
 
@@ -47,6 +53,63 @@ int launch_two_then(const std::string& dir, const std::string& then) {
         then + ")";
     return std::system(script.c_str());
 }
+
+// torchrun, from Debian's python3-torch: a module of /usr/bin/python3 (the python3 first
+// on PATH may be another, without torch). Empty, with a warning, where it is missing: the
+// test that needs it then says so and stops, rather than passing as if it had run.
+std::string torchrun_or_warn() {
+    static const bool available =
+        std::system("/usr/bin/python3 -c 'import torch.distributed.run' >/dev/null 2>&1") == 0;
+    if (!available) {
+        WARN(
+            "skipped: no torchrun (/usr/bin/python3 -m torch.distributed.run); "
+            "scripts/setup.sh installs it with python3-torch");
+        return "";
+    }
+    return "/usr/bin/python3 -m torch.distributed.run";
+}
+
+// A TCP port free on this host now, for torchrun's --master_port.
+int free_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    REQUIRE(fd >= 0);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    close(fd);
+    return ntohs(address.sin_port);
+}
+
+// `torchrun` starting 2 workers of the command that follows, polling them every 0.2 s.
+// Unless `options` pick another, its rendezvous is the default (static, on --master_port),
+// where its agent hosts the store. Debian 12's torchrun (PyTorch 1.13 on Python 3.11) cannot parse
+// its own default "0" of --redirects and --tee: Std.from_str finds a value by iterating the
+// IntFlag, which on Python 3.11 skips the zero member, and the agent fails in to_map
+// ('NoneType' object has no attribute 'get'). A mapping for a local rank that does not exist
+// (9) parses, and leaves every worker's output where it is.
+// Its logs go to torchelastic/ in the working folder instead of a new folder in /tmp.
+std::string torchrun_two(const std::string& torchrun, const std::string& options = "") {
+    return torchrun + " --nproc_per_node 2 --master_addr 127.0.0.1 --master_port " +
+           std::to_string(free_port()) +
+           " --monitor_interval 0.2 --redirects 9:1 --tee 9:1 --log_dir torchelastic " + options +
+           " --no_python ";
+}
+
+// Runs `command` through the shell in `dir`, its output in out.txt and err.txt there.
+ladder::test::Result run_in(const std::string& dir, const std::string& command) {
+    const int status =
+        std::system(("cd '" + dir + "' && (" + command + ") >out.txt 2>err.txt").c_str());
+    ladder::test::Result result;
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.out = read_file(dir + "/out.txt");
+    result.err = read_file(dir + "/err.txt");
+    return result;
+}
+
+const std::string kLadder = "'" + std::string(LADDER_BINARY) + "' ";
 
 }  // namespace
 
@@ -116,7 +179,9 @@ TEST_CASE("one rank launched as a group trains exactly as a plain process", "[di
     TempDir dir;
     write_tiny_run(dir.path, 8192);
     REQUIRE(run_ladder(kTrain + until(6) + "--dir plain", dir.path).exit_code == 0);
-    const auto group = run_ladder(kTrain + until(6) + "--dir group --nproc-per-node 1", dir.path);
+    // Flags left by an outer torchrun do not reach the workers: their rank 0 hosts the store.
+    const auto group = run_ladder(kTrain + until(6) + "--dir group --nproc-per-node 1", dir.path,
+                                  "TORCHELASTIC_USE_AGENT_STORE=True TORCHELASTIC_RESTART_COUNT=2");
     INFO(group.out << group.err);
     REQUIRE(group.exit_code == 0);
     CHECK(group.err.find("ladder: 1 data-parallel rank (torchrun, gloo); each reads 8 "
@@ -222,4 +287,90 @@ TEST_CASE("when one worker dies, --nproc-per-node ends the others and fails", "[
     CHECK(err.find("ladder: error: rank 1 exited with code 137; stopping the other 1") !=
           std::string::npos);
     CHECK(read_file(dir.path + "/alive.txt") == "0\n");
+}
+
+TEST_CASE("under torchrun the workers meet in the store its agent hosts, or in rank 0's",
+          "[distributed][torchrun]") {
+    const std::string torchrun = torchrun_or_warn();
+    if (torchrun.empty())
+        return;
+    // The default (static) rendezvous: the agent serves the store on --master_port and tells
+    // the workers so (TORCHELASTIC_USE_AGENT_STORE=True), so rank 0 must not bind the port
+    // again. The c10d rendezvous of --standalone: on PyTorch 1.13 rank 0 hosts the store
+    // (given a port of its own here, since 1.13's --standalone always takes 29400).
+    const std::string c10d =
+        "--rdzv_backend c10d --rdzv_endpoint 127.0.0.1:" + std::to_string(free_port());
+    for (const std::string& rendezvous : {std::string(), c10d}) {
+        INFO("torchrun " << rendezvous);
+        TempDir dir;
+        write_tiny_run(dir.path, 8192);
+        const auto run =
+            run_in(dir.path, torchrun_two(torchrun, rendezvous) + kLadder + kTrain + until(6));
+        INFO(run.out << run.err);
+        REQUIRE(run.exit_code == 0);
+        CHECK(run.err.find("ladder: [rank 0/2] 2 data-parallel ranks (torchrun, gloo)") !=
+              std::string::npos);
+        CHECK(count_of(run.out, "[step=6/6") == 1);
+        CHECK(ladder::io::find_checkpoints(dir.path + "/runs/tiny") == std::vector<int64_t>{0, 6});
+        CHECK(std::filesystem::exists(dir.path + "/runs/tiny/metrics_step6.json"));
+    }
+}
+
+TEST_CASE("after a worker fails, torchrun's next attempt rendezvouses anew and resumes",
+          "[distributed][torchrun]") {
+    const std::string torchrun = torchrun_or_warn();
+    if (torchrun.empty())
+        return;
+    TempDir dir;
+    write_tiny_run(dir.path, 8192);
+    // A worker that fails once: rank 1 of the first attempt is killed as soon as step 10's
+    // checkpoint is complete (a checkpoint is renamed into place when whole). The second
+    // attempt (TORCHELASTIC_RESTART_COUNT=1) finds the first one's keys in the agent's
+    // store, meets under its own prefix, resumes from step 10 and stops at step 14.
+    const std::string train = kLadder + kTrain + "--trainer.dist_timeout_seconds=20 ";
+    std::string worker;
+    worker +=
+        "if [ \"$TORCHELASTIC_RESTART_COUNT\" != 0 ]; then exec " + train + until(14) + "; fi\n";
+    worker += "if [ \"$RANK\" != 1 ]; then exec " + train + "; fi\n";
+    worker += train + "& worker=$!\n";
+    worker +=
+        "for i in $(seq 1200); do\n"
+        "    [ -d runs/tiny/step10 ] || ! kill -0 $worker 2>/dev/null && break\n"
+        "    sleep 0.05\n"
+        "done\n"
+        "kill -9 $worker\n"
+        "exit 137\n";
+    write_file(dir.path + "/worker.sh", worker);
+    const auto run = run_in(dir.path, torchrun_two(torchrun, "--max_restarts 1") + "sh worker.sh");
+    INFO(run.out << run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK(run.err.find("ladder: [rank 0/2] resuming from " + dir.path +
+                       "/runs/tiny/step10 (step 10)") != std::string::npos);
+    CHECK(count_of(run.out, "[step=14/14") == 1);
+    CHECK(ladder::io::find_checkpoints(dir.path + "/runs/tiny") == std::vector<int64_t>{0, 10, 14});
+}
+
+TEST_CASE("a stop signal under torchrun saves a checkpoint, and torchrun exits 1, not 75",
+          "[distributed][torchrun]") {
+    const std::string torchrun = torchrun_or_warn();
+    if (torchrun.empty())
+        return;
+    TempDir dir;
+    write_tiny_run(dir.path, 8192);
+    // SIGTERM to torchrun: its agent passes it on, the workers save and exit 75, and the
+    // agent reports their non-zero exit as its own failure. Job scripts that requeue on 75
+    // must start the ranks themselves (srun), as ladder.sbatch does.
+    const std::string script =
+        torchrun_two(torchrun) + kLadder + kTrain +
+        "--run.num_train_steps=100000 >out.txt 2>err.txt & pid=$!; "
+        "for i in $(seq 600); do grep -q 'step=1/' out.txt 2>/dev/null && break; sleep 0.1; "
+        "done; kill -TERM $pid; wait $pid; echo $? >code.txt";
+    REQUIRE(std::system(("cd '" + dir.path + "' && (" + script + ")").c_str()) == 0);
+    const std::string err = read_file(dir.path + "/err.txt");
+    INFO(read_file(dir.path + "/out.txt") << err);
+    CHECK(read_file(dir.path + "/code.txt") == "1\n");
+    CHECK(count_of(err, "ladder: [rank 0/2] stopped by SIGTERM after step ") == 1);
+    const auto steps = ladder::io::find_checkpoints(dir.path + "/runs/tiny");
+    REQUIRE(steps.size() == 2);  // step 0 and the stop
+    CHECK(steps.back() > 0);
 }

@@ -8,6 +8,7 @@
 using ladder::dist::detect_launch;
 using ladder::dist::expand_hostlist;
 using ladder::dist::LaunchEnv;
+using ladder::dist::store_prefix;
 using Vars = std::map<std::string, std::string>;
 using Hosts = std::vector<std::string>;
 
@@ -69,6 +70,45 @@ TEST_CASE("torchrun variables give ranks and the master", "[launch]") {
         "rank 2 is not below the world size 2 (torchrun variables)");
 }
 
+TEST_CASE("under torchrun's agent store every rank is a client under the attempt's prefix",
+          "[launch]") {
+    // What torchrun's default (static) rendezvous sets for a worker of its second attempt.
+    Vars vars = {{"RANK", "0"},
+                 {"WORLD_SIZE", "2"},
+                 {"MASTER_ADDR", "127.0.0.1"},
+                 {"MASTER_PORT", "29500"},
+                 {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+                 {"TORCHELASTIC_RESTART_COUNT", "1"}};
+    LaunchEnv env = launch_with(vars);
+    CHECK(env.agent_store);
+    CHECK(env.restart_count == 1);
+    CHECK(store_prefix(env) == "/worker/attempt_1");
+    vars["TORCHELASTIC_RESTART_COUNT"] = "0";
+    CHECK(store_prefix(launch_with(vars)) == "/worker/attempt_0");
+    vars.erase("TORCHELASTIC_RESTART_COUNT");
+    CHECK(store_prefix(launch_with(vars)) == "/worker/attempt_0");
+    vars["TORCHELASTIC_RESTART_COUNT"] = "-1";
+    CHECK_THROWS_WITH(launch_with(vars),
+                      "environment variable TORCHELASTIC_RESTART_COUNT='-1': expected an integer "
+                      "of at least 0");
+
+    // --standalone (c10d rendezvous) and ladder's own launcher: rank 0 hosts the store.
+    for (const char* use : {"False", "true", ""}) {
+        vars["TORCHELASTIC_USE_AGENT_STORE"] = use;
+        vars["TORCHELASTIC_RESTART_COUNT"] = "3";
+        env = launch_with(vars);
+        INFO(use);
+        CHECK_FALSE(env.agent_store);
+        CHECK(store_prefix(env).empty());
+    }
+    // SLURM's srun starts no agent: its variable means nothing there.
+    const LaunchEnv slurm = launch_with({{"SLURM_PROCID", "0"},
+                                         {"SLURM_NTASKS", "2"},
+                                         {"SLURM_JOB_NODELIST", "n1"},
+                                         {"TORCHELASTIC_USE_AGENT_STORE", "True"}});
+    CHECK_FALSE(slurm.agent_store);
+}
+
 TEST_CASE("a SLURM allocation of 2 nodes x 8 tasks: ranks, master host and job port", "[launch]") {
     // What srun sets for task 13 of job 4242 on gpu[011-012].
     const Vars vars = {{"SLURM_PROCID", "13"},
@@ -111,6 +151,6 @@ TEST_CASE("the backend setting names one backend per device kind", "[launch]") {
     CHECK_THROWS_WITH(backend_for("cuda:nccl", "cpu"),
                       "backend: 'cuda:nccl' names no backend for cpu");
     CHECK_THROWS_WITH(backend_for("cpu:nccl", "cpu"),
-                      "backend: 'cpu:nccl' is not one of cpu:gloo, cuda:nccl, cuda:gloo (in "
-                      "'cpu:nccl')");
+                      "backend: expected entries cpu:gloo, cuda:nccl or cuda:gloo separated by "
+                      "commas, got 'cpu:nccl' in 'cpu:nccl'");
 }
