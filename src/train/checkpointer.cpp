@@ -56,6 +56,10 @@ void Checkpointer::post_train(const TrainProgress& p) {
         save(p, stopped ? SaveKind::ephemeral : SaveKind::permanent);
     remove_old_checkpoints(/*wait_for_writes=*/true);
     writer_.wait();
+    // The other ranks leave only once rank 0's last checkpoint is complete: a launcher
+    // (torchrun, srun --kill-on-bad-exit) that sees one rank exit ends the others, and
+    // must not end rank 0 in the middle of the write a stop signal asked for.
+    module_.wait_for_ranks();
     if (stopped && policy_.enabled() && main_rank_)
         spdlog::info("the next run resumes from step {}", with_commas(p.step));
 }

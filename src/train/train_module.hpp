@@ -56,6 +56,9 @@ class TrainModule {
     // Before the first step: every rank takes rank 0's model and optimizer state.
     virtual void sync_ranks() = 0;
 
+    // Returns once every rank has called it (a barrier).
+    virtual void wait_for_ranks() = 0;
+
     // The model and optimizer state with `state` and the run's resolved config, taken now
     // so that training may go on while it is written. `copy`: clone what lives on the host
     // (needed when the files are written in the background).

@@ -208,6 +208,14 @@ void TransformerTrainModule::sync_ranks() {
         group_->broadcast_from_rank0(parameters_);
 }
 
+void TransformerTrainModule::wait_for_ranks() {
+    if (!group_)
+        return;
+    at::Tensor token = at::zeros({1}, at::TensorOptions().device(device_));
+    group_->all_reduce_sum(token);
+    token.item<float>();  // the host waits for the collective, not just its launch
+}
+
 std::shared_ptr<CheckpointContents> TransformerTrainModule::checkpoint(
     const TrainerState& state, const std::string& config_json, bool ephemeral, bool copy) {
     return take_checkpoint(model_, *optimizer_, state, config_json, ephemeral, copy);

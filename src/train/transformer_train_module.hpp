@@ -44,6 +44,7 @@ class TransformerTrainModule : public TrainModule {
                                              int64_t step) override;
     TrainerState load_checkpoint(const std::string& dir) override;
     void sync_ranks() override;
+    void wait_for_ranks() override;
     std::shared_ptr<CheckpointContents> checkpoint(const TrainerState& state,
                                                    const std::string& config_json, bool ephemeral,
                                                    bool copy) override;

@@ -152,7 +152,7 @@ TEST_CASE("strict decoding names the full dotted path, the expected type and the
           std::string::npos);
 
     CHECK(error_of([&] { load_with({"--run.lr_multiplier=-1"}); }) ==
-          "run.lr_multiplier: expected a number > 0, got -1.0 (from --run.lr_multiplier)");
+          "run.lr_multiplier: expected a number in (0, 1000], got -1.0 (from --run.lr_multiplier)");
     CHECK(error_of([&] { load_with({"--run.type=levantr"}); }) ==
           "run.type: expected one of wsds_chinchilla|levanter, got 'levantr' (did you mean "
           "'levanter'?) (from --run.type)");

@@ -65,6 +65,7 @@ class RecordingModule : public TrainModule {
         return state;
     }
     void sync_ranks() override { trace_.events.push_back("sync"); }
+    void wait_for_ranks() override {}
     std::shared_ptr<CheckpointContents> checkpoint(const TrainerState&, const std::string&, bool,
                                                    bool) override {
         FAIL("these tests save no checkpoints");
