@@ -3,6 +3,7 @@
 #include <nlopt.h>
 
 #include "fit/nlopt_status.hpp"
+#include "fit/objective_order.hpp"
 #include "util/cpu_cores.hpp"
 #include "util/split_mix64.hpp"
 
@@ -293,12 +294,7 @@ bool same_point(const LossLaw& x, const LossLaw& y) {
 
 // The `count` best distinct end points with a finite objective, best first.
 std::vector<LossLaw> best_distinct(std::vector<Ending> ends, size_t count) {
-    const auto key = [](const Ending& end) {  // NaN last, and no NaN in the comparison
-        return std::isfinite(end.objective) ? end.objective
-                                            : std::numeric_limits<double>::infinity();
-    };
-    std::stable_sort(ends.begin(), ends.end(),
-                     [&key](const Ending& x, const Ending& y) { return key(x) < key(y); });
+    sort_by_objective(ends);
     std::vector<LossLaw> chosen;
     for (const Ending& end : ends) {
         if (chosen.size() == count || !std::isfinite(end.objective))

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "fit/nlopt_status.hpp"
+#include "fit/objective_order.hpp"
 
 namespace ladder::fit {
 
@@ -85,12 +86,7 @@ SigmoidFit best_of(const std::vector<SigmoidFit>& ends) {
 
 // The `count` best ends as starts, best first.
 std::vector<Start> best_starts(std::vector<SigmoidFit> ends, size_t count) {
-    const auto key = [](const SigmoidFit& end) {  // NaN last, and no NaN in the comparison
-        return std::isfinite(end.objective) ? end.objective
-                                            : std::numeric_limits<double>::infinity();
-    };
-    std::stable_sort(ends.begin(), ends.end(),
-                     [&key](const SigmoidFit& x, const SigmoidFit& y) { return key(x) < key(y); });
+    sort_by_objective(ends);
     std::vector<Start> starts;
     for (const SigmoidFit& end : ends) {
         if (starts.size() < count && std::isfinite(end.objective))
