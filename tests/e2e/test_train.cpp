@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -32,6 +33,15 @@ std::vector<double> metric_values(const std::string& log, const std::string& nam
         values.push_back(std::stod(text));
     }
     return values;
+}
+
+// Flips one bit in the middle of the file at `path` (a tensor archive still loads) and
+// returns its new bytes.
+std::string flip_middle_bit(const std::string& path) {
+    std::string bytes = ladder::test::read_file(path);
+    bytes[bytes.size() / 2] ^= 0x01;
+    ladder::test::write_file(path, bytes);
+    return bytes;
 }
 
 }  // namespace
@@ -300,37 +310,59 @@ TEST_CASE("kill -9 at random moments, 50 times: every run resumes from a complet
         CHECK(last.err.find("resuming from") != std::string::npos);
 }
 
-TEST_CASE("a trainer state that names another step is damaged, and no checkpoint is overwritten",
+TEST_CASE("a trainer state that disagrees with its folder is damaged and no checkpoint changes",
           "[train][checkpoint]") {
-    TempDir dir;
-    write_tiny_run(dir.path, 4096);
-    const std::string train = "train tiny --config tiny.yaml --trainer.hard_stop='{value: ";
-    REQUIRE(run_ladder(train + "4, unit: steps}'", dir.path).exit_code == 0);
-    // step4's state says step 2: believed, the run would save step 4 again from it.
-    const std::string state = dir.path + "/runs/tiny/step4/train/rank0.json";
-    auto json = nlohmann::json::parse(ladder::test::read_file(state));
-    json["global_step"] = 2;
-    ladder::test::write_file(state, json.dump());
-    // Recorded in the marker as written, as a bug in the writer would have left it.
-    const std::string marker_path = dir.path + "/runs/tiny/step4/.metadata.json";
-    auto marker = nlohmann::json::parse(ladder::test::read_file(marker_path));
-    marker["files"]["train/rank0.json"] = {{"size", json.dump().size()},
-                                           {"crc32c", ladder::crc32c(json.dump())}};
-    ladder::test::write_file(marker_path, marker.dump());
-    const std::string weights =
-        ladder::test::read_file(dir.path + "/runs/tiny/step4/model_and_optim/model.pt");
+    // Each believed, step4's state would make the run save over good checkpoints (step 2:
+    // step 4 again from step-4 weights; step -4: step 0) or read past the data.
+    const std::vector<std::pair<std::string, std::function<void(nlohmann::json&)>>> damages = {
+        {"it says step 2 in the folder of step 4", [](auto& j) { j["global_step"] = 2; }},
+        {"it says step -4", [](auto& j) { j["global_step"] = -4; }},
+        {"", [](auto& j) { j["data_loader"]["batches_processed"] = 1000000000000LL; }},
+    };
+    for (const auto& [reason, damage] : damages) {
+        INFO("damage: " << (reason.empty() ? "a data position past the data" : reason));
+        TempDir dir;
+        write_tiny_run(dir.path, 4096);
+        const std::string train = "train tiny --config tiny.yaml --trainer.hard_stop='{value: ";
+        REQUIRE(run_ladder(train + "4, unit: steps}'", dir.path).exit_code == 0);
+        const std::string state = dir.path + "/runs/tiny/step4/train/rank0.json";
+        auto json = nlohmann::json::parse(ladder::test::read_file(state));
+        damage(json);
+        ladder::test::write_file(state, json.dump());
+        // Recorded in the marker as written, as a bug in the writer would have left it.
+        const std::string marker_path = dir.path + "/runs/tiny/step4/.metadata.json";
+        auto marker = nlohmann::json::parse(ladder::test::read_file(marker_path));
+        marker["files"]["train/rank0.json"] = {{"size", json.dump().size()},
+                                               {"crc32c", ladder::crc32c(json.dump())}};
+        ladder::test::write_file(marker_path, marker.dump());
+        const auto files_of = [&](int step) {
+            std::string all;
+            for (const char* file : {"model_and_optim/model.pt", "model_and_optim/optim.pt",
+                                     "train/rank0.json", ".metadata.json"}) {
+                all += ladder::test::read_file(dir.path + "/runs/tiny/step" + std::to_string(step) +
+                                               "/" + file);
+            }
+            return all;
+        };
+        const std::string step0 = files_of(0), step4 = files_of(4);
+        const std::string damaged = "step4/train/rank0.json' is damaged: " + reason;
 
-    const auto next = run_ladder(train + "5, unit: steps}'", dir.path);
-    INFO(next.out << next.err);
-    REQUIRE(next.exit_code == 0);
-    CHECK(next.err.find("step4/train/rank0.json' is damaged: it says step 2 in the folder of "
-                        "step 4; falling back to " +
-                        dir.path + "/runs/tiny/step0") != std::string::npos);
-    CHECK(next.err.find("resuming from " + dir.path + "/runs/tiny/step0 (step 0)") !=
-          std::string::npos);
-    CHECK(ladder::test::read_file(state) == json.dump());
-    CHECK(ladder::test::read_file(dir.path + "/runs/tiny/step4/model_and_optim/model.pt") ==
-          weights);
+        const auto strict =
+            run_ladder(train + "5, unit: steps}' --trainer.fallback_to_previous=false", dir.path);
+        INFO(strict.err);
+        CHECK(strict.exit_code == 2);
+        CHECK(strict.err.find(damaged) != std::string::npos);
+        const auto next = run_ladder(train + "5, unit: steps}'", dir.path);
+        INFO(next.out << next.err);
+        REQUIRE(next.exit_code == 0);
+        CHECK(next.err.find(damaged) != std::string::npos);
+        CHECK(next.err.find("; falling back to " + dir.path + "/runs/tiny/step0") !=
+              std::string::npos);
+        CHECK(next.err.find("resuming from " + dir.path + "/runs/tiny/step0 (step 0)") !=
+              std::string::npos);
+        CHECK(files_of(0) == step0);
+        CHECK(files_of(4) == step4);
+    }
 }
 
 TEST_CASE("a save never writes over a complete checkpoint and skipped folders are named",
@@ -343,9 +375,7 @@ TEST_CASE("a save never writes over a complete checkpoint and skipped folders ar
     // step3 damaged (falls back to step 0, and its save of step 3 would replace it), step2
     // left by a crash before its marker, step1 a file.
     const std::string weights = run + "/step3/model_and_optim/model.pt";
-    std::string bytes = ladder::test::read_file(weights);
-    bytes[bytes.size() / 2] ^= 0x01;
-    ladder::test::write_file(weights, bytes);
+    const std::string bytes = flip_middle_bit(weights);
     std::filesystem::create_directories(run + "/step2/train");
     ladder::test::write_file(run + "/step2/train/rank0.json", "{}");
     ladder::test::write_file(run + "/step1", "not a checkpoint");
@@ -373,9 +403,7 @@ TEST_CASE("a checkpoint whose bytes changed after it was written is never loaded
     REQUIRE(run_ladder(train + "2, unit: steps}'", dir.path).exit_code == 0);
     // One bit of one weight flipped: the file still loads as a tensor archive.
     const std::string weights = dir.path + "/runs/tiny/step2/model_and_optim/model.pt";
-    std::string bytes = ladder::test::read_file(weights);
-    bytes[bytes.size() / 2] ^= 0x01;
-    ladder::test::write_file(weights, bytes);
+    const std::string bytes = flip_middle_bit(weights);
 
     // `checkpoints` trusts the markers; `--verify` re-reads the files (`--discover-all`: step 2
     // is not a planned checkpoint).

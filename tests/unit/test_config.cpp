@@ -5,6 +5,7 @@
 #include "config/load.hpp"
 #include "config/overrides.hpp"
 #include "e2e/run_ladder.hpp"
+#include "unit/yaml_samples.hpp"
 
 using namespace ladder::config;
 using ladder::test::make_temp_dir;
@@ -289,14 +290,7 @@ TEST_CASE("an error in an included file names that file, not the one including i
 TEST_CASE("self-referencing aliases and alias bombs are errors, not crashes", "[config]") {
     TempDir dir;
     write_file(dir.path + "/self.yaml", "sizes: &a [*a]\n");
-    std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
-    for (int level = 1; level < 10; ++level) {
-        const std::string prev = "*a" + std::to_string(level - 1);
-        bomb += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [";
-        for (int k = 0; k < 10; ++k)
-            bomb += (k ? ", " : "") + prev;
-        bomb += "]\n";
-    }
+    const std::string bomb = ladder::test::alias_bomb();
     write_file(dir.path + "/bomb.yaml", bomb);
     CHECK(error_of([&] {
               load_config(dir.path + "/self.yaml", {});

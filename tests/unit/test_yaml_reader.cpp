@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "config/yaml_reader.hpp"
+#include "unit/yaml_samples.hpp"
 
 using ladder::config::read_yaml;
 using ladder::config::YamlSyntaxError;
@@ -60,13 +61,7 @@ TEST_CASE("nesting, alias expansion and bytes have limits", "[yaml]") {
     CHECK(error_reading(deep + std::string(200, ']')).find("nested deeper than 64 levels") !=
           std::string::npos);
     // Ten levels of ten aliases each: 10^10 values from 400 bytes, refused before copying.
-    std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
-    for (int level = 1; level < 10; ++level) {
-        bomb += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [";
-        for (int k = 0; k < 10; ++k)
-            bomb += std::string(k ? ", " : "") + "*a" + std::to_string(level - 1);
-        bomb += "]\n";
-    }
+    const std::string bomb = ladder::test::alias_bomb();
     CHECK(error_reading(bomb).find("more than 200000 values once aliases are expanded") !=
           std::string::npos);
     CHECK(error_reading("a: b\nc: \xff\n") == "line 2, column 4: not UTF-8 text");
