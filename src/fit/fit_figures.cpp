@@ -4,7 +4,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "fit/csv_table.hpp"
+#include "fit/text_table.hpp"
 #include "plot/xy_chart.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"

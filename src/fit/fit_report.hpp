@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "fit/csv_table.hpp"
+#include "fit/text_table.hpp"
 #include "fit/loss_law.hpp"
 #include "fit/task_law.hpp"
 

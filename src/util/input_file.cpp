@@ -45,6 +45,9 @@ std::string read_input_file(const std::string& path, const std::string& what, ui
     if (!in)
         throw UsageError(what + " '" + path + "': cannot open: " + std::strerror(errno));
     std::string text;
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0 && static_cast<uint64_t>(info.st_size) <= max_bytes)
+        text.reserve(static_cast<size_t>(info.st_size));
     char buffer[65536];
     while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
         text.append(buffer, static_cast<size_t>(in.gcount()));

@@ -215,7 +215,8 @@ TEST_CASE("fit rejects bad input with one line and exit 2", "[fit]") {
     write_file(dir.path + "/few.csv", header + "a,1,100,s1,10,3.0\n");
     write_file(dir.path + "/zero.csv", good + "b,1,0,s7,10,3.0\n");
     write_file(dir.path + "/ragged.csv", good + "b,1\n");
-    require_usage_error(run_ladder("fit missing.csv", dir.path), "cannot read 'missing.csv'");
+    require_usage_error(run_ladder("fit missing.csv", dir.path),
+                        "metrics table 'missing.csv': no such file");
     require_usage_error(run_ladder("fit good.csv --loss eval/lm/other/CE\\ loss", dir.path),
                         "'good.csv' has no column 'eval/lm/other/CE loss' (columns: name, step, "
                         "tokens, size, num_params, eval/lm/held/CE loss)");

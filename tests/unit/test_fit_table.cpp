@@ -7,8 +7,8 @@
 #include <string>
 
 #include "e2e/run_ladder.hpp"
-#include "fit/csv_table.hpp"
 #include "fit/fit_report.hpp"
+#include "fit/text_table.hpp"
 #include "util/error.hpp"
 
 using Catch::Matchers::Contains;
@@ -179,9 +179,9 @@ TEST_CASE("read_table reads either format and refuses what is not a regular file
     CHECK_THAT(usage_error_of([&] { ladder::fit::read_table(dir / "fifo"); }),
                Contains("fifo' is a FIFO, not a regular file"));
     CHECK_THAT(usage_error_of([&] { ladder::fit::read_table(dir.path); }),
-               Contains("' is a folder, expected a metrics table"));
+               Contains("' is a folder, expected a file"));
     CHECK_THAT(usage_error_of([&] { ladder::fit::read_table(dir / "none.csv"); }),
-               Contains("cannot read '") && Contains("none.csv': no such file"));
+               Contains("metrics table '") && Contains("none.csv': no such file"));
     CHECK_THAT(usage_error_of([&] { ladder::fit::read_table("/dev/null"); }),
                Contains("'/dev/null' is a device, not a regular file"));
 }

@@ -1,4 +1,4 @@
-#include "fit/csv_table.hpp"
+#include "fit/text_table.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -7,13 +7,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "util/error.hpp"
+#include "util/input_file.hpp"
 
 namespace ladder::fit {
 
@@ -570,59 +570,9 @@ TableFormat table_format_of(const std::string& path, std::string_view text) {
                                                                  : TableFormat::csv;
 }
 
-namespace {
-
-// Refused before it is opened: reading a FIFO would wait for a writer forever, a device
-// might never end.
-void require_regular_file(const std::string& path) {
-    namespace fs = std::filesystem;
-    std::error_code error;
-    const fs::file_status status = fs::status(path, error);
-    const std::string name = "'" + shown_path(path) + "'";
-    if (status.type() == fs::file_type::not_found)
-        throw UsageError("cannot read " + name + ": no such file");
-    if (error)
-        throw UsageError("cannot read " + name + ": " + error.message());
-    switch (status.type()) {
-        case fs::file_type::regular:
-            return;
-        case fs::file_type::directory:
-            throw UsageError(name + " is a folder, expected a metrics table (.csv or .jsonl)");
-        case fs::file_type::fifo:
-            throw UsageError(name + " is a FIFO, not a regular file");
-        case fs::file_type::block:
-        case fs::file_type::character:
-            throw UsageError(name + " is a device, not a regular file");
-        case fs::file_type::socket:
-            throw UsageError(name + " is a socket, not a regular file");
-        default:
-            throw UsageError(name + " is not a regular file");
-    }
-}
-
-std::string read_whole_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw UsageError("cannot read '" + shown_path(path) + "': " + std::strerror(errno));
-    std::string text;
-    std::error_code ignored;
-    const auto size = std::filesystem::file_size(path, ignored);
-    if (!ignored)
-        text.reserve(size);
-    char buffer[1 << 16];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0)
-        text.append(buffer, static_cast<size_t>(in.gcount()));
-    if (in.bad()) {
-        throw std::runtime_error("cannot read '" + shown_path(path) + "': " + std::strerror(errno));
-    }
-    return text;
-}
-
-}  // namespace
-
 TextTable read_table(const std::string& path) {
-    require_regular_file(path);
-    const std::string text = read_whole_file(path);
+    // A million-row table is a few hundred MB; past this it is not a metrics table.
+    const std::string text = read_input_file(path, "metrics table", uint64_t{16} << 30);
     std::string_view content(text);
     if (content.substr(0, 3) == "\xEF\xBB\xBF")  // a UTF-8 byte order mark
         content.remove_prefix(3);
