@@ -43,15 +43,8 @@ double parse_quantity(const std::string& text, const std::string& option) {
 void check_outputs(const FitOptions& options) {
     namespace fs = std::filesystem;
     std::error_code error;
-    if (options.output && fs::is_directory(*options.output, error)) {
-        throw UsageError("-o '" + fit::shown_path(*options.output) +
-                         "' is a folder, expected a file");
-    }
-    const fs::path folder = options.output ? fs::path(*options.output).parent_path() : "";
-    if (!folder.empty() && !fs::is_directory(folder, error)) {
-        throw UsageError("-o '" + fit::shown_path(*options.output) + "': no folder '" +
-                         fit::shown_path(folder.string()) + "'");
-    }
+    if (options.output)
+        check_output_path(*options.output, "-o ");
     if (options.plot_dir && fs::exists(*options.plot_dir, error) &&
         !fs::is_directory(*options.plot_dir, error)) {
         throw UsageError("--plot '" + fit::shown_path(*options.plot_dir) +

@@ -11,28 +11,22 @@
 
 namespace ladder {
 
-namespace {
-
-// An output path must be a file to be, or one to replace: never a folder, a FIFO or a
-// device, and its folder must exist.
-void check_output_path(const std::string& path) {
+void check_output_path(const std::string& path, const std::string& what) {
     namespace fs = std::filesystem;
     std::error_code error;
     const fs::file_status status = fs::status(path, error);
     if (fs::is_directory(status))
-        throw UsageError("'" + path + "' is a folder; expected a file to write");
+        throw UsageError(what + "'" + path + "' is a folder, expected a file to write");
     if (fs::exists(status) && !fs::is_regular_file(status))
-        throw UsageError("'" + path + "' is not a regular file; expected a file to write");
+        throw UsageError(what + "'" + path + "' is not a regular file, expected a file to write");
     const fs::path parent = fs::path(path).parent_path();
     if (!parent.empty() && !fs::is_directory(parent, error))
-        throw UsageError("cannot write '" + path + "': no folder '" + parent.string() + "'");
+        throw UsageError(what + "'" + path + "': no folder '" + parent.string() + "'");
 }
-
-}  // namespace
 
 void write_atomically(const std::string& path,
                       const std::function<void(const std::string& temporary)>& write) {
-    check_output_path(path);
+    check_output_path(path, "output ");
     const std::filesystem::path target(path);
     const std::string temporary =
         path + ".tmp" + std::to_string(getpid()) + target.extension().string();

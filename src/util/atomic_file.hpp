@@ -8,6 +8,10 @@
 
 namespace ladder {
 
+// Refuses, as a UsageError, an output `path` that is a folder, a FIFO or a device, or whose
+// folder does not exist; `what` prefixes the message ("-o ").
+void check_output_path(const std::string& path, const std::string& what);
+
 // `write` fills the temporary path it is given (which keeps `path`'s extension, for
 // writers that pick a format by it); then the temporary replaces `path`. On any failure
 // the temporary is removed and the error propagates. A `path` that is a folder, a FIFO or
