@@ -301,16 +301,16 @@ void resolve(LadderConfig& config) {
     resolve_tokenizer(config.tokenizer);
 }
 
-// The name becomes folder and file names (<dir>/<name>-<size>, plots under <name>/), so it
-// is one plain path component: never "..", a slash or a control character.
-void validate_name(const std::string& name) {
+// Names that become folder and file names (<dir>/<size>, runs <name>-<size>, plots under
+// <name>/) are one plain path component: never "..", a slash or a control character.
+void validate_file_name(const std::string& key, const std::string& name) {
     const bool plain = !name.empty() && name.size() <= 128 && name.front() != '.' &&
                        name.front() != '-' && std::all_of(name.begin(), name.end(), [](char c) {
                            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
                                   c == '_' || c == '.' || c == '+';
                        });
     if (!plain) {
-        throw ConfigError("name",
+        throw ConfigError(key,
                           "expected up to 128 letters, digits and . _ + - (not first: "
                           ". or -), got '" +
                               name + "'");
@@ -318,7 +318,9 @@ void validate_name(const std::string& name) {
 }
 
 void validate(const LadderConfig& config) {
-    validate_name(config.name);
+    validate_file_name("name", config.name);
+    for (const auto& [size, spec] : config.model.sizes)
+        validate_file_name("model.sizes." + size, size);
     if (config.sizes.empty())
         throw ConfigError("sizes", "expected at least one size");
     validate_run(config);

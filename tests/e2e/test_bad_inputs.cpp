@@ -178,6 +178,8 @@ std::vector<BadInput> config_file_cases() {
         {"huge value", run, 2, "name: " + repeated("x", 100000) + "\n"},
         {"name escaping its folder", run, 2, "name: ../../x\n"},
         {"name with a slash", run, 2, "name: a/b\n"},
+        {"custom size escaping its folder", run, 2,
+         "sizes: [../up]\nmodel: {sizes: {../up: {d_model: 64, n_layers: 2, n_heads: 4}}}\n"},
         {"infinite LR multiplier", run, 2, "run: {lr_multiplier: .inf}\n"},
         {"bogus backend", run, 2, "backend: bogus\n"},
         {"sequence length past any context", run, 2, "sequence_length: 1e15\n"},

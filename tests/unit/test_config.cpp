@@ -329,6 +329,9 @@ TEST_CASE("non-finite numbers, unknown backends and names that leave their folde
     }
     CHECK(load_with({"--name=olmo3_ladder-v2.1"}).name == "olmo3_ladder-v2.1");
     CHECK(error_of([] {
+              load_with({"--model.sizes={\"../up\": {d_model: 64, n_layers: 2, n_heads: 4}}"});
+          }).rfind("model.sizes.../up: expected up to 128", 0) == 0);
+    CHECK(error_of([] {
               load_with({"--data.paths.99999999999999999999", "x"});
           }).find("no index '99999999999999999999'") != std::string::npos);
 }
