@@ -220,24 +220,25 @@ RankGroup::RankGroup(const LaunchEnv& launch, const c10::Device& device, const s
 
 RankGroup::~RankGroup() = default;
 
-void RankGroup::fail(const std::string& during, const std::exception& e) const {
-    // Only the peers on this machine can be seen to have exited.
-    std::vector<int64_t> local;
+// Only the peers on this machine can be seen to have exited.
+std::vector<int64_t> RankGroup::local_peers_gone() const {
+    std::vector<int64_t> gone;
     const std::string host = this_host();
     for (int64_t r = 0; r < static_cast<int64_t>(impl_->peers.size()); ++r) {
-        if (r != launch_.rank && impl_->peers[r].first == host)
-            local.push_back(r);
+        if (r != launch_.rank && impl_->peers[r].first == host &&
+            !process_alive(impl_->peers[r].second))
+            gone.push_back(r);
     }
+    return gone;
+}
+
+void RankGroup::fail(const std::string& during, const std::exception& e) const {
     // A killed process closes its sockets, which is what this rank noticed, before it leaves
     // the process table: look again for up to 2 s before blaming the network.
-    std::vector<int64_t> gone;
-    for (int look = 0; look < 40 && gone.empty() && !local.empty(); ++look) {
-        if (look > 0)
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        for (const int64_t r : local) {
-            if (!process_alive(impl_->peers[r].second))
-                gone.push_back(r);
-        }
+    std::vector<int64_t> gone = local_peers_gone();
+    for (int look = 1; look < 40 && gone.empty(); ++look) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        gone = local_peers_gone();
     }
     const std::string cause = first_line(e.what());
     if (!gone.empty()) {
@@ -278,6 +279,30 @@ std::function<void()> RankGroup::all_reduce_sum_async(at::Tensor& tensor) {
     };
 }
 
+// Polls rather than TCPStore::wait, whose timeout would leave the server's late reply in the
+// socket to be read as the answer to the next request; between polls it looks at the peers
+// on this machine, so that one that died ends the wait at once, not after the timeout.
+void RankGroup::wait_for_key(const std::string& key) const {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point start = Clock::now();
+    Clock::time_point next_look = start + std::chrono::seconds(1);
+    for (int polls = 0;; ++polls) {
+        if (impl_->store->check({key}))
+            return;
+        const Clock::time_point now = Clock::now();
+        if (now - start > impl_->timeout)
+            throw std::runtime_error("timed out waiting for the other ranks");
+        if (now >= next_look) {
+            if (!local_peers_gone().empty())
+                throw std::runtime_error("a rank on this machine exited");
+            next_look = now + std::chrono::seconds(1);
+        }
+        // Ranks usually arrive within a few round trips; then the polls slow down.
+        if (polls >= 100)
+            std::this_thread::sleep_for(std::chrono::microseconds(polls < 1000 ? 100 : 1000));
+    }
+}
+
 // Through the store rather than a process group: no GPU sync, and the same on every
 // backend. Each check has its own keys; the last rank to arrive marks it done.
 bool RankGroup::any_rank(bool flag) {
@@ -289,7 +314,7 @@ bool RankGroup::any_rank(bool flag) {
             store.add(key + "/flag", 1);
         if (store.add(key + "/count", 1) == launch_.world_size)
             store.set(key + "/done", std::vector<uint8_t>{1});
-        store.wait({key + "/done"}, impl_->timeout);
+        wait_for_key(key + "/done");
         any = store.add(key + "/flag", 0) > 0;
         // Every rank has passed check n-1, so none still reads check n-2's keys.
         if (launch_.rank == 0 && impl_->stop_checks >= 2) {

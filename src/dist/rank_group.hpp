@@ -42,6 +42,8 @@ class RankGroup {
   private:
     struct Impl;
     [[noreturn]] void fail(const std::string& during, const std::exception& e) const;
+    std::vector<int64_t> local_peers_gone() const;
+    void wait_for_key(const std::string& key) const;
 
     LaunchEnv launch_;
     std::string tensor_backend_;
