@@ -37,8 +37,7 @@ Check positive_at_most(double high) {
     const std::string bound = std::floor(high) == high && high < 1e15
                                   ? std::to_string(static_cast<int64_t>(high))
                                   : shortest_number(high);
-    return {"a number in (0, " + bound + "]",
-            [high](double v) { return v > 0 && v <= high; }};
+    return {"a number in (0, " + bound + "]", [high](double v) { return v > 0 && v <= high; }};
 }
 Check open_interval(double low, double high) {
     return {"a number in (" + shortest_number(low) + ", " + shortest_number(high) + ")",

@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "fit/text_table.hpp"
 #include "fit/loss_law.hpp"
 #include "fit/task_law.hpp"
+#include "fit/text_table.hpp"
 
 namespace ladder::fit {
 
