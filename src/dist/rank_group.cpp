@@ -7,6 +7,7 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -235,8 +236,13 @@ std::vector<int64_t> RankGroup::local_peers_gone() const {
 void RankGroup::fail(const std::string& during, const std::exception& e) const {
     // A killed process closes its sockets, which is what this rank noticed, before it leaves
     // the process table: look again for up to 2 s before blaming the network.
+    const std::string host = this_host();
+    // Other ranks on this machine (the count includes this one): only they can be seen to exit.
+    const bool has_local_peers =
+        std::count_if(impl_->peers.begin(), impl_->peers.end(),
+                      [&](const auto& peer) { return peer.first == host; }) > 1;
     std::vector<int64_t> gone = local_peers_gone();
-    for (int look = 1; look < 40 && gone.empty(); ++look) {
+    for (int look = 1; look < 40 && gone.empty() && has_local_peers; ++look) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         gone = local_peers_gone();
     }
