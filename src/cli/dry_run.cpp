@@ -5,6 +5,7 @@
 
 #include "cli/common.hpp"
 #include "config/benchmark_mode.hpp"
+#include "ladder/memory_plan.hpp"
 #include "plot/cairo_plot.hpp"
 #include "plot/terminal_plot.hpp"
 #include "util/format.hpp"
@@ -17,6 +18,7 @@ namespace {
 struct DryRunOptions {
     std::string size;
     bool show_model = false;
+    bool show_memory = false;
     bool json = false;
     bool no_plot = false;
     bool print_config = false;
@@ -112,6 +114,101 @@ void print_text(const RunPlan& plan, const config::LadderConfig& config, bool sh
     }
 }
 
+std::string gib(int64_t bytes) {
+    return fixed(static_cast<double>(bytes) / (int64_t{1} << 30), 1) + " GiB";
+}
+
+std::string describe_checkpointing(const MemoryPlan& memory, int64_t n_layers) {
+    const MemoryLayout& layout = memory.layout;
+    std::string text = "activation checkpointing " + layout.activation_checkpointing;
+    if (layout.recomputed_count() > 0) {
+        text += " (" + std::to_string(layout.recomputed_count()) + " of " +
+                std::to_string(n_layers) + " blocks recomputed)";
+    }
+    return text + (memory.auto_checkpointing ? ", chosen by the plan" : "");
+}
+
+void print_memory(const MemoryPlan& memory, const RunPlan& plan) {
+    const MemoryTerms& t = memory.terms;
+    const MemoryLayout& layout = memory.layout;
+    std::cout << "Memory per device";
+    if (memory.device_bytes > 0)
+        std::cout << " (" << memory.device << ", " << gib(memory.device_bytes) << ")";
+    std::cout << ": " << layout.data_parallel;
+    if (layout.data_parallel != "ddp")
+        std::cout << " over " << layout.shard_degree << " ranks";
+    std::cout << ", " << describe_checkpointing(memory, plan.model.n_layers) << "\n";
+    const bool cpu = memory.device_bytes == 0;
+    const std::vector<std::pair<std::string, std::pair<int64_t, std::string>>> rows = {
+        {"weights", {t.weights, "fp32"}},
+        {"gradients",
+         {t.gradients, layout.data_parallel == "ddp" && plan.batch.num_devices > 1
+                           ? "fp32, and the reduction buckets' copy"
+                           : "fp32"}},
+        {"optimizer state", {t.optimizer, "AdamW's two moments, fp32"}},
+        {"working weights",
+         {t.working_weights, layout.data_parallel != "ddp"
+                                 ? "two blocks gathered, two unsharded gradients"
+                             : cpu ? "none: the CPU computes in fp32"
+                                   : "bf16 copies for compute"}},
+        {"activations",
+         {t.activations, with_commas(plan.batch.rank_microbatch_size) + " tokens per micro-batch"}},
+        {"attention masks", {t.attention_masks, "one per sliding-window size"}},
+        {"logits and loss", {t.logits, "logits, their gradient, fp32 chunks"}},
+    };
+    for (const auto& [name, value] : rows) {
+        const std::string amount = gib(value.first);
+        std::cout << "   " << name << std::string(18 - name.size(), ' ')
+                  << std::string(amount.size() < 10 ? 10 - amount.size() : 0, ' ') << amount << "  "
+                  << value.second << "\n";
+    }
+    if (cpu) {
+        const std::string amount = gib(t.total());
+        std::cout << "   total" << std::string(13, ' ')
+                  << std::string(amount.size() < 10 ? 10 - amount.size() : 0, ' ') << amount
+                  << "  host memory, not checked\n";
+        return;
+    }
+    const std::string allowance = gib(t.allowance), total = gib(t.total());
+    std::cout << "   allowance" << std::string(9, ' ')
+              << std::string(allowance.size() < 10 ? 10 - allowance.size() : 0, ' ') << allowance
+              << "  CUDA context (1 GiB) and fragmentation (5%)\n"
+              << "   total" << std::string(13, ' ')
+              << std::string(total.size() < 10 ? 10 - total.size() : 0, ' ') << total << "  "
+              << (memory.fits ? "fits (" +
+                                    std::to_string(static_cast<int>(
+                                        std::lround(100.0 * t.total() / memory.device_bytes))) +
+                                    "% of the device)"
+                              : "does not fit: " + memory.advice)
+              << "\n";
+}
+
+nlohmann::ordered_json memory_json(const MemoryPlan& memory) {
+    const MemoryTerms& t = memory.terms;
+    return {
+        {"device", memory.device},
+        {"device_bytes", memory.device_bytes > 0 ? nlohmann::ordered_json(memory.device_bytes)
+                                                 : nlohmann::ordered_json(nullptr)},
+        {"data_parallel", memory.layout.data_parallel},
+        {"shard_degree", memory.layout.shard_degree},
+        {"activation_checkpointing", memory.layout.activation_checkpointing},
+        {"recomputed_blocks", memory.layout.recomputed_count()},
+        {"bytes",
+         {{"weights", t.weights},
+          {"gradients", t.gradients},
+          {"optimizer", t.optimizer},
+          {"working_weights", t.working_weights},
+          {"activations", t.activations},
+          {"attention_masks", t.attention_masks},
+          {"logits", t.logits},
+          {"allowance", t.allowance},
+          {"total", t.total()}}},
+        {"fits", memory.fits},
+        {"advice", memory.advice.empty() ? nlohmann::ordered_json(nullptr)
+                                         : nlohmann::ordered_json(memory.advice)},
+    };
+}
+
 nlohmann::ordered_json to_json(const RunPlan& plan) {
     nlohmann::ordered_json checkpoints = nlohmann::ordered_json::array();
     for (const auto& c : plan.checkpoints) {
@@ -155,11 +252,18 @@ void dry_run(const DryRunOptions& options, const CommonOptions& common) {
     }
     const RunPlan plan = plan_run(config, options.size);
     print_warnings(plan);
+    const MemoryPlan memory =
+        plan_memory(plan.model, plan.batch, classify_device(config.device_type),
+                    config.trainer.activation_checkpointing);
     if (options.json) {
-        std::cout << to_json(plan).dump(2) << "\n";
+        nlohmann::ordered_json json = to_json(plan);
+        json["memory"] = memory_json(memory);
+        std::cout << json.dump(2) << "\n";
         return;
     }
     print_text(plan, config, options.show_model);
+    if (options.show_memory)
+        print_memory(memory, plan);
     if (options.no_plot)
         return;
     const plot::LrFigure figure = plot::make_lr_figure({plan});
@@ -182,6 +286,9 @@ void register_dry_run(CLI::App& app, CommonOptions& common) {
         "checkpoints; save its LR plot");
     command->add_option("size", options->size, "model size, one of the ladder's sizes")->required();
     command->add_flag("--show-model", options->show_model, "also print the model dimensions");
+    command->add_flag("--show-memory", options->show_memory,
+                      "also print the memory one device needs, term by term, and the "
+                      "data-parallel mode and activation checkpointing that make it fit");
     command->add_flag("--json", options->json,
                       "print one JSON object instead (batch sizes in tokens; no plot)");
     command->add_flag("--no-plot", options->no_plot, "do not draw or save the LR plot");

@@ -396,6 +396,30 @@ struct CallbacksConfig {
     }
 };
 
+// Which blocks recompute their forward during backward instead of keeping their activations
+// (OLMo-core's TransformerActivationCheckpointingConfig, olmo_core/train/train_module/
+// transformer/config.py; `selected_modules` has no counterpart in this model).
+struct ActivationCheckpointingConfig {
+    std::string mode = "auto";
+    std::optional<int64_t> block_interval;
+    std::optional<double> activation_memory_budget;
+
+    template <class V>
+    void fields(V& v) {
+        v.choice("mode", mode, {"auto", "none", "full", "selected_blocks", "budget"},
+                 "auto: what the memory plan needs to fit the device (none on the CPU); full: "
+                 "every block; selected_blocks: every block_interval-th; budget: as few as "
+                 "keep activation_memory_budget");
+        v.field("block_interval", block_interval,
+                "selected_blocks: recompute blocks 0, n, 2n, ... (required with that mode)",
+                positive());
+        v.field("activation_memory_budget", activation_memory_budget,
+                "budget: fraction of the blocks' activation memory kept, 0 recomputes every "
+                "block, 1 none (required with that mode)",
+                between(0, 1));
+    }
+};
+
 struct TrainerConfig {
     std::optional<DurationConfig> max_duration;
     std::optional<DurationConfig> hard_stop;
@@ -409,6 +433,7 @@ struct TrainerConfig {
     int64_t dist_timeout_seconds = 1800;
     double z_loss_multiplier = 1e-5;
     double max_grad_norm = 1.0;
+    ActivationCheckpointingConfig activation_checkpointing;
     CallbacksConfig callbacks;
 
     template <class V>
@@ -440,6 +465,8 @@ struct TrainerConfig {
         v.field("z_loss_multiplier", z_loss_multiplier, "weight of the z-loss (0: none)",
                 non_negative());
         v.field("max_grad_norm", max_grad_norm, "clip the total gradient norm to this", positive());
+        v.field("activation_checkpointing", activation_checkpointing,
+                "recompute blocks in backward to save activation memory");
         v.field("callbacks", callbacks, "settings of each trainer callback");
     }
 };

@@ -333,6 +333,15 @@ void validate(const LadderConfig& config) {
                               std::to_string(*config.model.rank_microbatch_size));
     }
     validate_tokenizer(config.tokenizer, "tokenizer");
+    const ActivationCheckpointingConfig& ac = config.trainer.activation_checkpointing;
+    if (ac.mode == "selected_blocks" && !ac.block_interval) {
+        throw ConfigError("trainer.activation_checkpointing.block_interval",
+                          "expected a positive number of blocks with mode selected_blocks");
+    }
+    if (ac.mode == "budget" && !ac.activation_memory_budget) {
+        throw ConfigError("trainer.activation_checkpointing.activation_memory_budget",
+                          "expected a fraction in [0, 1] with mode budget");
+    }
     // OLMo-core's CheckpointerCallback.pre_train asserts the same: an ephemeral checkpoint
     // at a permanent interval's step would be removed as ephemeral.
     const CheckpointerConfig& checkpointer = config.trainer.callbacks.checkpointer;

@@ -28,7 +28,31 @@ DeviceKind classify_device(const std::string& device_type) {
     DeviceKind kind;
     if (name == "cpu") {
         kind.is_cpu = true;
+        kind.name = "cpu";
         return kind;
+    }
+    constexpr int64_t MiB = int64_t{1} << 20;
+    if (has("b200")) {
+        kind.memory_bytes = 183359 * MiB;
+        kind.name = "B200";
+    } else if (has("h200")) {
+        kind.memory_bytes = 143771 * MiB;
+        kind.name = "H200";
+    } else if (has("h100") && has("nvl")) {
+        kind.memory_bytes = 95830 * MiB;
+        kind.name = "H100 NVL";
+    } else if (has("h100")) {
+        kind.memory_bytes = 81559 * MiB;
+        kind.name = "H100 80GB";
+    } else if (has("40gb")) {
+        kind.memory_bytes = 40960 * MiB;
+        kind.name = "40 GB GPU";
+    } else if (has("a100")) {
+        kind.memory_bytes = 81920 * MiB;
+        kind.name = "A100 80GB";
+    } else {
+        kind.memory_bytes = 81920 * MiB;
+        kind.name = "80 GB GPU";
     }
     if (has("b200"))
         kind.microbatch_factor = 2.0;

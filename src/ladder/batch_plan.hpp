@@ -20,10 +20,16 @@ struct DeviceKind {
     // 989.5e12, NVL 835.5e12, PCIe 756.5e12, B200 2.25e15, any other GPU A100's 312e12;
     // 0 for the CPU, whose ceiling the trainer measures.
     double peak_flops = 0;
+    // Memory of one device as nvidia-smi reports it (memory.total); 0 for the CPU, whose
+    // memory the plan does not check.
+    int64_t memory_bytes = 0;
+    std::string name;  // "H100 80GB", "B200", "cpu", ... for messages
 };
 
 // Classifies a `device_type` string case-insensitively: "cpu" -> CPU; "b200" -> 2x;
 // "40gb" (A100 40GB and the like) -> 0.5x; every other GPU (H100, H200, A100 80GB, ...) -> 1x.
+// Memory: H100 81,559 MiB (NVL 95,830), H200 143,771, B200 183,359, A100 81,920 (40GB: 40,960);
+// another GPU is taken for an 80 GB card.
 DeviceKind classify_device(const std::string& device_type);
 
 // Tokens per device per forward/backward from OLMo-core's table by approximate size

@@ -4,6 +4,8 @@
 
 #include <ATen/ATen.h>
 
+#include "model/loss_chunk.hpp"
+
 namespace ladder::model {
 
 constexpr int64_t kIgnoreIndex = -100;
@@ -19,9 +21,6 @@ struct LossSums {
     at::Tensor ce;  // sum of -log p(label)
     at::Tensor z;   // sum of logsumexp(logits)^2 (unscaled)
 };
-
-// Logits are handled this many at a time in fp32 (256 MB).
-constexpr int64_t kLossChunkElements = int64_t{1} << 26;
 
 // logits: [B, T, V] (any float dtype; computed in fp32), labels: [B, T]. Differentiable;
 // no fp32 copy of all logits is kept for the backward pass.

@@ -39,10 +39,24 @@ inline at::Tensor project(const at::Tensor& x, const at::Tensor& weight) {
     return at::linear(x, weight);
 }
 
+// Whether causal_attention reads its mask: LibTorch 2.x's kernels apply the causal rule
+// themselves and need a mask only for a sliding window shorter than the sequence; ladder's
+// CPU kernel applies the window itself.
+inline bool attention_reads_mask(const at::Tensor& q, int64_t window) {
+    if (cpu_kernels_serve(q))
+        return false;
+#if TORCH_VERSION_MAJOR >= 2
+    return window > 0 && window < q.size(1);
+#else
+    (void)window;
+    return true;
+#endif
+}
+
 // q: [B, T, H, hd]; k, v: [B, T, KV, hd] with H a multiple of KV. `mask`: additive [T, T]
-// (0 where a query may see a key, -inf elsewhere) encoding the causal rule and, when
-// window > 0, the sliding window (a query sees itself and the window - 1 keys before it);
-// ladder's CPU kernel applies the same rule from `window` and leaves the mask unread.
+// in q's dtype (0 where a query may see a key, -inf elsewhere) encoding the causal rule and,
+// when window > 0, the sliding window (a query sees itself and the window - 1 keys before
+// it); undefined where attention_reads_mask is false.
 // Returns [B, T, H, hd].
 inline at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                    const at::Tensor& mask, int64_t window) {
@@ -59,17 +73,25 @@ inline at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, con
         vt = vt.repeat_interleave(group, 1);
     }
 #if TORCH_VERSION_MAJOR >= 2
-    const at::Tensor out =
-        window <= 0 || window >= q.size(1)
-            ? at::scaled_dot_product_attention(qt, kt, vt, {}, 0.0, true)
-            : at::scaled_dot_product_attention(qt, kt, vt, mask.to(q.dtype()), 0.0, false);
+    const at::Tensor out = window <= 0 || window >= q.size(1)
+                               ? at::scaled_dot_product_attention(qt, kt, vt, {}, 0.0, true)
+                               : at::scaled_dot_product_attention(qt, kt, vt, mask, 0.0, false);
 #else
     const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
     at::Tensor scores = at::matmul(qt, kt.transpose(-2, -1)).mul_(scale);  // [B, H, T, T]
-    scores.add_(mask.to(scores.dtype()));
+    scores.add_(mask);
     const at::Tensor out = at::matmul(at::softmax(scores, -1), vt);
 #endif
     return out.transpose(1, 2);
+}
+
+// Whether CUDA autocast is on in this thread.
+inline bool cuda_autocast_enabled() {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    return at::autocast::is_autocast_enabled(at::kCUDA);
+#else
+    return at::autocast::is_enabled();
+#endif
 }
 
 // bf16 autocast for CUDA forward passes (parameters and optimizer stay fp32), for the

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "model/activation_checkpoint.hpp"
 #include "model/cpu_fused.hpp"
 #include "model/torch_compat.hpp"
 
@@ -63,12 +64,14 @@ torch::Tensor RotaryEmbedding::apply(const torch::Tensor& x) {
     return (xf * cos_ + rotated * sin_).to(x.scalar_type());
 }
 
-AttentionImpl::AttentionImpl(const ModelSpec& spec, int64_t window)
+AttentionImpl::AttentionImpl(const ModelSpec& spec, int64_t window,
+                             std::shared_ptr<AttentionMasks> masks)
     : n_heads_(spec.n_heads),
       n_kv_heads_(spec.n_kv_heads),
       head_dim_(spec.head_dim),
       window_(window),
-      rope_(spec.head_dim, spec.rope_theta) {
+      rope_(spec.head_dim, spec.rope_theta),
+      masks_(std::move(masks)) {
     const int64_t d = spec.d_model;
     w_q = register_module("w_q", linear(d, n_heads_ * head_dim_));
     w_k = register_module("w_k", linear(d, n_kv_heads_ * head_dim_));
@@ -80,19 +83,20 @@ AttentionImpl::AttentionImpl(const ModelSpec& spec, int64_t window)
     }
 }
 
-torch::Tensor AttentionImpl::mask_for(int64_t T, const torch::Device& device) {
-    if (!mask_.defined() || mask_.size(0) != T || mask_.device() != device) {
-        const auto opts = torch::TensorOptions().dtype(torch::kInt64).device(device);
-        const torch::Tensor query = torch::arange(T, opts).unsqueeze(1);
-        const torch::Tensor key = torch::arange(T, opts).unsqueeze(0);
+torch::Tensor AttentionMasks::get(int64_t T, int64_t window, const torch::TensorOptions& options) {
+    torch::Tensor& mask = masks_[{T, window}];
+    if (!mask.defined() || mask.device() != options.device() || mask.dtype() != options.dtype()) {
+        const auto positions = options.dtype(torch::kInt64);
+        const torch::Tensor query = torch::arange(T, positions).unsqueeze(1);
+        const torch::Tensor key = torch::arange(T, positions).unsqueeze(0);
         // A query sees itself and the window - 1 keys before it (flash window (w-1, 0)).
         torch::Tensor visible = key <= query;
-        if (window_ > 0)
-            visible = visible & (query - key < window_);
-        mask_ = torch::zeros({T, T}, torch::TensorOptions().dtype(torch::kFloat32).device(device))
-                    .masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
+        if (window > 0)
+            visible = visible & (query - key < window);
+        mask = torch::zeros({T, T}, options)
+                   .masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
     }
-    return mask_;
+    return mask;
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
@@ -106,7 +110,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     q = rope_.apply(q.view({B, T, n_heads_, head_dim_}));
     k = rope_.apply(k.view({B, T, n_kv_heads_, head_dim_}));
     const torch::Tensor v = project(x, w_v->weight).view({B, T, n_kv_heads_, head_dim_});
-    const torch::Tensor out = causal_attention(q, k, v, mask_for(T, x.device()), window_);
+    const torch::Tensor mask =
+        attention_reads_mask(q, window_) ? masks_->get(T, window_, q.options()) : torch::Tensor();
+    const torch::Tensor out = causal_attention(q, k, v, mask, window_);
     return project(out.reshape({B, T, n_heads_ * head_dim_}), w_out->weight);
 }
 
@@ -122,8 +128,8 @@ torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
     return project(torch::silu(project(x, w1->weight)) * project(x, w3->weight), w2->weight);
 }
 
-BlockImpl::BlockImpl(const ModelSpec& spec, int64_t layer) {
-    attention = register_module("attention", Attention(spec, spec.window(layer)));
+BlockImpl::BlockImpl(const ModelSpec& spec, int64_t layer, std::shared_ptr<AttentionMasks> masks) {
+    attention = register_module("attention", Attention(spec, spec.window(layer), std::move(masks)));
     attention_norm = register_module("attention_norm", RMSNorm(spec.d_model, spec.norm_eps));
     feed_forward = register_module("feed_forward", FeedForward(spec.d_model, spec.hidden_size));
     feed_forward_norm = register_module("feed_forward_norm", RMSNorm(spec.d_model, spec.norm_eps));
@@ -147,15 +153,31 @@ TransformerImpl::TransformerImpl(const ModelSpec& spec) : spec_(spec) {
     embeddings = register_module("embeddings", torch::nn::Embedding(torch::nn::EmbeddingOptions(
                                                    spec.vocab_size, spec.d_model)));
     blocks = register_module("blocks", torch::nn::ModuleList());
+    const auto masks = std::make_shared<AttentionMasks>();
     for (int64_t layer = 0; layer < spec.n_layers; ++layer)
-        blocks->push_back(Block(spec, layer));
+        blocks->push_back(Block(spec, layer, masks));
     lm_head = register_module("lm_head", LMHead(spec.d_model, spec.vocab_size, spec.norm_eps));
+}
+
+void TransformerImpl::set_recomputed_blocks(std::vector<bool> recomputed) {
+    if (!recomputed.empty() && static_cast<int64_t>(recomputed.size()) != spec_.n_layers) {
+        throw std::invalid_argument("recomputed blocks: expected " +
+                                    std::to_string(spec_.n_layers) + " flags, got " +
+                                    std::to_string(recomputed.size()));
+    }
+    recomputed_ = std::move(recomputed);
 }
 
 torch::Tensor TransformerImpl::forward(const torch::Tensor& tokens) {
     torch::Tensor h = embeddings(tokens);  // [B, T, d]
-    for (const auto& block : *blocks)
-        h = block->as<Block>()->forward(h);
+    for (size_t i = 0; i < blocks->size(); ++i) {
+        const std::shared_ptr<BlockImpl> block = blocks->ptr<BlockImpl>(i);
+        // Without autograd (evaluation) there is nothing to keep or recompute.
+        if (!recomputed_.empty() && recomputed_[i] && h.requires_grad())
+            h = checkpointed([block](const torch::Tensor& x) { return block->forward(x); }, h);
+        else
+            h = block->forward(h);
+    }
     return lm_head(h);
 }
 

@@ -12,6 +12,9 @@
 #include <torch/nn/modules/linear.h>
 
 #include <map>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "ladder/model_spec.hpp"
 
@@ -43,9 +46,21 @@ class RotaryEmbedding {
     torch::Tensor sin_, cos_;  // [T, 1, hd]
 };
 
+// Additive [T, T] attention masks (0 where a query may see a key, -inf elsewhere) by
+// sequence length and window, built once and shared by all layers of a model: at T = 8192
+// each is 128 MiB in bf16.
+class AttentionMasks {
+  public:
+    torch::Tensor get(int64_t T, int64_t window, const torch::TensorOptions& options);
+
+  private:
+    std::map<std::pair<int64_t, int64_t>, torch::Tensor> masks_;
+};
+
 class AttentionImpl : public torch::nn::Module {
   public:
-    AttentionImpl(const ModelSpec& spec, int64_t window);
+    AttentionImpl(const ModelSpec& spec, int64_t window,
+                  std::shared_ptr<AttentionMasks> masks = std::make_shared<AttentionMasks>());
     torch::Tensor forward(const torch::Tensor& x);  // [B, T, d] -> [B, T, d]
 
     torch::nn::Linear w_q{nullptr}, w_k{nullptr}, w_v{nullptr}, w_out{nullptr};
@@ -53,12 +68,10 @@ class AttentionImpl : public torch::nn::Module {
     RMSNorm q_norm{nullptr}, k_norm{nullptr};
 
   private:
-    torch::Tensor mask_for(int64_t T, const torch::Device& device);
-
     int64_t n_heads_, n_kv_heads_, head_dim_;
     int64_t window_;  // -1: full causal attention
     RotaryEmbedding rope_;
-    torch::Tensor mask_;  // cached [T, T] additive mask
+    std::shared_ptr<AttentionMasks> masks_;
 };
 TORCH_MODULE(Attention);
 
@@ -75,7 +88,7 @@ TORCH_MODULE(FeedForward);
 // Reordered norm: h = x + norm(attention(x)); out = h + norm(feed_forward(h)).
 class BlockImpl : public torch::nn::Module {
   public:
-    BlockImpl(const ModelSpec& spec, int64_t layer);
+    BlockImpl(const ModelSpec& spec, int64_t layer, std::shared_ptr<AttentionMasks> masks);
     torch::Tensor forward(const torch::Tensor& x);
 
     Attention attention{nullptr};
@@ -104,12 +117,17 @@ class TransformerImpl : public torch::nn::Module {
     // (std 0.02) truncated at +-3 std, norms 1; drawn in OLMo-core's parameter order.
     void initialize(uint64_t seed);
 
+    // Blocks that keep only their input during a training forward and recompute the rest in
+    // backward (activation checkpointing); one flag per block, empty for none.
+    void set_recomputed_blocks(std::vector<bool> recomputed);
+
     torch::nn::Embedding embeddings{nullptr};
     torch::nn::ModuleList blocks{nullptr};
     LMHead lm_head{nullptr};
 
   private:
     ModelSpec spec_;
+    std::vector<bool> recomputed_;
 };
 TORCH_MODULE(Transformer);
 

@@ -18,6 +18,7 @@
 #include "data/token_file.hpp"
 #include "dist/backends.hpp"
 #include "dist/rank_group.hpp"
+#include "ladder/memory_plan.hpp"
 #include "ladder/run_plan.hpp"
 #include "train/callbacks.hpp"
 #include "train/runtime.hpp"
@@ -76,10 +77,25 @@ int train_rung(const config::LadderConfig& config, const RunPlan& plan,
     module_settings.pad_token_id = *config.tokenizer.pad_token_id;
     module_settings.z_loss_multiplier = config.trainer.z_loss_multiplier;
     module_settings.max_grad_norm = config.trainer.max_grad_norm;
+    const MemoryPlan memory =
+        plan_memory(plan.model, plan.batch,
+                    classify_device(device.is_cpu() ? "cpu" : config.device_type),
+                    config.trainer.activation_checkpointing, "ddp");
+    module_settings.recomputed_blocks = memory.layout.recomputed;
     train::TransformerTrainModule module(plan, module_settings, device, group.get());
     spdlog::info("training {} ({} non-embedding params) on {} with {} thread{}", plan.run_name,
                  format_count(static_cast<double>(plan.num_non_embedding_params)), device.str(),
                  threads, threads == 1 ? "" : "s");
+    spdlog::info("activation checkpointing {}: {} of {} blocks recomputed{}",
+                 memory.layout.activation_checkpointing, memory.layout.recomputed_count(),
+                 plan.model.n_layers,
+                 memory.device_bytes > 0
+                     ? fmt::format("; planned memory {:.1f} GiB of {:.1f} GiB per device",
+                                   memory.terms.total() / double(int64_t{1} << 30),
+                                   memory.device_bytes / double(int64_t{1} << 30))
+                     : "");
+    if (!memory.fits)
+        spdlog::warn("{} may not fit in device memory: {}", plan.run_name, memory.advice);
     if (device.is_cpu()) {
         const std::string blas = train::blas_library();
         spdlog::info("BLAS {}", blas);

@@ -75,6 +75,7 @@ TransformerTrainModule::TransformerTrainModule(const RunPlan& plan,
     : plan_(plan), settings_(settings), device_(device), group_(group) {
     model_ = model::Transformer(plan.model);
     model_->initialize(settings_.seed);
+    model_->set_recomputed_blocks(settings_.recomputed_blocks);
     model_->to(device_);
     optim::ParamGroup embeddings{{}, 0.0};
     optim::ParamGroup rest{{}, plan.optimizer.weight_decay};

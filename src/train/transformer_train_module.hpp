@@ -30,6 +30,8 @@ struct TransformerTrainModuleSettings {
     int64_t pad_token_id = 0;
     double z_loss_multiplier = 0;
     double max_grad_norm = 1.0;
+    // Blocks recomputed in backward (activation checkpointing), one flag each; empty: none.
+    std::vector<bool> recomputed_blocks;
 };
 
 class TransformerTrainModule : public TrainModule {

@@ -8,6 +8,7 @@
 
 #include "config/load.hpp"
 #include "ladder/run_plan.hpp"
+#include "model/activation_checkpoint.hpp"
 #include "model/cpu_fused.hpp"
 #include "model/loss.hpp"
 #include "model/torch_compat.hpp"
@@ -364,4 +365,69 @@ TEST_CASE("gradient accumulation: 1x8 and 4x2 micro-batches give the same gradie
         CHECK(max_abs_diff(grads[0][i], grads[1][i]) <=
               1e-6 * (1 + grads[0][i].abs().max().item<double>()));
     }
+}
+
+TEST_CASE("activation checkpointing: every pattern of recomputed blocks gives the same gradients",
+          "[model]") {
+    ModelSpec spec = tiny_spec(4, 2, {4, -1});
+    spec.n_layers = 4;
+    const at::Tensor tokens = at::randint(0, 128, {3, 10}, at::kLong);
+    const at::Tensor labels = model::next_token_labels(tokens, -1);
+    const auto gradients = [&](std::vector<bool> recomputed, int* hook_calls) {
+        model::Transformer m(spec);
+        m->initialize(5);
+        m->set_recomputed_blocks(std::move(recomputed));
+        // The data-parallel reducer counts on each parameter's hook running once per backward.
+        m->blocks[1]->as<model::Block>()->feed_forward->w2->weight.register_hook(
+            [hook_calls](const at::Tensor& grad) {
+                ++*hook_calls;
+                return grad;
+            });
+        const auto sums = model::loss_sums(m->forward(tokens), labels);
+        (sums.ce + 1e-4 * sums.z).backward();
+        std::vector<at::Tensor> grads;
+        for (const auto& p : m->parameters())
+            grads.push_back(p.grad().clone());
+        return grads;
+    };
+    int plain_calls = 0;
+    const std::vector<at::Tensor> plain = gradients({}, &plain_calls);
+    CHECK(plain_calls == 1);
+    for (const std::vector<bool>& pattern : std::vector<std::vector<bool>>{
+             {true, true, true, true}, {true, false, true, false}, {false, true, false, false}}) {
+        int calls = 0;
+        const std::vector<at::Tensor> grads = gradients(pattern, &calls);
+        CHECK(calls == 1);
+        for (size_t i = 0; i < plain.size(); ++i) {
+            INFO("parameter " << i << ", blocks " << pattern[0] << pattern[1] << pattern[2]
+                              << pattern[3]);
+            CHECK(at::equal(grads[i], plain[i]));
+        }
+    }
+}
+
+TEST_CASE("a checkpointed function runs again in backward and gives autograd's gradients",
+          "[model]") {
+    const at::Tensor w = at::randn({6, 6}, at::kDouble).requires_grad_(true);
+    int runs = 0;
+    const model::BlockForward block = [&](const at::Tensor& x) {
+        ++runs;
+        return at::tanh(at::matmul(x, w)) * x;
+    };
+    const at::Tensor x0 = at::randn({4, 6}, at::kDouble);
+    const at::Tensor grad_out = at::randn({4, 6}, at::kDouble);
+
+    const at::Tensor x = x0.clone().requires_grad_(true);
+    block(x).backward(grad_out);
+    const at::Tensor expected_x = x.grad().clone(), expected_w = w.grad().clone();
+    w.mutable_grad() = at::Tensor();
+    runs = 0;
+
+    const at::Tensor xc = x0.clone().requires_grad_(true);
+    const at::Tensor out = model::checkpointed(block, xc);
+    CHECK(runs == 1);
+    out.backward(grad_out);
+    CHECK(runs == 2);
+    CHECK(at::allclose(xc.grad(), expected_x, 0, 1e-14));
+    CHECK(at::allclose(w.grad(), expected_w, 0, 1e-14));
 }
