@@ -1,13 +1,17 @@
 // `ladder dry-run SIZE`: the plan of one rung, as text or JSON, plus its LR plot.
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <iostream>
 
 #include "cli/common.hpp"
 #include "config/benchmark_mode.hpp"
+#include "ladder/ladder_bill.hpp"
 #include "ladder/memory_plan.hpp"
 #include "plot/cairo_plot.hpp"
 #include "plot/terminal_plot.hpp"
+#include "util/box_table.hpp"
+#include "util/error.hpp"
 #include "util/format.hpp"
 #include "util/terminal.hpp"
 
@@ -17,6 +21,8 @@ namespace {
 
 struct DryRunOptions {
     std::string size;
+    bool all = false;
+    std::optional<double> mfu;
     bool show_model = false;
     bool show_memory = false;
     bool json = false;
@@ -242,12 +248,147 @@ nlohmann::ordered_json to_json(const RunPlan& plan) {
     return json;
 }
 
+// 2.45e18: FLOP counts span too many orders for SI prefixes to stay readable.
+std::string scientific(double x) {
+    if (x <= 0)
+        return "0";
+    const int exponent = static_cast<int>(std::floor(std::log10(x)));
+    return fixed(x / std::pow(10.0, exponent), 2) + "e" + std::to_string(exponent);
+}
+
+std::string percent(double fraction) {
+    return fixed(100 * fraction, fraction < 0.1 ? 1 : 0) + "%";
+}
+
+std::string describe_layout(const MemoryPlan& memory) {
+    const MemoryLayout& layout = memory.layout;
+    return layout.data_parallel +
+           (layout.data_parallel == "ddp" ? "" : "/" + std::to_string(layout.shard_degree));
+}
+
+std::string describe_recompute(const MemoryLayout& layout, int64_t n_layers) {
+    if (layout.recomputed.empty())
+        return layout.activation_checkpointing;
+    return layout.activation_checkpointing + " " + std::to_string(layout.recomputed_count()) + "/" +
+           std::to_string(n_layers);
+}
+
+void print_bill(const std::vector<BillRow>& rows, const config::LadderConfig& config) {
+    std::vector<std::vector<std::string>> cells;
+    int64_t tokens = 0;
+    double flops = 0, hours = 0;
+    bool any_hours = false;
+    for (const BillRow& row : rows) {
+        if (!row.error.empty()) {
+            // The reason goes last, where its width stretches no other column.
+            std::vector<std::string> cannot(13, "");
+            cannot.insert(cannot.begin(), row.size);
+            cannot.back() = "cannot be planned: " + row.error;
+            cells.push_back(cannot);
+            continue;
+        }
+        const BatchPlan& b = row.batch;
+        const MemoryPlan& m = row.memory;
+        const int64_t layers = static_cast<int64_t>(m.layout.recomputed.size());
+        std::string memory = gib(m.terms.total());
+        if (!m.fits)
+            memory += " (does not fit)";
+        cells.push_back(
+            {row.size, format_count(static_cast<double>(row.num_params)),
+             format_tokens(static_cast<double>(b.global_batch_size)), std::to_string(b.num_devices),
+             std::to_string(b.rank_microbatch_instances()), std::to_string(b.grad_accum_steps),
+             with_commas(row.steps), format_tokens(static_cast<double>(row.tokens)),
+             scientific(row.flops), describe_layout(m), describe_recompute(m.layout, layers),
+             memory,
+             percent(row.mfu) + (row.mfu_source == "default" ? "" : " (" + row.mfu_source + ")"),
+             row.gpu_hours ? with_commas(std::llround(*row.gpu_hours)) : "-"});
+        tokens += row.tokens;
+        flops += row.flops;
+        if (row.gpu_hours) {
+            hours += *row.gpu_hours;
+            any_hours = true;
+        }
+    }
+    cells.push_back({"total", "", "", "", "", "", "", format_tokens(static_cast<double>(tokens)),
+                     scientific(flops), "", "", "", "",
+                     any_hours ? with_commas(std::llround(hours)) : "-"});
+    const DeviceKind device = classify_device(config.device_type);
+    const std::string where = device.is_cpu ? " on the CPU"
+                                            : " on up to " + std::to_string(config.max_devices) +
+                                                  " " + device.name + " GPUs";
+    std::cout << render_box_table("Ladder " + config.name + where,
+                                  {{"size"},
+                                   {"params", Align::right},
+                                   {"batch", Align::right},
+                                   {"devices", Align::right},
+                                   {"micro", Align::right},
+                                   {"accum", Align::right},
+                                   {"steps", Align::right},
+                                   {"tokens", Align::right},
+                                   {"FLOPs", Align::right},
+                                   {"parallel"},
+                                   {"recompute"},
+                                   {"memory/device", Align::right},
+                                   {"MFU", Align::right},
+                                   {"GPU-hours", Align::right}},
+                                  cells);
+    std::cout << "batch in tokens, micro in instances per device; FLOPs 6N + attention per token "
+                 "(OLMo-core); GPU-hours at the MFU shown (a default by size unless --mfu or a "
+                 "saved benchmark says otherwise)\n";
+}
+
+nlohmann::ordered_json bill_json(const std::vector<BillRow>& rows) {
+    nlohmann::ordered_json json = nlohmann::ordered_json::array();
+    for (const BillRow& row : rows) {
+        if (!row.error.empty()) {
+            json.push_back({{"size", row.size}, {"error", row.error}});
+            continue;
+        }
+        const BatchPlan& b = row.batch;
+        json.push_back({
+            {"size", row.size},
+            {"num_params", row.num_params},
+            {"global_batch_size", b.global_batch_size},
+            {"num_devices", b.num_devices},
+            {"rank_microbatch_size", b.rank_microbatch_size},
+            {"grad_accum_steps", b.grad_accum_steps},
+            {"steps", row.steps},
+            {"tokens", row.tokens},
+            {"flops", row.flops},
+            {"memory", memory_json(row.memory)},
+            {"mfu", row.mfu},
+            {"mfu_source", row.mfu_source},
+            {"gpu_hours", row.gpu_hours ? nlohmann::ordered_json(*row.gpu_hours)
+                                        : nlohmann::ordered_json(nullptr)},
+        });
+    }
+    return json;
+}
+
+void dry_run_all(const DryRunOptions& options, const config::LadderConfig& config) {
+    check_ladder(config);
+    const std::vector<BillRow> rows =
+        ladder_bill(config, options.mfu, [](const std::string&) { return std::nullopt; });
+    if (options.json) {
+        std::cout << bill_json(rows).dump(2) << "\n";
+        return;
+    }
+    print_bill(rows, config);
+}
+
 void dry_run(const DryRunOptions& options, const CommonOptions& common) {
+    if (options.all == !options.size.empty())
+        throw UsageError(options.all ? "give a size or --all, not both"
+                                     : "no size given: name one size, or use --all");
     config::LadderConfig config = load_ladder(common);
     if (options.benchmark)
         config::apply_benchmark_mode(config);
     if (options.print_config) {
         std::cout << config::to_yaml(config);
+        return;
+    }
+    if (options.all) {
+        dry_run_all(options, config);
         return;
     }
     const RunPlan plan = plan_run(config, options.size);
@@ -284,7 +425,15 @@ void register_dry_run(CLI::App& app, CommonOptions& common) {
         "dry-run",
         "Print the plan of one size: parameters, batch, devices, LR, duration and "
         "checkpoints; save its LR plot");
-    command->add_option("size", options->size, "model size, one of the ladder's sizes")->required();
+    command->add_option("size", options->size, "model size, one of the ladder's sizes (or --all)");
+    command->add_flag("--all", options->all,
+                      "one table of every size instead: batch, devices, steps, tokens, FLOPs, "
+                      "data-parallel mode, activation checkpointing, memory and GPU-hours");
+    command
+        ->add_option("--mfu", options->mfu,
+                     "with --all: the model FLOPs utilization the GPU-hours assume, a "
+                     "fraction (default: a saved benchmark's, else one by size)")
+        ->check(CLI::Range(1e-3, 1.0));
     command->add_flag("--show-model", options->show_model, "also print the model dimensions");
     command->add_flag("--show-memory", options->show_memory,
                       "also print the memory one device needs, term by term, and the "

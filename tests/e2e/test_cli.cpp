@@ -28,10 +28,10 @@ TEST_CASE("dry-run --json matches OLMo-core's plan for 190M with no config", "[c
         keys.push_back(it.key());
     std::sort(keys.begin(), keys.end());
     REQUIRE(keys == std::vector<std::string>{"checkpoints", "dp_world_size", "duration",
-                                             "global_batch_size", "grad_accum_steps", "num_devices",
-                                             "num_non_embedding_params", "num_params", "optimizer",
-                                             "rank_microbatch_size", "size", "target_batch_size",
-                                             "warmup_tokens"});
+                                             "global_batch_size", "grad_accum_steps", "memory",
+                                             "num_devices", "num_non_embedding_params",
+                                             "num_params", "optimizer", "rank_microbatch_size",
+                                             "size", "target_batch_size", "warmup_tokens"});
     CHECK(j["size"] == "190M");
     CHECK(j["num_params"] == 267424512);
     CHECK(j["num_non_embedding_params"] == 190354176);
@@ -167,7 +167,9 @@ TEST_CASE("every user mistake exits 2 with one clear line", "[cli]") {
                         "run.type: expected one of wsds_chinchilla|levanter, got 'chinchilla'");
     require_usage_error(run_ladder("dry-run 190M --model.family=olmo4"),
                         "model.family: expected one of olmo3|olmo2, got 'olmo4'");
-    require_usage_error(run_ladder("dry-run"), "size is required");
+    require_usage_error(run_ladder("dry-run"), "no size given: name one size, or use --all");
+    require_usage_error(run_ladder("dry-run 1B --all"), "give a size or --all, not both");
+    require_usage_error(run_ladder("dry-run --all --mfu 2"), "--mfu");
     require_usage_error(run_ladder("fly"), "unknown command 'fly'");
     require_usage_error(run_ladder("dry-rn 190M"), "did you mean 'dry-run'?");
     std::filesystem::remove_all(dir);
@@ -291,4 +293,84 @@ TEST_CASE("env loads the LibTorch module beside the executable", "[cli]") {
     CHECK(j["torch_version"].get<std::string>().size() >= 3);
     CHECK(j["cpu_threads"].get<int>() >= 1);
     CHECK(j["gloo"] == true);
+}
+
+TEST_CASE("dry-run --show-memory prints each term and the layout that fits", "[cli][memory]") {
+    const auto r = run_ladder("dry-run 1B --no-plot --show-memory --max_devices=8");
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("Memory per device (H100 80GB, 79.6 GiB): fsdp over 8 ranks, activation "
+                     "checkpointing budget (7 of 16 blocks recomputed), chosen by the plan") !=
+          std::string::npos);
+    for (const char* term : {"   weights ", "   gradients ", "   optimizer state ",
+                             "   working weights ", "   activations ", "   attention masks ",
+                             "   logits and loss ", "   allowance ", "   total "}) {
+        INFO(term);
+        CHECK(r.out.find(term) != std::string::npos);
+    }
+    CHECK(r.out.find("% of the device)") != std::string::npos);
+
+    // The JSON's terms add up to its total, which fits the device.
+    const auto json = nlohmann::json::parse(run_ladder("dry-run 1B --json --max_devices=8").out);
+    const auto& memory = json.at("memory");
+    CHECK(memory.at("data_parallel") == "fsdp");
+    CHECK(memory.at("recomputed_blocks") == 7);
+    int64_t sum = 0;
+    for (const auto& [name, bytes] : memory.at("bytes").items()) {
+        if (name != "total")
+            sum += bytes.get<int64_t>();
+    }
+    CHECK(sum == memory.at("bytes").at("total").get<int64_t>());
+    CHECK(memory.at("bytes").at("total").get<int64_t>() <=
+          memory.at("device_bytes").get<int64_t>());
+
+    // A fixed mode that cannot fit says so, and what would.
+    const auto none = run_ladder(
+        "dry-run 7B --no-plot --show-memory --max_devices=8 "
+        "--trainer.activation_checkpointing.mode=none");
+    CHECK(none.exit_code == 0);
+    CHECK(none.out.find("does not fit: needs ") != std::string::npos);
+    CHECK(none.out.find("activation_checkpointing.mode full would recompute more") !=
+          std::string::npos);
+}
+
+TEST_CASE("dry-run --all bills the whole ladder, a size it cannot plan in its own row",
+          "[cli][memory]") {
+    const auto r = run_ladder("dry-run --all --max_devices=8 --mfu 0.4");
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("Ladder olmo3-ladder on up to 8 H100 80GB GPUs") != std::string::npos);
+    CHECK(r.out.find("cannot be planned: max_devices: size 13B needs at least 32 devices, got 8") !=
+          std::string::npos);
+    CHECK(r.out.find("40% (--mfu)") != std::string::npos);
+    CHECK(r.out.find("│ total ") != std::string::npos);
+
+    const auto rows = nlohmann::json::parse(run_ladder("dry-run --all --json --max_devices=8").out);
+    REQUIRE(rows.size() == 10);
+    CHECK(rows.back().at("size") == "13B");
+    CHECK(rows.back().at("error").get<std::string>().find("needs at least 32 devices") !=
+          std::string::npos);
+    // Each row agrees with the size's own plan; GPU-hours are FLOPs at the MFU of the
+    // H100's 989.5 TFLOP/s.
+    const auto one = nlohmann::json::parse(run_ladder("dry-run 190M --json --max_devices=8").out);
+    const auto& row = rows.at(2);
+    CHECK(row.at("size") == "190M");
+    CHECK(row.at("global_batch_size") == one.at("global_batch_size"));
+    CHECK(row.at("steps") == one.at("duration").at("steps"));
+    CHECK(row.at("memory") == one.at("memory"));
+    CHECK(row.at("mfu_source") == "default");
+    CHECK(row.at("gpu_hours").get<double>() ==
+          Approx(row.at("flops").get<double>() / (row.at("mfu").get<double>() * 989.5e12) / 3600));
+
+    const std::string demo = std::string(LADDER_SOURCE_DIR) + "/configs/demo.yaml";
+    const auto cpu = run_ladder("dry-run --all --config " + demo);
+    CHECK(cpu.exit_code == 0);
+    CHECK(cpu.out.find("Ladder demo on the CPU") != std::string::npos);
+    const auto cpu_rows =
+        nlohmann::json::parse(run_ladder("dry-run --all --json --config " + demo).out);
+    REQUIRE(cpu_rows.size() == 3);
+    for (const auto& cpu_row : cpu_rows) {
+        CHECK(cpu_row.at("gpu_hours").is_null());
+        CHECK(cpu_row.at("memory").at("device_bytes").is_null());
+    }
 }

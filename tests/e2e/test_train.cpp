@@ -437,3 +437,31 @@ TEST_CASE("a checkpoint whose bytes changed after it was written is never loaded
           std::string::npos);
     CHECK(ladder::test::read_file(weights) == bytes);  // left as found, for a person to look at
 }
+
+TEST_CASE("activation checkpointing trains to the same bytes as keeping every activation",
+          "[train][activation-checkpointing]") {
+    TempDir dir;
+    write_tiny_run(dir.path, 4096);
+    const std::string train = "train tiny --config tiny.yaml --trainer.hard_stop='{value: 6}' ";
+    const auto plain = run_ladder(train + "--dir none", dir.path);
+    REQUIRE(plain.exit_code == 0);
+    CHECK(plain.err.find("activation checkpointing none: 0 of 4 blocks recomputed") !=
+          std::string::npos);
+    for (const std::string mode : {"full", "selected_blocks"}) {
+        const auto run = run_ladder(train + "--dir " + mode +
+                                        " --trainer.activation_checkpointing.mode=" + mode +
+                                        " --trainer.activation_checkpointing.block_interval=3",
+                                    dir.path);
+        INFO(run.out << run.err);
+        REQUIRE(run.exit_code == 0);
+        const std::string recomputed = mode == "full" ? "4 of 4" : "2 of 4";  // blocks 0 and 3
+        CHECK(run.err.find("activation checkpointing " + mode + ": " + recomputed +
+                           " blocks recomputed") != std::string::npos);
+        CHECK(metric_values(run.out, "train/CE loss") == metric_values(plain.out, "train/CE loss"));
+        for (const char* file : {"model_and_optim/model.pt", "model_and_optim/optim.pt"}) {
+            INFO(file);
+            CHECK(ladder::test::read_file(dir.path + "/" + mode + "/tiny/step6/" + file) ==
+                  ladder::test::read_file(dir.path + "/none/tiny/step6/" + file));
+        }
+    }
+}
