@@ -420,6 +420,30 @@ struct ActivationCheckpointingConfig {
     }
 };
 
+// How the ranks share the model (OLMo-core's TransformerDataParallelConfig, olmo_core/train/
+// train_module/transformer/config.py).
+struct DataParallelConfig {
+    std::string type = "auto";
+    std::optional<int64_t> shard_degree;
+    std::string param_dtype = "auto";
+    std::string reduce_dtype = "float32";
+
+    template <class V>
+    void fields(V& v) {
+        v.choice("type", type, {"auto", "ddp", "fsdp", "hsdp"},
+                 "auto: the cheapest the memory plan finds to fit the device (ddp on the CPU); "
+                 "ddp: replicated; fsdp: weights, gradients and optimizer state sharded over all "
+                 "ranks; hsdp: sharded within groups of shard_degree ranks, replicated across");
+        v.field("shard_degree", shard_degree,
+                "hsdp: ranks per shard group (null: the ranks of one node)", positive());
+        v.choice("param_dtype", param_dtype, {"auto", "float32", "bfloat16"},
+                 "fsdp/hsdp: dtype weights are gathered and computed in (auto: bfloat16 on CUDA, "
+                 "float32 on the CPU)");
+        v.choice("reduce_dtype", reduce_dtype, {"float32", "bfloat16"},
+                 "fsdp/hsdp: dtype gradients are reduce-scattered in");
+    }
+};
+
 struct TrainerConfig {
     std::optional<DurationConfig> max_duration;
     std::optional<DurationConfig> hard_stop;
@@ -433,6 +457,7 @@ struct TrainerConfig {
     int64_t dist_timeout_seconds = 1800;
     double z_loss_multiplier = 1e-5;
     double max_grad_norm = 1.0;
+    DataParallelConfig data_parallel;
     ActivationCheckpointingConfig activation_checkpointing;
     CallbacksConfig callbacks;
 
@@ -465,6 +490,7 @@ struct TrainerConfig {
         v.field("z_loss_multiplier", z_loss_multiplier, "weight of the z-loss (0: none)",
                 non_negative());
         v.field("max_grad_norm", max_grad_norm, "clip the total gradient norm to this", positive());
+        v.field("data_parallel", data_parallel, "how the ranks share weights and optimizer state");
         v.field("activation_checkpointing", activation_checkpointing,
                 "recompute blocks in backward to save activation memory");
         v.field("callbacks", callbacks, "settings of each trainer callback");

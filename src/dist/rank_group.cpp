@@ -102,6 +102,7 @@ struct RankGroup::Impl {
     c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
 #endif
     std::chrono::milliseconds timeout{0};
+    c10::Device device{c10::kCPU};
     std::vector<std::pair<std::string, int64_t>> peers;  // (host, pid) per rank
     int64_t stop_checks = 0;
 
@@ -128,7 +129,10 @@ struct RankGroup::Impl {
 
 RankGroup::RankGroup(const LaunchEnv& launch, const c10::Device& device, const std::string& backend,
                      std::chrono::seconds timeout)
-    : launch_(launch), impl_(std::make_unique<Impl>()) {
+    : launch_(launch),
+      rank_(launch.rank),
+      size_(launch.world_size),
+      impl_(std::make_unique<Impl>()) {
     tensor_backend_ = backend_for(backend, device.is_cuda() ? "cuda" : "cpu");
 #ifndef USE_C10D_NCCL
     if (tensor_backend_ == "nccl") {
@@ -191,32 +195,63 @@ RankGroup::RankGroup(const LaunchEnv& launch, const c10::Device& device, const s
     }
 
     try {
-#ifdef LADDER_GLOO
-        if (tensor_backend_ == "gloo") {
-            auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
-            const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
-            gloo_options->devices.push_back(
-                interface && *interface ? c10d::ProcessGroupGloo::createDeviceForInterface(
-                                              interface)
-                                        : c10d::ProcessGroupGloo::createDefaultDevice());
-            impl_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(
-                c10::make_intrusive<c10d::PrefixStore>("gloo", impl_->store),
-                static_cast<int>(launch.rank), static_cast<int>(launch.world_size), gloo_options);
-        }
-#endif
-#ifdef USE_C10D_NCCL
-        if (tensor_backend_ == "nccl") {
-            // NCCL creates its communicator on the current device: this rank's GPU.
-            c10::cuda::set_device(device.index());
-            impl_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(
-                c10::make_intrusive<c10d::PrefixStore>("nccl", impl_->store),
-                static_cast<int>(launch.rank), static_cast<int>(launch.world_size),
-                c10d::ProcessGroupNCCL::Options::create());
-        }
-#endif
+        connect("", device);
     } catch (const std::exception& e) {
         fail("connecting the process group", e);
     }
+}
+
+// The process group that carries the tensors, over rank_ of size_, meeting in the store
+// under `prefix`.
+void RankGroup::connect(const std::string& prefix, const c10::Device& device) {
+#ifdef LADDER_GLOO
+    if (tensor_backend_ == "gloo") {
+        auto gloo_options = c10d::ProcessGroupGloo::Options::create(impl_->timeout);
+        const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
+        gloo_options->devices.push_back(
+            interface && *interface ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
+                                    : c10d::ProcessGroupGloo::createDefaultDevice());
+        impl_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(
+            c10::make_intrusive<c10d::PrefixStore>(prefix + "gloo", impl_->store),
+            static_cast<int>(rank_), static_cast<int>(size_), gloo_options);
+    }
+#endif
+#ifdef USE_C10D_NCCL
+    if (tensor_backend_ == "nccl") {
+        // NCCL creates its communicator on the current device: this rank's GPU.
+        c10::cuda::set_device(device.index());
+        impl_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+            c10::make_intrusive<c10d::PrefixStore>(prefix + "nccl", impl_->store),
+            static_cast<int>(rank_), static_cast<int>(size_),
+            c10d::ProcessGroupNCCL::Options::create());
+    }
+#endif
+    impl_->device = device;
+}
+
+RankGroup::RankGroup(const RankGroup& parent, int64_t rank, int64_t size, const std::string& name)
+    : launch_(parent.launch_),
+      rank_(rank),
+      size_(size),
+      tensor_backend_(parent.tensor_backend_),
+      impl_(std::make_unique<Impl>()) {
+    impl_->store = parent.impl_->store;
+    impl_->timeout = parent.impl_->timeout;
+    impl_->peers = parent.impl_->peers;
+    try {
+        connect(name + "/", parent.impl_->device);
+    } catch (const std::exception& e) {
+        fail("connecting the " + name + " group", e);
+    }
+}
+
+std::unique_ptr<RankGroup> RankGroup::subgroup(const std::vector<int64_t>& ranks,
+                                               const std::string& name) const {
+    const auto self = std::find(ranks.begin(), ranks.end(), launch_.rank);
+    if (self == ranks.end())
+        throw std::logic_error("subgroup " + name + " without this rank");
+    return std::unique_ptr<RankGroup>(new RankGroup(
+        *this, self - ranks.begin(), static_cast<int64_t>(ranks.size()), "ladder/" + name));
 }
 
 RankGroup::~RankGroup() = default;
@@ -268,21 +303,61 @@ void RankGroup::broadcast_from_rank0(std::vector<at::Tensor>& tensors) {
     }
 }
 
-std::function<void()> RankGroup::all_reduce_sum_async(at::Tensor& tensor) {
-    std::vector<at::Tensor> one{tensor};
-    c10::intrusive_ptr<c10d::Work> work;
-    try {
-        work = impl_->allreduce(one);
-    } catch (const std::exception& e) {
-        fail("an all-reduce", e);
-    }
-    return [this, work] {
+std::function<void()> RankGroup::waiter(c10::intrusive_ptr<c10d::Work> work, const char* what) {
+    return [this, work, what] {
         try {
             work->wait(impl_->timeout);
         } catch (const std::exception& e) {
-            fail("an all-reduce", e);
+            fail(what, e);
         }
     };
+}
+
+std::function<void()> RankGroup::all_reduce_sum_async(at::Tensor& tensor) {
+    std::vector<at::Tensor> one{tensor};
+    try {
+        return waiter(impl_->allreduce(one), "an all-reduce");
+    } catch (const std::exception& e) {
+        fail("an all-reduce", e);
+    }
+}
+
+std::function<void()> RankGroup::all_gather_async(at::Tensor& full, const at::Tensor& shard) {
+    try {
+#ifdef USE_C10D_NCCL
+        if (impl_->nccl)
+            return waiter(impl_->nccl->_allgather_base(full, const_cast<at::Tensor&>(shard)),
+                          "an all-gather");
+#endif
+        // Gloo's all-gather takes a list of outputs: the slices of `full`.
+        std::vector<std::vector<at::Tensor>> outputs(1);
+        for (int64_t r = 0; r < size_; ++r)
+            outputs[0].push_back(full.narrow(0, r * shard.numel(), shard.numel()));
+        std::vector<at::Tensor> inputs{shard};
+        return waiter(
+            impl_->on_tensor_group([&](auto& group) { return group.allgather(outputs, inputs); }),
+            "an all-gather");
+    } catch (const std::exception& e) {
+        fail("an all-gather", e);
+    }
+}
+
+std::function<void()> RankGroup::reduce_scatter_sum_async(at::Tensor& shard, at::Tensor& full) {
+    try {
+#ifdef USE_C10D_NCCL
+        if (impl_->nccl)
+            return waiter(impl_->nccl->_reduce_scatter_base(shard, full), "a reduce-scatter");
+#endif
+        // Gloo has no reduce-scatter in every LibTorch: the same sums by an all-reduce, of
+        // which this rank keeps its slice.
+        std::function<void()> reduced = all_reduce_sum_async(full);
+        return [reduced, shard, full, this]() mutable {
+            reduced();
+            shard.copy_(full.narrow(0, rank_ * shard.numel(), shard.numel()));
+        };
+    } catch (const std::exception& e) {
+        fail("a reduce-scatter", e);
+    }
 }
 
 // Polls rather than TCPStore::wait, whose timeout would leave the server's late reply in the

@@ -16,6 +16,10 @@
 
 #include "dist/launch_env.hpp"
 
+namespace c10d {
+class Work;
+}
+
 namespace ladder::dist {
 
 class RankGroup {
@@ -26,8 +30,15 @@ class RankGroup {
               std::chrono::seconds timeout);
     ~RankGroup();
 
-    int64_t rank() const { return launch_.rank; }
-    int64_t size() const { return launch_.world_size; }
+    // A group of some of the ranks, for collectives among them only (hsdp's shard and
+    // replica groups). Every rank in `ranks` calls it with the same ranks and `name`, in the
+    // same order as its other subgroups; the ranks outside do not call it.
+    std::unique_ptr<RankGroup> subgroup(const std::vector<int64_t>& ranks,
+                                        const std::string& name) const;
+
+    // This rank's index in the group, and the group's size.
+    int64_t rank() const { return rank_; }
+    int64_t size() const { return size_; }
     // "gloo" or "nccl": what carries the training tensors.
     const std::string& backend() const { return tensor_backend_; }
 
@@ -36,16 +47,26 @@ class RankGroup {
     // Sums `tensor` over the ranks in place; the returned function waits for it.
     std::function<void()> all_reduce_sum_async(at::Tensor& tensor);
     void all_reduce_sum(at::Tensor& tensor) { all_reduce_sum_async(tensor)(); }
+    // Every rank's `shard` (n elements) into `full` (size() x n, contiguous), in rank
+    // order; the returned function waits for it.
+    std::function<void()> all_gather_async(at::Tensor& full, const at::Tensor& shard);
+    // `shard` (n elements) = the sum over the ranks of their `full`'s slice rank() (full:
+    // size() x n, contiguous, and overwritten on backends without a reduce-scatter).
+    std::function<void()> reduce_scatter_sum_async(at::Tensor& shard, at::Tensor& full);
     // Whether any rank passes true (on the host, through the store).
     bool any_rank(bool flag);
 
   private:
     struct Impl;
+    RankGroup(const RankGroup& parent, int64_t rank, int64_t size, const std::string& name);
+    void connect(const std::string& prefix, const c10::Device& device);
+    std::function<void()> waiter(c10::intrusive_ptr<c10d::Work> work, const char* what);
     [[noreturn]] void fail(const std::string& during, const std::exception& e) const;
     std::vector<int64_t> local_peers_gone() const;
     void wait_for_key(const std::string& key) const;
 
     LaunchEnv launch_;
+    int64_t rank_ = 0, size_ = 1;
     std::string tensor_backend_;
     std::unique_ptr<Impl> impl_;
 };

@@ -48,8 +48,13 @@ std::optional<std::string> missing_part(const std::string& dir) {
         if (fs::exists(d / part, ec) && !fs::is_directory(d / part, ec))
             return "'" + std::string(part) + "' is a file, not a folder";
     }
-    for (const char* file :
-         {"model_and_optim/model.pt", "model_and_optim/optim.pt", "train/rank0.json"}) {
+    // Unsharded tensors, or a sharded run's layout (its shard files are in the marker).
+    const bool sharded = fs::exists(d / "model_and_optim/shards.json", ec);
+    const std::vector<const char*> files =
+        sharded ? std::vector<const char*>{"model_and_optim/shards.json", "train/rank0.json"}
+                : std::vector<const char*>{"model_and_optim/model.pt", "model_and_optim/optim.pt",
+                                           "train/rank0.json"};
+    for (const char* file : files) {
         if (!fs::is_regular_file(d / file, ec))
             return "no '" + std::string(file) + "'";
     }

@@ -2,6 +2,7 @@
 // olmo_core/train/checkpoint.py, Checkpointer.dir_is_checkpoint):
 //   <save_folder>/step<N>/
 //       model_and_optim/model.pt, model_and_optim/optim.pt   tensors
+//         (sharded runs: model_and_optim/shards.json and rank<R>.bin, train/sharded_checkpoint.hpp)
 //       train/rank<R>.json                                  trainer state per rank
 //       config.json                                         the resolved ladder config
 //       .metadata.json                                      written last: the marker

@@ -168,17 +168,27 @@ void TransformerImpl::set_recomputed_blocks(std::vector<bool> recomputed) {
     recomputed_ = std::move(recomputed);
 }
 
+torch::Tensor TransformerImpl::unit_forward(int64_t unit,
+                                            const std::function<torch::Tensor()>& forward) {
+    if (!hooks_)
+        return forward();
+    hooks_->before_forward(unit);
+    return hooks_->after_forward(unit, forward());
+}
+
 torch::Tensor TransformerImpl::forward(const torch::Tensor& tokens) {
-    torch::Tensor h = embeddings(tokens);  // [B, T, d]
+    torch::Tensor h = unit_forward(0, [&] { return embeddings(tokens); });  // [B, T, d]
     for (size_t i = 0; i < blocks->size(); ++i) {
         const std::shared_ptr<BlockImpl> block = blocks->ptr<BlockImpl>(i);
         // Without autograd (evaluation) there is nothing to keep or recompute.
-        if (!recomputed_.empty() && recomputed_[i] && h.requires_grad())
-            h = checkpointed([block](const torch::Tensor& x) { return block->forward(x); }, h);
-        else
-            h = block->forward(h);
+        const bool recompute = !recomputed_.empty() && recomputed_[i] && h.requires_grad();
+        h = unit_forward(static_cast<int64_t>(i) + 1, [&] {
+            return recompute ? checkpointed(
+                                   [block](const torch::Tensor& x) { return block->forward(x); }, h)
+                             : block->forward(h);
+        });
     }
-    return lm_head(h);
+    return unit_forward(static_cast<int64_t>(blocks->size()) + 1, [&] { return lm_head(h); });
 }
 
 void TransformerImpl::initialize(uint64_t seed) {

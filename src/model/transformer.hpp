@@ -11,6 +11,7 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <utility>
@@ -108,6 +109,17 @@ class LMHeadImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LMHead);
 
+// Called around the forward of each unit a sharded data-parallel mode gathers at once:
+// unit 0 the embeddings, 1..n_layers the blocks, n_layers + 1 the LM head.
+class UnitHooks {
+  public:
+    virtual ~UnitHooks() = default;
+    // Before the unit's forward: its parameters must hold their values.
+    virtual void before_forward(int64_t unit) = 0;
+    // After it, with the unit's output; returns the tensor the model continues with.
+    virtual torch::Tensor after_forward(int64_t unit, const torch::Tensor& output) = 0;
+};
+
 class TransformerImpl : public torch::nn::Module {
   public:
     explicit TransformerImpl(const ModelSpec& spec);
@@ -121,13 +133,19 @@ class TransformerImpl : public torch::nn::Module {
     // backward (activation checkpointing); one flag per block, empty for none.
     void set_recomputed_blocks(std::vector<bool> recomputed);
 
+    // Hooks around each unit's forward (null: none); they must outlive the model's use.
+    void set_unit_hooks(UnitHooks* hooks) { hooks_ = hooks; }
+
     torch::nn::Embedding embeddings{nullptr};
     torch::nn::ModuleList blocks{nullptr};
     LMHead lm_head{nullptr};
 
   private:
+    torch::Tensor unit_forward(int64_t unit, const std::function<torch::Tensor()>& forward);
+
     ModelSpec spec_;
     std::vector<bool> recomputed_;
+    UnitHooks* hooks_ = nullptr;
 };
 TORCH_MODULE(Transformer);
 

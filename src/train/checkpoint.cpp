@@ -1,18 +1,15 @@
 #include "train/checkpoint.hpp"
 
-#include <fcntl.h>
 #include <torch/serialize/archive.h>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "io/checkpoint_dir.hpp"
+#include "io/file_sink.hpp"
 #include "util/crc32c.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
@@ -25,68 +22,17 @@ namespace {
 
 constexpr const char* kVersion = "ladder-checkpoint-1";
 
-// A file written with POSIX calls that keeps the first error (disk full, quota, file size
-// limit, I/O error) to report it by name, and sums its bytes for the marker as they pass.
-// It always tells LibTorch's archive writer that its bytes were written: a failure reported
-// to it ends in an exception thrown from its destructor, which terminates the process.
-class FileSink {
-  public:
-    explicit FileSink(std::string path) : path_(std::move(path)) {
-        fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd_ < 0)
-            error_ = errno;
-    }
-    ~FileSink() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    FileSink(const FileSink&) = delete;
-    FileSink& operator=(const FileSink&) = delete;
-
-    size_t write(const void* data, size_t size) {
-        crc_ = crc32c_extend(crc_, data, size);
-        size_ += size;
-        const char* bytes = static_cast<const char*>(data);
-        for (size_t done = 0; error_ == 0 && done < size;) {
-            const ssize_t n = ::write(fd_, bytes + done, size - done);
-            if (n < 0 && errno != EINTR)
-                error_ = errno;
-            else if (n > 0)
-                done += static_cast<size_t>(n);
-        }
-        return size;
-    }
-
-    // Closes the file and returns its checksum under the name `relative`; throws
-    // std::runtime_error naming the file and the OS error if any write (or the close) failed.
-    io::FileChecksum finish(const std::string& relative) {
-        if (fd_ >= 0 && ::close(fd_) != 0 && error_ == 0)
-            error_ = errno;
-        fd_ = -1;
-        if (error_ != 0)
-            throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(error_));
-        return {relative, size_, crc_};
-    }
-
-  private:
-    std::string path_;
-    int fd_ = -1;
-    int error_ = 0;
-    uint64_t size_ = 0;
-    uint32_t crc_ = 0;
-};
-
 // Each writes `relative` inside `folder` and returns its checksum.
 io::FileChecksum write_text(const fs::path& folder, const std::string& relative,
                             const std::string& text) {
-    FileSink file((folder / relative).string());
+    io::FileSink file((folder / relative).string());
     file.write(text.data(), text.size());
     return file.finish(relative);
 }
 
 io::FileChecksum write_archive(const fs::path& folder, const std::string& relative,
                                torch::serialize::OutputArchive& archive) {
-    FileSink file((folder / relative).string());
+    io::FileSink file((folder / relative).string());
     archive.save_to([&file](const void* data, size_t size) { return file.write(data, size); });
     return file.finish(relative);
 }
@@ -114,6 +60,9 @@ std::deque<at::Tensor> read_history(torch::serialize::InputArchive& archive,
 struct CheckpointContents {
     torch::serialize::OutputArchive weights;
     torch::serialize::OutputArchive optim;
+    // Sharded: the shard files already written, and shards.json.
+    std::vector<io::FileChecksum> written;
+    std::string shards_layout;
     TrainerState state;
     std::string config_json;
     bool ephemeral = false;
@@ -144,15 +93,31 @@ std::shared_ptr<CheckpointContents> take_checkpoint(model::Transformer& model,
     return c;
 }
 
+std::shared_ptr<CheckpointContents> sharded_checkpoint_contents(
+    std::vector<io::FileChecksum> written, std::string layout, const TrainerState& state,
+    const std::string& config_json, bool ephemeral) {
+    auto c = std::make_shared<CheckpointContents>();
+    c->written = std::move(written);
+    c->shards_layout = std::move(layout);
+    c->state = state;
+    c->config_json = config_json;
+    c->ephemeral = ephemeral;
+    return c;
+}
+
 namespace {
 
 void write_files(const std::string& save_folder, const std::string& temporary,
                  CheckpointContents& c) {
     fs::create_directories(fs::path(temporary) / "model_and_optim");
     fs::create_directories(fs::path(temporary) / "train");
-    std::vector<io::FileChecksum> files;
-    files.push_back(write_archive(temporary, "model_and_optim/model.pt", c.weights));
-    files.push_back(write_archive(temporary, "model_and_optim/optim.pt", c.optim));
+    std::vector<io::FileChecksum> files = c.written;
+    if (c.shards_layout.empty()) {
+        files.push_back(write_archive(temporary, "model_and_optim/model.pt", c.weights));
+        files.push_back(write_archive(temporary, "model_and_optim/optim.pt", c.optim));
+    } else {
+        files.push_back(write_text(temporary, "model_and_optim/shards.json", c.shards_layout));
+    }
     const nlohmann::json trainer = {{"global_step", c.state.step},
                                     {"global_train_tokens_seen", c.state.tokens_seen},
                                     {"data_loader",
@@ -173,7 +138,9 @@ void write_files(const std::string& save_folder, const std::string& temporary,
 void write_checkpoint(const std::string& save_folder, CheckpointContents& c) {
     const std::string temporary = io::temporary_checkpoint_dir(save_folder, c.state.step);
     std::error_code ec;
-    fs::remove_all(temporary, ec);
+    // A sharded checkpoint's ranks have written their shards there already.
+    if (c.shards_layout.empty())
+        fs::remove_all(temporary, ec);
     const std::string not_saved =
         "checkpoint of step " + std::to_string(c.state.step) + " not saved: ";
     try {
@@ -221,50 +188,70 @@ void CheckpointWriter::wait() {
         pending_.get();
 }
 
-TrainerState load_checkpoint(const std::string& dir, model::Transformer& model,
-                             optim::SkipStepAdamW& optimizer) {
-    // Nothing of a checkpoint is used before its bytes are proven to be the ones written.
-    if (const std::optional<std::string> problem = io::verify_checkpoint(dir))
-        throw UsageError("checkpoint " + *problem);
+UnshardedCheckpoint read_unsharded_checkpoint(
+    const std::string& dir, const std::vector<std::pair<std::string, at::IntArrayRef>>& params) {
     const fs::path root(dir);
     const std::string weights_path = (root / "model_and_optim" / "model.pt").string();
     const std::string optim_path = (root / "model_and_optim" / "optim.pt").string();
     std::string current = weights_path;
+    UnshardedCheckpoint saved;
     try {
-        torch::NoGradGuard no_grad;
         torch::serialize::InputArchive weights;
         weights.load_from(weights_path);
-        for (auto& item : model->named_parameters()) {
-            at::Tensor saved;
-            weights.read(item.key(), saved);
-            if (!saved.sizes().equals(item.value().sizes())) {
-                throw UsageError("checkpoint '" + weights_path + "': " + item.key() +
-                                 " has shape " + c10::str(saved.sizes()) + ", the model " +
-                                 c10::str(item.value().sizes()) + " (another size or vocab?)");
+        for (const auto& [name, shape] : params) {
+            at::Tensor tensor;
+            weights.read(name, tensor);
+            if (!tensor.sizes().equals(shape)) {
+                throw UsageError("checkpoint '" + weights_path + "': " + name + " has shape " +
+                                 c10::str(tensor.sizes()) + ", the model " + c10::str(shape) +
+                                 " (another size or vocab?)");
             }
-            item.value().copy_(saved);
+            saved.weights.push_back(tensor);
         }
         current = optim_path;
         torch::serialize::InputArchive archive;
         archive.load_from(optim_path);
-        optim::SkipStepAdamW::State saved;
-        for (size_t i = 0; i < optimizer.state().exp_avg.size(); ++i) {
-            saved.exp_avg.emplace_back();
-            saved.exp_avg_sq.emplace_back();
-            archive.read("exp_avg." + std::to_string(i), saved.exp_avg.back());
-            archive.read("exp_avg_sq." + std::to_string(i), saved.exp_avg_sq.back());
+        for (size_t i = 0; i < params.size(); ++i) {
+            saved.optimizer.exp_avg.emplace_back();
+            saved.optimizer.exp_avg_sq.emplace_back();
+            archive.read("exp_avg." + std::to_string(i), saved.optimizer.exp_avg.back());
+            archive.read("exp_avg_sq." + std::to_string(i), saved.optimizer.exp_avg_sq.back());
         }
-        archive.read("step", saved.step);
-        saved.losses = read_history(archive, "losses");
-        saved.grad_norms = read_history(archive, "grad_norms");
-        optimizer.load_state(saved);
+        archive.read("step", saved.optimizer.step);
+        saved.optimizer.losses = read_history(archive, "losses");
+        saved.optimizer.grad_norms = read_history(archive, "grad_norms");
     } catch (const UsageError&) {
         throw;
     } catch (const std::exception& e) {
         throw UsageError("checkpoint '" + current + "' cannot be loaded: " + first_line(e.what()));
     }
+    return saved;
+}
 
-    const std::string state_path = (root / "train" / "rank0.json").string();
+TrainerState load_checkpoint(const std::string& dir, model::Transformer& model,
+                             optim::SkipStepAdamW& optimizer) {
+    // Nothing of a checkpoint is used before its bytes are proven to be the ones written.
+    if (const std::optional<std::string> problem = io::verify_checkpoint(dir))
+        throw UsageError("checkpoint " + *problem);
+    std::vector<std::pair<std::string, at::IntArrayRef>> params;
+    for (const auto& item : model->named_parameters())
+        params.emplace_back(item.key(), item.value().sizes());
+    const UnshardedCheckpoint saved = read_unsharded_checkpoint(dir, params);
+    torch::NoGradGuard no_grad;
+    size_t i = 0;
+    for (auto& item : model->named_parameters())
+        item.value().copy_(saved.weights[i++]);
+    try {
+        optimizer.load_state(saved.optimizer);
+    } catch (const std::exception& e) {
+        throw UsageError("checkpoint '" + dir +
+                         "/model_and_optim/optim.pt' cannot be loaded: " + first_line(e.what()));
+    }
+    return read_trainer_state(dir);
+}
+
+TrainerState read_trainer_state(const std::string& dir) {
+    const std::string state_path = (fs::path(dir) / "train" / "rank0.json").string();
     try {
         std::ifstream in(state_path);
         const nlohmann::json j = nlohmann::json::parse(in);

@@ -5,7 +5,10 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "io/checkpoint_dir.hpp"
 #include "model/transformer.hpp"
 #include "optim/skip_step_adamw.hpp"
 #include "train/train_module.hpp"
@@ -23,6 +26,26 @@ std::shared_ptr<CheckpointContents> take_checkpoint(model::Transformer& model,
                                                     const TrainerState& state,
                                                     const std::string& config_json, bool ephemeral,
                                                     bool copy);
+
+// The checkpoint of a sharded run: its shard files are already in the step's temporary
+// folder (written by their ranks; `written` are their checksums); the writer adds
+// model_and_optim/shards.json (`layout`), the trainer state and the config.
+std::shared_ptr<CheckpointContents> sharded_checkpoint_contents(
+    std::vector<io::FileChecksum> written, std::string layout, const TrainerState& state,
+    const std::string& config_json, bool ephemeral);
+
+// The tensors of an unsharded checkpoint (model.pt, optim.pt): weights in the order of
+// `params` (name, shape; checked), optimizer moments by parameter index. Throws UsageError
+// naming the file. The checkpoint's checksums must have been verified.
+struct UnshardedCheckpoint {
+    std::vector<at::Tensor> weights;
+    optim::SkipStepAdamW::State optimizer;
+};
+UnshardedCheckpoint read_unsharded_checkpoint(
+    const std::string& dir, const std::vector<std::pair<std::string, at::IntArrayRef>>& params);
+
+// The trainer state of the checkpoint in `dir` (train/rank0.json); throws UsageError.
+TrainerState read_trainer_state(const std::string& dir);
 
 // Writes checkpoints into <save_folder>/step<N> (temporary + rename), one at a time: in
 // the background when `async` (training continues meanwhile), else before save() returns.

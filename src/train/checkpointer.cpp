@@ -70,10 +70,12 @@ void Checkpointer::save(const TrainProgress& p, SaveKind kind) {
     state.tokens_seen = p.tokens_seen;
     state.loader = loader_.state();
     state.world_size = world_size_;
+    // Every rank takes part: sharded runs write each rank's shards here.
+    std::shared_ptr<CheckpointContents> contents =
+        module_.checkpoint(state, config_json_, kind == SaveKind::ephemeral, writer_.async());
     if (main_rank_) {
         // Waits for the previous write, which is then complete.
-        writer_.save(
-            module_.checkpoint(state, config_json_, kind == SaveKind::ephemeral, writer_.async()));
+        writer_.save(std::move(contents));
         complete_step_ = writer_.async() ? last_saved_step_ : p.step;
     }
     last_saved_step_ = p.step;

@@ -61,7 +61,9 @@ class TrainModule {
 
     // The model and optimizer state with `state` and the run's resolved config, taken now
     // so that training may go on while it is written. `copy`: clone what lives on the host
-    // (needed when the files are written in the background).
+    // (needed when the files are written in the background). Every rank calls it; what rank
+    // 0 gets back is written, the other ranks get null (a sharded module has written their
+    // shards by then).
     virtual std::shared_ptr<CheckpointContents> checkpoint(const TrainerState& state,
                                                            const std::string& config_json,
                                                            bool ephemeral, bool copy) = 0;

@@ -4,11 +4,17 @@
 #include <torch/utils.h>
 
 #include <cmath>
+#include <filesystem>
+#include <functional>
 
+#include "dist/fully_sharded.hpp"
 #include "dist/gradient_reducer.hpp"
 #include "dist/rank_group.hpp"
+#include "io/checkpoint_dir.hpp"
 #include "model/loss.hpp"
 #include "model/torch_compat.hpp"
+#include "train/sharded_checkpoint.hpp"
+#include "util/error.hpp"
 #include "util/format.hpp"
 
 namespace ladder::train {
@@ -16,14 +22,21 @@ namespace ladder::train {
 namespace {
 
 // Global L2 norm of all gradients, then gradients scaled down to at most `max_norm`
-// (torch's clip_grad_norm_ semantics). Returns the norm before clipping.
-at::Tensor clip_gradients(const std::vector<at::Tensor>& parameters, double max_norm) {
-    std::vector<at::Tensor> norms;
-    for (const auto& p : parameters) {
-        if (p.grad().defined())
-            norms.push_back(p.grad().norm(2));
+// (torch's clip_grad_norm_ semantics). Returns the norm before clipping. Sharded, the
+// norm is the one over all ranks' shards.
+at::Tensor clip_gradients(const std::vector<at::Tensor>& parameters, double max_norm,
+                          const dist::FullySharded* sharded) {
+    at::Tensor total;
+    if (sharded) {
+        total = sharded->grad_norm();
+    } else {
+        std::vector<at::Tensor> norms;
+        for (const auto& p : parameters) {
+            if (p.grad().defined())
+                norms.push_back(p.grad().norm(2));
+        }
+        total = at::stack(norms).norm(2);
     }
-    const at::Tensor total = at::stack(norms).norm(2);
     const at::Tensor scale = at::clamp_max(max_norm / (total + 1e-6), 1.0);
     for (const auto& p : parameters) {
         if (p.grad().defined())
@@ -79,19 +92,58 @@ TransformerTrainModule::TransformerTrainModule(const RunPlan& plan,
     model_->to(device_);
     optim::ParamGroup embeddings{{}, 0.0};
     optim::ParamGroup rest{{}, plan.optimizer.weight_decay};
-    for (const auto& item : model_->named_parameters()) {
-        (item.key() == "embeddings.weight" ? embeddings : rest).params.push_back(item.value());
-        parameters_.push_back(item.value());
+    if (group_ && settings_.data_parallel != "ddp") {
+        dist::RankGroup* shard_group = group_;
+        if (settings_.data_parallel == "hsdp") {
+            // Groups of consecutive ranks (a node's, by default) share one copy of the
+            // state; the ranks holding the same shard in each group are replicas.
+            const int64_t degree = settings_.shard_degree, rank = group_->rank();
+            std::vector<int64_t> shard_ranks, replica_ranks;
+            for (int64_t r = 0; r < group_->size(); ++r) {
+                if (r / degree == rank / degree)
+                    shard_ranks.push_back(r);
+                if (r % degree == rank % degree)
+                    replica_ranks.push_back(r);
+            }
+            shard_group_ = group_->subgroup(shard_ranks, "shard" + std::to_string(rank / degree));
+            replica_group_ =
+                group_->subgroup(replica_ranks, "replica" + std::to_string(rank % degree));
+            shard_group = shard_group_.get();
+        }
+        sharded_ =
+            std::make_unique<dist::FullySharded>(*model_, *shard_group, replica_group_.get(),
+                                                 settings_.param_dtype, settings_.reduce_dtype);
+        model_->set_unit_hooks(sharded_.get());
+        // The first unit is the embeddings.
+        for (size_t u = 0; u < sharded_->shards().size(); ++u) {
+            (u == 0 ? embeddings : rest).params.push_back(sharded_->shards()[u]);
+            parameters_.push_back(sharded_->shards()[u]);
+        }
+    } else {
+        for (const auto& item : model_->named_parameters()) {
+            (item.key() == "embeddings.weight" ? embeddings : rest).params.push_back(item.value());
+            parameters_.push_back(item.value());
+        }
+        if (group_)
+            reducer_ = std::make_unique<dist::GradientReducer>(*group_, parameters_);
     }
-    if (group_)
-        reducer_ = std::make_unique<dist::GradientReducer>(*group_, parameters_);
     optimizer_ = std::make_unique<optim::SkipStepAdamW>(
         std::vector<optim::ParamGroup>{embeddings, rest},
         optim::AdamWSettings{plan.optimizer.beta1, plan.optimizer.beta2, plan.optimizer.eps});
     model_->train();
 }
 
-TransformerTrainModule::~TransformerTrainModule() = default;
+TransformerTrainModule::~TransformerTrainModule() {
+    if (sharded_)
+        model_->set_unit_hooks(nullptr);
+}
+
+int64_t TransformerTrainModule::held_parameter_elements() const {
+    int64_t elements = 0;
+    for (const at::Tensor& p : parameters_)
+        elements += p.numel();
+    return elements;
+}
 
 int64_t TransformerTrainModule::flops_per_token() const {
     return plan_.model.flops_per_token(plan_.batch.sequence_length);
@@ -122,8 +174,12 @@ std::unique_ptr<StepMetrics> TransformerTrainModule::train_batch(
     if (group_)
         group_->all_reduce_sum(label_count);  // over the whole global batch
 
-    for (auto& p : parameters_)
-        p.mutable_grad() = at::Tensor();
+    if (sharded_) {
+        sharded_->start_step();
+    } else {
+        for (auto& p : parameters_)
+            p.mutable_grad() = at::Tensor();
+    }
     at::Tensor ce_sum = at::zeros({}, tokens.options().dtype(at::kFloat));
     at::Tensor z_sum = at::zeros_like(ce_sum);
     const int64_t micro = plan_.batch.rank_microbatch_instances();
@@ -139,11 +195,15 @@ std::unique_ptr<StepMetrics> TransformerTrainModule::train_batch(
         // The loss upcasts the logits itself, outside autocast.
         const model::LossSums sums = model::loss_sums(logits, labels.narrow(0, start, n));
         ((sums.ce + settings_.z_loss_multiplier * sums.z) / label_count).backward();
+        if (sharded_)
+            sharded_->finish_backward();
         ce_sum += sums.ce.detach();
         z_sum += sums.z.detach();
     }
     if (reducer_)
         reducer_->finish();
+    if (sharded_)
+        sharded_->finish_step();
 
     auto metrics = std::make_unique<TransformerStepMetrics>();
     metrics->step = step;
@@ -158,7 +218,7 @@ std::unique_ptr<StepMetrics> TransformerTrainModule::train_batch(
     }
     metrics->ce_loss = ce_sum / label_count;
     metrics->z_loss = z_sum * settings_.z_loss_multiplier / label_count;
-    metrics->grad_norm = clip_gradients(parameters_, settings_.max_grad_norm);
+    metrics->grad_norm = clip_gradients(parameters_, settings_.max_grad_norm, sharded_.get());
     metrics->skipped = 1 - optimizer_->step(metrics->lr, metrics->ce_loss, metrics->grad_norm);
     return metrics;
 }
@@ -199,13 +259,102 @@ EvalTotals TransformerTrainModule::eval_totals() {
 }
 
 TrainerState TransformerTrainModule::load_checkpoint(const std::string& dir) {
-    return train::load_checkpoint(dir, model_, *optimizer_);
+    if (!sharded_ && !is_sharded_checkpoint(dir))
+        return train::load_checkpoint(dir, model_, *optimizer_);
+    // Nothing of a checkpoint is used before its bytes are proven to be the ones written.
+    if (const std::optional<std::string> problem = io::verify_checkpoint(dir))
+        throw UsageError("checkpoint " + *problem);
+    torch::NoGradGuard no_grad;
+    const std::vector<dist::FlatUnit> units =
+        sharded_ ? sharded_->units() : dist::flat_units(*model_, 1);
+    optim::SkipStepAdamW::State state;
+    // One unit's flat `part` at a time: this rank's shard of it when sharded, all of it
+    // split into the parameters' tensors otherwise.
+    std::function<at::Tensor(size_t, int, int64_t, int64_t)> read;
+    std::unique_ptr<ShardedCheckpoint> sharded_files;
+    std::vector<at::Tensor> flat_weights, flat_avg, flat_avg_sq;  // unsharded, per unit
+    if (is_sharded_checkpoint(dir)) {
+        sharded_files = std::make_unique<ShardedCheckpoint>(dir, units);
+        read = [&](size_t u, int part, int64_t begin, int64_t count) {
+            return sharded_files->read(u, static_cast<ShardedCheckpoint::Part>(part), begin, count);
+        };
+        state.step = sharded_files->step;
+        state.losses = sharded_files->losses;
+        state.grad_norms = sharded_files->grad_norms;
+    } else {
+        // An unsharded checkpoint into a sharded run: its tensors flattened unit by unit.
+        std::vector<std::pair<std::string, at::IntArrayRef>> params;
+        for (const dist::FlatUnit& unit : units) {
+            for (size_t i = 0; i < unit.names.size(); ++i)
+                params.emplace_back(unit.names[i], unit.shapes[i]);
+        }
+        UnshardedCheckpoint saved = read_unsharded_checkpoint(dir, params);
+        size_t next = 0;
+        for (const dist::FlatUnit& unit : units) {
+            const auto flat = [&](const std::vector<at::Tensor>& tensors) {
+                std::vector<at::Tensor> pieces;
+                for (size_t i = 0; i < unit.names.size(); ++i)
+                    pieces.push_back(tensors.at(next + i).reshape({-1}).to(at::kFloat));
+                return at::cat(pieces);
+            };
+            flat_weights.push_back(flat(saved.weights));
+            flat_avg.push_back(flat(saved.optimizer.exp_avg));
+            flat_avg_sq.push_back(flat(saved.optimizer.exp_avg_sq));
+            next += unit.names.size();
+        }
+        read = [&](size_t u, int part, int64_t begin, int64_t count) {
+            const at::Tensor& all = (part == 0   ? flat_weights
+                                     : part == 1 ? flat_avg
+                                                 : flat_avg_sq)[u];
+            at::Tensor out = at::zeros({count}, at::kFloat);
+            const int64_t end = std::min(begin + count, all.numel());
+            if (end > begin)
+                out.narrow(0, 0, end - begin).copy_(all.narrow(0, begin, end - begin));
+            return out;
+        };
+        state.step = saved.optimizer.step;
+        state.losses = saved.optimizer.losses;
+        state.grad_norms = saved.optimizer.grad_norms;
+    }
+    if (sharded_) {
+        for (size_t u = 0; u < units.size(); ++u) {
+            const int64_t count = units[u].shard_numel;
+            const int64_t begin = sharded_->shard_rank() * count;
+            sharded_->shards()[u].copy_(read(u, 0, begin, count));
+            state.exp_avg.push_back(read(u, 1, begin, count).to(device_));
+            state.exp_avg_sq.push_back(read(u, 2, begin, count).to(device_));
+        }
+    } else {
+        auto params = model_->parameters();
+        size_t next = 0;
+        for (size_t u = 0; u < units.size(); ++u) {
+            const dist::FlatUnit& unit = units[u];
+            const at::Tensor weights = read(u, 0, 0, unit.numel);
+            const at::Tensor avg = read(u, 1, 0, unit.numel);
+            const at::Tensor avg_sq = read(u, 2, 0, unit.numel);
+            for (size_t i = 0; i < unit.names.size(); ++i, ++next) {
+                const int64_t offset = unit.offsets[i], n = params[next].numel();
+                params[next].copy_(weights.narrow(0, offset, n).view(unit.shapes[i]));
+                state.exp_avg.push_back(avg.narrow(0, offset, n).view(unit.shapes[i]).to(device_));
+                state.exp_avg_sq.push_back(
+                    avg_sq.narrow(0, offset, n).view(unit.shapes[i]).to(device_));
+            }
+        }
+    }
+    state.step = state.step.to(device_);
+    for (auto* history : {&state.losses, &state.grad_norms}) {
+        for (at::Tensor& value : *history)
+            value = value.to(device_);
+    }
+    optimizer_->load_state(state);
+    return read_trainer_state(dir);
 }
 
 void TransformerTrainModule::sync_ranks() {
     // Every rank starts from rank 0's weights (and, on a resume, its optimizer state, which
-    // all ranks loaded from the same files anyway).
-    if (group_)
+    // all ranks loaded from the same files anyway). Shards were cut from the same weights
+    // on every rank.
+    if (group_ && !sharded_)
         group_->broadcast_from_rank0(parameters_);
 }
 
@@ -219,7 +368,80 @@ void TransformerTrainModule::wait_for_ranks() {
 
 std::shared_ptr<CheckpointContents> TransformerTrainModule::checkpoint(
     const TrainerState& state, const std::string& config_json, bool ephemeral, bool copy) {
+    const bool main_rank = !group_ || group_->rank() == 0;
+    if (sharded_)
+        return sharded_checkpoint(state, config_json, ephemeral);
+    if (!main_rank)
+        return nullptr;  // rank 0's weights and optimizer are every rank's
     return take_checkpoint(model_, *optimizer_, state, config_json, ephemeral, copy);
+}
+
+// Every rank of the first replica writes its shards into the step's temporary folder, which
+// rank 0 prepared; the ranks then agree on what was written (or that a write failed) before
+// rank 0 completes the checkpoint. Written before this returns: training changes the shards
+// right after.
+std::shared_ptr<CheckpointContents> TransformerTrainModule::sharded_checkpoint(
+    const TrainerState& state, const std::string& config_json, bool ephemeral) {
+    namespace fs = std::filesystem;
+    const bool main_rank = group_->rank() == 0;
+    const std::string temporary = io::temporary_checkpoint_dir(plan_.save_folder, state.step);
+    const std::string not_saved =
+        "checkpoint of step " + std::to_string(state.step) + " not saved: ";
+    std::string error;
+    if (main_rank) {
+        std::error_code ec;
+        fs::remove_all(temporary, ec);
+        fs::create_directories(fs::path(temporary) / "model_and_optim", ec);
+        if (ec)
+            error = "cannot create '" + temporary + "': " + ec.message();
+    }
+    wait_for_ranks();
+    // Per rank: 1 and the file's size and CRC-32C once written, 2 when its write failed.
+    at::Tensor report = at::zeros({group_->size(), 3}, at::TensorOptions().dtype(at::kLong));
+    const bool writes = !replica_group_ || replica_group_->rank() == 0;
+    if (writes && error.empty()) {
+        try {
+            const auto& s = optimizer_->state();
+            const io::FileChecksum sum = write_shard_file(
+                temporary, sharded_->shard_rank(), sharded_->shards(), s.exp_avg, s.exp_avg_sq);
+            report[group_->rank()][0] = 1;
+            report[group_->rank()][1] = static_cast<int64_t>(sum.size);
+            report[group_->rank()][2] = static_cast<int64_t>(sum.crc32c);
+        } catch (const std::exception& e) {
+            error = first_line(e.what());
+        }
+    }
+    if (!error.empty())
+        report[group_->rank()][0] = 2;
+    at::Tensor on_device = report.to(device_);
+    group_->all_reduce_sum(on_device);
+    report = on_device.cpu();
+    for (int64_t r = 0; r < group_->size(); ++r) {
+        if (report[r][0].item<int64_t>() == 2) {
+            if (main_rank) {
+                std::error_code ec;
+                fs::remove_all(temporary, ec);
+            }
+            throw std::runtime_error(not_saved + (error.empty() ? "rank " + std::to_string(r) +
+                                                                      " could not write its shard"
+                                                                : error));
+        }
+    }
+    if (!main_rank)
+        return nullptr;
+    std::vector<io::FileChecksum> written;
+    for (int64_t r = 0; r < group_->size(); ++r) {
+        if (report[r][0].item<int64_t>() != 1)
+            continue;
+        // The writers are the ranks of the first shard group: rank r holds shard r.
+        written.push_back({"model_and_optim/rank" + std::to_string(r) + ".bin",
+                           static_cast<uint64_t>(report[r][1].item<int64_t>()),
+                           static_cast<uint32_t>(report[r][2].item<int64_t>())});
+    }
+    return sharded_checkpoint_contents(std::move(written),
+                                       shards_json(settings_.data_parallel, sharded_->degree(),
+                                                   sharded_->units(), optimizer_->state()),
+                                       state, config_json, ephemeral);
 }
 
 }  // namespace ladder::train

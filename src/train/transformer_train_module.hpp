@@ -6,6 +6,7 @@
 #pragma once
 
 #include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
 
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@
 namespace ladder::dist {
 class RankGroup;
 class GradientReducer;
+class FullySharded;
 }  // namespace ladder::dist
 
 namespace ladder::train {
@@ -32,6 +34,12 @@ struct TransformerTrainModuleSettings {
     double max_grad_norm = 1.0;
     // Blocks recomputed in backward (activation checkpointing), one flag each; empty: none.
     std::vector<bool> recomputed_blocks;
+    // With more than one rank: ddp, fsdp (sharded over all ranks) or hsdp (sharded within
+    // groups of shard_degree consecutive ranks).
+    std::string data_parallel = "ddp";
+    int64_t shard_degree = 0;
+    at::ScalarType param_dtype = at::kFloat;   // fsdp/hsdp: gathered weights
+    at::ScalarType reduce_dtype = at::kFloat;  // fsdp/hsdp: gradient reduce-scatter
 };
 
 class TransformerTrainModule : public TrainModule {
@@ -55,11 +63,16 @@ class TransformerTrainModule : public TrainModule {
     int64_t flops_per_token() const override;
 
     const c10::Device& device() const { return device_; }
+    // Elements of weights this rank holds (its shards when sharded): for tests of sharding.
+    int64_t held_parameter_elements() const;
     dist::RankGroup* group() const { return group_; }
 
   private:
     at::Tensor tokens_on_device(const std::vector<int32_t>& tokens, int64_t instances) const;
     void start_eval_sums();
+    std::shared_ptr<CheckpointContents> sharded_checkpoint(const TrainerState& state,
+                                                           const std::string& config_json,
+                                                           bool ephemeral);
 
     RunPlan plan_;
     TransformerTrainModuleSettings settings_;
@@ -68,7 +81,9 @@ class TransformerTrainModule : public TrainModule {
     model::Transformer model_{nullptr};
     std::vector<at::Tensor> parameters_;
     std::unique_ptr<optim::SkipStepAdamW> optimizer_;
-    std::unique_ptr<dist::GradientReducer> reducer_;
+    std::unique_ptr<dist::GradientReducer> reducer_;                // ddp
+    std::unique_ptr<dist::RankGroup> shard_group_, replica_group_;  // hsdp
+    std::unique_ptr<dist::FullySharded> sharded_;                   // fsdp, hsdp
     at::Tensor eval_ce_sum_, eval_labels_;  // 0-dim, on the device; undefined between evals
 };
 
