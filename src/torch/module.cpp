@@ -80,14 +80,21 @@ void set_data_parallel(train::TransformerTrainModuleSettings& settings,
 }
 
 std::string describe_data_parallel(const train::TransformerTrainModuleSettings& settings,
-                                   const dist::LaunchEnv& launch) {
+                                   const dist::LaunchEnv& launch,
+                                   const train::TransformerTrainModule& module) {
+    if (!launch.distributed()) {
+        return fmt::format("one process holding {} weights with their gradients and AdamW moments",
+                           with_commas(module.held_parameter_elements()));
+    }
+    std::string mode = "ddp: replicated on every rank";
     if (settings.data_parallel == "fsdp")
-        return fmt::format("fsdp: state sharded over {} ranks", launch.world_size);
+        mode = fmt::format("fsdp: state sharded over {} ranks", launch.world_size);
     if (settings.data_parallel == "hsdp") {
-        return fmt::format("hsdp: state sharded over groups of {} ranks, {} replicas",
+        mode = fmt::format("hsdp: state sharded over groups of {} ranks, {} replicas",
                            settings.shard_degree, launch.world_size / settings.shard_degree);
     }
-    return launch.world_size > 1 ? "ddp: replicated on every rank" : "one process";
+    return fmt::format("{}, each rank holding {} weights with their gradients and AdamW moments",
+                       mode, with_commas(module.held_parameter_elements()));
 }
 
 // Trains one planned rung as one rank of `launch`; returns the process exit code: 0, or
@@ -134,7 +141,7 @@ int train_rung(const config::LadderConfig& config, const RunPlan& plan,
                  format_count(static_cast<double>(plan.num_non_embedding_params)), device.str(),
                  threads, threads == 1 ? "" : "s");
     spdlog::info("{}; activation checkpointing {}: {} of {} blocks recomputed{}",
-                 describe_data_parallel(module_settings, launch),
+                 describe_data_parallel(module_settings, launch, module),
                  memory.layout.activation_checkpointing, memory.layout.recomputed_count(),
                  plan.model.n_layers,
                  memory.device_bytes > 0
@@ -200,54 +207,6 @@ __attribute__((visibility("default"))) const char* ladder_torch_runtime_info() {
 #endif
     text = info.dump();
     return text.c_str();
-}
-
-// The memory plan of one rank of this launch on the device it trains on: the data-parallel
-// mode (trainer.data_parallel.type, or the cheapest that fits) and the recomputed blocks.
-MemoryPlan plan_rank_memory(const config::LadderConfig& config, const RunPlan& plan,
-                            const dist::LaunchEnv& launch, const c10::Device& device) {
-    BatchPlan batch = plan.batch;
-    batch.num_devices = launch.world_size;
-    const DeviceKind kind = classify_device(device.is_cpu() ? "cpu" : config.device_type);
-    const config::ActivationCheckpointingConfig& ac = config.trainer.activation_checkpointing;
-    const std::string& type = config.trainer.data_parallel.type;
-    MemoryPlan memory = plan_memory(plan.model, batch, kind, ac, type);
-    if (type != "auto")
-        memory.layout.data_parallel = type;  // as configured, even where it cannot shard
-    return memory;
-}
-
-void set_data_parallel(train::TransformerTrainModuleSettings& settings,
-                       const config::DataParallelConfig& config, const MemoryPlan& memory,
-                       const dist::LaunchEnv& launch, const c10::Device& device) {
-    settings.data_parallel = launch.distributed() ? memory.layout.data_parallel : "ddp";
-    if (settings.data_parallel == "hsdp") {
-        settings.shard_degree = config.shard_degree.value_or(launch.local_world_size);
-        if (launch.world_size % settings.shard_degree != 0) {
-            throw config::ConfigError("trainer.data_parallel.shard_degree",
-                                      "expected a divisor of the " +
-                                          std::to_string(launch.world_size) + " ranks, got " +
-                                          std::to_string(settings.shard_degree));
-        }
-    }
-    const auto dtype = [](const std::string& name) {
-        return name == "bfloat16" ? at::kBFloat16 : at::kFloat;
-    };
-    settings.param_dtype = config.param_dtype == "auto"
-                               ? (device.is_cuda() ? at::kBFloat16 : at::kFloat)
-                               : dtype(config.param_dtype);
-    settings.reduce_dtype = dtype(config.reduce_dtype);
-}
-
-std::string describe_data_parallel(const train::TransformerTrainModuleSettings& settings,
-                                   const dist::LaunchEnv& launch) {
-    if (settings.data_parallel == "fsdp")
-        return fmt::format("fsdp: state sharded over {} ranks", launch.world_size);
-    if (settings.data_parallel == "hsdp") {
-        return fmt::format("hsdp: state sharded over groups of {} ranks, {} replicas",
-                           settings.shard_degree, launch.world_size / settings.shard_degree);
-    }
-    return launch.world_size > 1 ? "ddp: replicated on every rank" : "one process";
 }
 
 // Trains one planned rung as one rank of `launch`; returns the process exit code. Errors

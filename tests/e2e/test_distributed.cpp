@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -373,4 +374,135 @@ TEST_CASE("a stop signal under torchrun saves a checkpoint, and torchrun exits 1
     const auto steps = ladder::io::find_checkpoints(dir.path + "/runs/tiny");
     REQUIRE(steps.size() == 2);  // step 0 and the stop
     CHECK(steps.back() > 0);
+}
+
+namespace {
+
+// Every unit's weights in a sharded checkpoint (train/sharded_checkpoint.hpp): the shards of
+// the rank files joined, padding dropped.
+std::vector<std::vector<float>> sharded_weights(const std::string& step_dir) {
+    const auto layout = nlohmann::json::parse(read_file(step_dir + "/model_and_optim/shards.json"));
+    const int64_t shards = layout.at("shards");
+    std::vector<std::string> files;
+    for (int64_t r = 0; r < shards; ++r)
+        files.push_back(read_file(step_dir + "/model_and_optim/rank" + std::to_string(r) + ".bin"));
+    std::vector<std::vector<float>> units;
+    int64_t first = 0;  // the unit's first element in a rank file
+    for (const auto& unit : layout.at("units")) {
+        const int64_t numel = unit.at("numel"), shard = unit.at("shard_numel");
+        std::vector<float> values(numel);
+        for (int64_t e = 0; e < numel; ++e) {
+            const std::string& file = files.at(e / shard);
+            std::memcpy(&values[e], file.data() + (first + e % shard) * sizeof(float),
+                        sizeof(float));
+        }
+        units.push_back(values);
+        first += 3 * shard;  // weights, exp_avg, exp_avg_sq
+    }
+    return units;
+}
+
+// The number in "<prefix>1,234 weights" of a training log.
+int64_t held_weights(const std::string& log, const std::string& prefix) {
+    const size_t at = log.find(prefix);
+    REQUIRE(at != std::string::npos);
+    std::string digits;
+    for (size_t i = at + prefix.size(); i < log.size() && log[i] != ' '; ++i) {
+        if (log[i] != ',')
+            digits += log[i];
+    }
+    return std::stoll(digits);
+}
+
+}  // namespace
+
+TEST_CASE("fsdp and hsdp on 2 and 4 ranks train like one process, each rank holding 1/W",
+          "[distributed][fsdp]") {
+    TempDir dir;
+    write_tiny_run(dir.path, 8192);
+    // Micro-batches of 2 instances, so that 4 ranks share a step's 8. A low LR: AdamW's
+    // update divides by the root of the second moment, which turns the last bits of a
+    // near-zero gradient (summed in another order by the collectives) into whole steps.
+    const std::string train =
+        kTrain + until(10) + "--model.rank_microbatch_size=256 --run.learning_rate=1e-4 ";
+    const auto one = run_ladder(train + "--dir one", dir.path);
+    INFO(one.err);
+    REQUIRE(one.exit_code == 0);
+    const int64_t total = held_weights(one.err, "one process holding ");
+    // A group of one, sharded: the reference for the weights (the same files' layout).
+    const auto whole = run_ladder(
+        train + "--dir whole --nproc-per-node 1 --trainer.data_parallel.type=fsdp", dir.path);
+    REQUIRE(whole.exit_code == 0);
+    const auto reference = sharded_weights(dir.path + "/whole/tiny/step10");
+    const auto relative = [](double a, double b) { return std::fabs(a - b) / std::fabs(a); };
+    struct Layout {
+        std::string name, options;
+        int64_t ranks, shards;
+    };
+    for (const Layout& layout :
+         {Layout{"fsdp2", "--nproc-per-node 2 --trainer.data_parallel.type=fsdp", 2, 2},
+          Layout{"fsdp4", "--nproc-per-node 4 --trainer.data_parallel.type=fsdp", 4, 4},
+          Layout{"hsdp4",
+                 "--nproc-per-node 4 --trainer.data_parallel.type=hsdp "
+                 "--trainer.data_parallel.shard_degree=2",
+                 4, 2}}) {
+        const auto run =
+            run_ladder(train + "--dir " + layout.name + " " + layout.options, dir.path);
+        INFO(layout.name << "\n" << run.out << run.err);
+        REQUIRE(run.exit_code == 0);
+        for (int64_t step = 1; step <= 10; ++step) {
+            INFO("step " << step);
+            CHECK(relative(metric(dir.path + "/one", step, "train/CE loss"),
+                           metric(dir.path + "/" + layout.name, step, "train/CE loss")) <= 1e-5);
+            CHECK(relative(metric(dir.path + "/one", step, "optim/total grad norm"),
+                           metric(dir.path + "/" + layout.name, step, "optim/total grad norm")) <=
+                  1e-5);
+        }
+        const auto weights = sharded_weights(dir.path + "/" + layout.name + "/tiny/step10");
+        REQUIRE(weights.size() == reference.size());
+        // Each unit's weights as a vector: its distance from one process's, relative.
+        double worst = 0;
+        for (size_t u = 0; u < weights.size(); ++u) {
+            REQUIRE(weights[u].size() == reference[u].size());
+            double distance = 0, norm = 0;
+            for (size_t i = 0; i < weights[u].size(); ++i) {
+                distance += std::pow(weights[u][i] - reference[u][i], 2);
+                norm += std::pow(reference[u][i], 2);
+            }
+            worst = std::max(worst, std::sqrt(distance / norm));
+        }
+        INFO("largest relative distance of a unit's weights: " << worst);
+        CHECK(worst <= 1e-5);
+        // 1/shards of everything, give or take each of the 6 units' padding.
+        const int64_t held = held_weights(run.err, "each rank holding ");
+        CHECK(held * layout.shards >= total);
+        CHECK(held * layout.shards < total + 6 * layout.shards);
+    }
+}
+
+TEST_CASE("a checkpoint of 4 fsdp ranks resumes on 2 ranks, on ddp and in one process",
+          "[distributed][fsdp][checkpoint]") {
+    TempDir dir;
+    write_tiny_run(dir.path, 8192);
+    const std::string train = kTrain + "--model.rank_microbatch_size=256 ";
+    const std::string four = "--nproc-per-node 4 --trainer.data_parallel.type=fsdp ";
+    REQUIRE(run_ladder(train + four + until(8) + "--dir straight", dir.path).exit_code == 0);
+    REQUIRE(run_ladder(train + four + until(4) + "--dir at4", dir.path).exit_code == 0);
+    CHECK(std::filesystem::exists(dir.path + "/at4/tiny/step4/model_and_optim/rank3.bin"));
+    for (const std::string& resume :
+         {std::string("--nproc-per-node 2 --trainer.data_parallel.type=fsdp"),
+          std::string("--nproc-per-node 2 --trainer.data_parallel.type=ddp"), std::string("")}) {
+        const std::string copy = dir.path + "/resumed";
+        std::filesystem::remove_all(copy);
+        std::filesystem::copy(dir.path + "/at4", copy, std::filesystem::copy_options::recursive);
+        const auto run = run_ladder(train + until(8) + "--dir resumed " + resume, dir.path);
+        INFO(resume << "\n" << run.out << run.err);
+        REQUIRE(run.exit_code == 0);
+        CHECK(run.err.find("resuming from " + copy + "/tiny/step4 (step 4)") != std::string::npos);
+        for (int64_t step = 5; step <= 8; ++step) {
+            INFO("step " << step);
+            const double expected = metric(dir.path + "/straight", step, "train/CE loss");
+            CHECK(std::fabs(metric(copy, step, "train/CE loss") - expected) <= 1e-5 * expected);
+        }
+    }
 }
