@@ -367,8 +367,7 @@ nlohmann::ordered_json bill_json(const std::vector<BillRow>& rows) {
 
 void dry_run_all(const DryRunOptions& options, const config::LadderConfig& config) {
     check_ladder(config);
-    const std::vector<BillRow> rows =
-        ladder_bill(config, options.mfu, [](const std::string&) { return std::nullopt; });
+    const std::vector<BillRow> rows = ladder_bill(config, options.mfu);
     if (options.json) {
         std::cout << bill_json(rows).dump(2) << "\n";
         return;

@@ -1,6 +1,13 @@
 #include "ladder/ladder_bill.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
 #include "util/error.hpp"
+#include "util/format.hpp"
+#include "util/input_file.hpp"
 
 namespace ladder {
 
@@ -16,8 +23,32 @@ double default_mfu(double approx_params) {
     return 0.45;
 }
 
-std::vector<BillRow> ladder_bill(const config::LadderConfig& config, std::optional<double> mfu,
-                                 const SavedMfu& saved_mfu) {
+std::string benchmark_result_path(const config::LadderConfig& config, const std::string& size) {
+    return config.dir.value_or("model-ladders/" + config.name) + "/benchmarks/" + size + ".json";
+}
+
+std::optional<double> saved_benchmark_mfu(const config::LadderConfig& config,
+                                          const std::string& size) {
+    const std::string path = benchmark_result_path(config, size);
+    const DeviceKind device = classify_device(config.device_type);
+    if (device.is_cpu || !std::filesystem::exists(path))
+        return std::nullopt;
+    try {
+        const nlohmann::json json =
+            nlohmann::json::parse(read_input_file(path, "benchmark result", 1 << 20));
+        if (json.at("device").get<std::string>() != device.name || json.at("mfu").is_null())
+            return std::nullopt;
+        const double mfu = json.at("mfu").get<double>();
+        if (!(mfu > 0 && mfu <= 1))
+            throw std::runtime_error("mfu " + std::to_string(mfu) + " is not in (0, 1]");
+        return mfu;
+    } catch (const std::exception& e) {
+        spdlog::warn("ignoring benchmark result '{}': {}", path, first_line(e.what()));
+        return std::nullopt;
+    }
+}
+
+std::vector<BillRow> ladder_bill(const config::LadderConfig& config, std::optional<double> mfu) {
     const DeviceKind device = classify_device(config.device_type);
     std::vector<BillRow> rows;
     for (const std::string& size : config.sizes) {
@@ -42,7 +73,7 @@ std::vector<BillRow> ladder_bill(const config::LadderConfig& config, std::option
         if (mfu) {
             row.mfu = *mfu;
             row.mfu_source = "--mfu";
-        } else if (const std::optional<double> saved = saved_mfu(size)) {
+        } else if (const std::optional<double> saved = saved_benchmark_mfu(config, size)) {
             row.mfu = *saved;
             row.mfu_source = "benchmark";
         } else {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,11 +33,17 @@ struct BillRow {
 // 30% up to 400M, 35% up to 1.5B, 40% up to 5B, 45% above.
 double default_mfu(double approx_params);
 
-// A benchmark's MFU (a fraction) for a size on the config's device type, if one was saved.
-using SavedMfu = std::function<std::optional<double>(const std::string& size)>;
+// Where `ladder benchmark SIZE` (or a train with speed_monitor.summary) saves its medians:
+// <dir>/benchmarks/<size>.json, beside the ladder's run folders.
+std::string benchmark_result_path(const config::LadderConfig& config, const std::string& size);
+
+// The MFU (a fraction) a saved benchmark result measured for `size` on a GPU of the
+// config's device type; nullopt when there is none, it is for another device, or it
+// cannot be read (a warning says why).
+std::optional<double> saved_benchmark_mfu(const config::LadderConfig& config,
+                                          const std::string& size);
 
 // One row per size of the config, in order; `mfu` overrides every size's.
-std::vector<BillRow> ladder_bill(const config::LadderConfig& config, std::optional<double> mfu,
-                                 const SavedMfu& saved_mfu);
+std::vector<BillRow> ladder_bill(const config::LadderConfig& config, std::optional<double> mfu);
 
 }  // namespace ladder

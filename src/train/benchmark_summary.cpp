@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
+#include "ladder/batch_plan.hpp"
 #include "util/format.hpp"
 #include "util/statistics.hpp"
 
@@ -54,6 +57,25 @@ std::string benchmark_table(const BenchmarkNumbers& n) {
                 n.peak_source + ")\n";
     }
     return text;
+}
+
+std::string benchmark_json(const BenchmarkNumbers& n, const std::string& size,
+                           const std::string& device_type) {
+    const double t50 = quantile(n.step_seconds, 0.5);
+    const double tps = n.tokens_per_step / t50;
+    nlohmann::ordered_json json = {
+        {"size", size},
+        {"device_type", device_type},
+        {"device", classify_device(device_type).name},
+        {"devices", n.devices},
+        {"timed_steps", n.step_seconds.size()},
+        {"tokens_per_second", tps},
+        {"step_seconds", t50},
+        {"mfu", n.peak_flops > 0 ? nlohmann::ordered_json(n.flops_per_token * tps / n.peak_flops)
+                                 : nlohmann::ordered_json(nullptr)},
+        {"peak_memory_bytes", n.peak_memory_bytes},
+    };
+    return json.dump(2) + "\n";
 }
 
 }  // namespace ladder::train

@@ -20,4 +20,11 @@ struct BenchmarkNumbers {
 
 std::string benchmark_table(const BenchmarkNumbers& numbers);
 
+// The table's medians as JSON, for `dry-run --all` to take the MFU from (ladder/ladder_bill.hpp,
+// saved_benchmark_mfu): size, device_type, device, devices, timed_steps,
+// tokens_per_second (per device), step_seconds, mfu (a fraction, null without a peak),
+// peak_memory_bytes.
+std::string benchmark_json(const BenchmarkNumbers& numbers, const std::string& size,
+                           const std::string& device_type);
+
 }  // namespace ladder::train

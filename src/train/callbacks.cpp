@@ -7,6 +7,7 @@
 #include "config/load.hpp"
 #include "dist/rank_group.hpp"
 #include "ladder/batch_plan.hpp"
+#include "ladder/ladder_bill.hpp"
 #include "train/checkpointer.hpp"
 #include "train/config_saver.hpp"
 #include "train/console_logger.hpp"
@@ -48,6 +49,9 @@ SpeedMonitorSettings speed_settings(const RunParts& run) {
     speed.flops_per_token = run.module.flops_per_token();
     speed.chinchilla_tokens = static_cast<double>(run.plan.chinchilla_tokens);
     speed.summary = config.trainer.callbacks.speed_monitor.summary;
+    speed.result_file = benchmark_result_path(config, run.plan.size);
+    speed.size = run.plan.size;
+    speed.device_type = config.device_type;
     speed.devices = run.launch.world_size;
     const c10::Device device = run.module.device();
     speed.peak_memory = [device] { return peak_memory(device); };

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "train/benchmark_summary.hpp"
+#include "util/atomic_file.hpp"
 #include "util/format.hpp"
 
 namespace ladder::train {
@@ -91,6 +93,13 @@ void SpeedMonitor::post_train(const TrainProgress&) {
     }
     std::fputs(benchmark_table(numbers).c_str(), stdout);
     std::fflush(stdout);
+    if (settings_.result_file.empty() || numbers.step_seconds.empty())
+        return;
+    create_output_folder(std::filesystem::path(settings_.result_file).parent_path().string(),
+                         "the benchmark result");
+    const std::string text = benchmark_json(numbers, settings_.size, settings_.device_type);
+    write_text_atomically(settings_.result_file, [&](std::ostream& out) { out << text; });
+    spdlog::info("saved the benchmark's medians to {}", settings_.result_file);
 }
 
 }  // namespace ladder::train

@@ -31,7 +31,9 @@ struct SpeedMonitorSettings {
     std::string peak_source;               // where peak_flops comes from, for the log and the table
     std::function<double()> measure_peak;  // re-measures a CPU's peak; empty on GPUs
     bool summary = false;                  // print the benchmark table at the end
-    int64_t devices = 1;                   // data-parallel ranks, for the table
+    std::string result_file;  // with summary: where its medians are saved as JSON; empty: nowhere
+    std::string size, device_type;  // for the saved result
+    int64_t devices = 1;            // data-parallel ranks, for the table
     std::function<PeakMemory()> peak_memory;
 };
 

@@ -374,3 +374,27 @@ TEST_CASE("dry-run --all bills the whole ladder, a size it cannot plan in its ow
         CHECK(cpu_row.at("memory").at("device_bytes").is_null());
     }
 }
+
+TEST_CASE("dry-run --all takes a size's MFU from its saved benchmark on the same GPU",
+          "[cli][memory]") {
+    const std::string dir = make_temp_dir();
+    const std::string results = dir + "/model-ladders/olmo3-ladder/benchmarks/";
+    std::filesystem::create_directories(results);
+    write_file(results + "190M.json", R"({"device": "H100 80GB", "mfu": 0.5})");
+    write_file(results + "370M.json", R"({"device": "B200", "mfu": 0.6})");  // another GPU
+    write_file(results + "600M.json", "{not json");
+    const auto rows = nlohmann::json::parse(run_ladder("dry-run --all --json", dir).out);
+    CHECK(rows.at(2).at("mfu") == 0.5);
+    CHECK(rows.at(2).at("mfu_source") == "benchmark");
+    CHECK(rows.at(3).at("mfu_source") == "default");
+    CHECK(rows.at(4).at("mfu_source") == "default");
+    const auto text = run_ladder("dry-run --all", dir);
+    CHECK(text.out.find("50% (benchmark)") != std::string::npos);
+    CHECK(text.err.find("warning: ignoring benchmark result '" + results + "600M.json'") !=
+          std::string::npos);
+    // --mfu wins over everything.
+    const auto forced =
+        nlohmann::json::parse(run_ladder("dry-run --all --json --mfu 0.3", dir).out);
+    CHECK(forced.at(2).at("mfu_source") == "--mfu");
+    std::filesystem::remove_all(dir);
+}

@@ -100,6 +100,13 @@ TEST_CASE("benchmark prints the speed table", "[train]") {
         CHECK(std::stod(mfu[i]) <= 100.0);  // against a peak no lower than the run's own speed
     CHECK(r.out.find("  MFU against ") != std::string::npos);  // and the table says which
     CHECK(r.out.find("  peak memory ") != std::string::npos);
+    // The medians are saved for `dry-run --all`.
+    const auto saved =
+        nlohmann::json::parse(ladder::test::read_file(dir.path + "/runs/benchmarks/tiny.json"));
+    CHECK(saved.at("size") == "tiny");
+    CHECK(saved.at("device") == "cpu");
+    CHECK(saved.at("timed_steps") == 5);
+    CHECK(saved.at("mfu").get<double>() == Approx(std::stod(mfu[1]) / 100).epsilon(0.01));
 }
 
 TEST_CASE("bad data stops before the first step with one line and exit 2", "[train]") {
@@ -203,7 +210,9 @@ TEST_CASE("a checkpoint of another model or a corrupt one is a clear error",
         "benchmark tiny --config tiny.yaml --trainer.hard_stop='{value: 2, unit: steps}' --dir b",
         dir.path);
     CHECK(benchmark.exit_code == 0);
-    CHECK_FALSE(std::filesystem::exists(dir.path + "/b"));
+    // No run folder; only the benchmark's result beside where run folders go.
+    CHECK_FALSE(std::filesystem::exists(dir.path + "/b/tiny"));
+    CHECK(std::filesystem::exists(dir.path + "/b/benchmarks/tiny.json"));
 }
 
 TEST_CASE("at planned checkpoints the validation sets are evaluated and metrics saved",
