@@ -480,8 +480,10 @@ TEST_CASE("fsdp and hsdp on 2 and 4 ranks train like one process, each rank hold
     }
 }
 
-TEST_CASE("a checkpoint of 4 fsdp ranks resumes on 2 ranks, on ddp and in one process",
-          "[distributed][fsdp][checkpoint]") {
+TEST_CASE(
+    "a checkpoint of 4 fsdp ranks resumes on 2 ranks, on ddp and in one process; one "
+    "of one process on 2 fsdp ranks",
+    "[distributed][fsdp][checkpoint]") {
     TempDir dir;
     write_tiny_run(dir.path, 8192);
     const std::string train = kTrain + "--model.rank_microbatch_size=256 ";
@@ -489,14 +491,19 @@ TEST_CASE("a checkpoint of 4 fsdp ranks resumes on 2 ranks, on ddp and in one pr
     REQUIRE(run_ladder(train + four + until(8) + "--dir straight", dir.path).exit_code == 0);
     REQUIRE(run_ladder(train + four + until(4) + "--dir at4", dir.path).exit_code == 0);
     CHECK(std::filesystem::exists(dir.path + "/at4/tiny/step4/model_and_optim/rank3.bin"));
-    for (const std::string& resume :
-         {std::string("--nproc-per-node 2 --trainer.data_parallel.type=fsdp"),
-          std::string("--nproc-per-node 2 --trainer.data_parallel.type=ddp"), std::string("")}) {
+    REQUIRE(run_ladder(train + until(4) + "--dir plain4", dir.path).exit_code == 0);
+    const std::string fsdp2 = "--nproc-per-node 2 --trainer.data_parallel.type=fsdp";
+    for (const auto& [from, resume] : std::vector<std::pair<std::string, std::string>>{
+             {"at4", fsdp2},
+             {"at4", "--nproc-per-node 2 --trainer.data_parallel.type=ddp"},
+             {"at4", ""},
+             {"plain4", fsdp2}}) {
         const std::string copy = dir.path + "/resumed";
         std::filesystem::remove_all(copy);
-        std::filesystem::copy(dir.path + "/at4", copy, std::filesystem::copy_options::recursive);
+        std::filesystem::copy(dir.path + "/" + from, copy,
+                              std::filesystem::copy_options::recursive);
         const auto run = run_ladder(train + until(8) + "--dir resumed " + resume, dir.path);
-        INFO(resume << "\n" << run.out << run.err);
+        INFO(from << " -> " << resume << "\n" << run.out << run.err);
         REQUIRE(run.exit_code == 0);
         CHECK(run.err.find("resuming from " + copy + "/tiny/step4 (step 4)") != std::string::npos);
         for (int64_t step = 5; step <= 8; ++step) {
