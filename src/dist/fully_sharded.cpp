@@ -190,6 +190,21 @@ void FullySharded::reduce(int64_t u) {
     unit.reduced = at::empty({layout_[u].shard_numel}, unit.reduce_input.options());
     unit.reduce_done = shard_group_.reduce_scatter_sum_async(unit.reduced, unit.reduce_input);
     reshard(u);
+    // At most two units' full-size gradients wait for their reduce-scatter at a time.
+    in_flight_.push_back(u);
+    if (in_flight_.size() > 2)
+        finish_reduce();
+}
+
+void FullySharded::finish_reduce() {
+    const int64_t u = in_flight_.front();
+    in_flight_.pop_front();
+    Unit& unit = units_[u];
+    unit.reduce_done();
+    unit.reduce_done = nullptr;
+    shards_[u].mutable_grad().add_(unit.reduced.to(at::kFloat));
+    unit.reduced = at::Tensor();
+    unit.reduce_input = at::Tensor();
 }
 
 void FullySharded::start_step() {
@@ -199,19 +214,12 @@ void FullySharded::start_step() {
 
 void FullySharded::finish_backward() {
     torch::NoGradGuard no_grad;
-    for (size_t u = 0; u < units_.size(); ++u)
+    for (size_t u = units_.size(); u-- > 0;)
         reduce(static_cast<int64_t>(u));
-    for (size_t u = 0; u < units_.size(); ++u) {
-        Unit& unit = units_[u];
-        if (unit.reduce_done) {
-            unit.reduce_done();
-            unit.reduce_done = nullptr;
-            shards_[u].mutable_grad().add_(unit.reduced.to(at::kFloat));
-            unit.reduced = at::Tensor();
-            unit.reduce_input = at::Tensor();
-        }
+    while (!in_flight_.empty())
+        finish_reduce();
+    for (size_t u = 0; u < units_.size(); ++u)
         reshard(static_cast<int64_t>(u));
-    }
 }
 
 void FullySharded::finish_step() {

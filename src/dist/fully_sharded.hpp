@@ -21,6 +21,7 @@
 
 #include <ATen/ATen.h>
 
+#include <deque>
 #include <functional>
 #include <vector>
 
@@ -78,6 +79,7 @@ class FullySharded : public model::UnitHooks {
     void reshard(int64_t unit);
     void before_backward(int64_t unit);
     void reduce(int64_t unit);
+    void finish_reduce();  // the oldest reduce-scatter in flight: wait, add to its shard
 
     RankGroup& shard_group_;
     RankGroup* replica_group_;
@@ -85,6 +87,7 @@ class FullySharded : public model::UnitHooks {
     std::vector<Unit> units_;
     std::vector<FlatUnit> layout_;
     std::vector<at::Tensor> shards_;
+    std::deque<int64_t> in_flight_;  // units whose reduce-scatter was launched, oldest first
 };
 
 }  // namespace ladder::dist

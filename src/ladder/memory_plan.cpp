@@ -50,24 +50,32 @@ int64_t held_params(const Units& u, int64_t degree) {
 //     output in bf16, and the fp32 log-sum-exp per head (flash and memory-efficient
 //     kernels keep O(T) per head, never the T x T scores);
 //   - SwiGLU: w1's and w3's outputs, silu's output and the product, in bf16.
-// The fp32 residual stream itself is not kept: additions need no saved inputs. On the CPU
-// all is fp32 and each linear layer keeps its input once.
-int64_t activations_per_block(const ModelSpec& m, int64_t n, bool cuda) {
+// The fp32 residual stream itself is not kept: additions need no saved inputs. Sharded on
+// CUDA, weights are gathered in bf16, so the residual stream is bf16 and each projection
+// keeps the stream itself, once. On the CPU all is fp32 and each linear layer keeps its
+// input once.
+int64_t activations_per_block(const ModelSpec& m, int64_t n, bool cuda, bool bf16_stream) {
     const int64_t e = cuda ? 2 : 4;
     const int64_t d = m.d_model, dq = m.n_heads * m.head_dim, dk = m.n_kv_heads * m.head_dim;
     const int64_t dkv_kept = cuda && m.n_heads > m.n_kv_heads ? dq : dk;
-    const int64_t attention_inputs = (cuda ? 3 : 1) * e * n * d;
+    const int64_t copies = cuda && !bf16_stream;  // autocast's casts of an fp32 stream
+    const int64_t attention_inputs = (copies ? 3 : 1) * e * n * d;
     const int64_t qk_norm = m.qk_norm ? 8 * n * (dq + dk) : 0;
     const int64_t attention = e * n * (2 * dq + 2 * dkv_kept) + 4 * n * m.n_heads;
     const int64_t norms = 2 * 8 * n * d;
-    const int64_t feed_forward_inputs = (cuda ? 2 : 1) * e * n * d;
+    const int64_t feed_forward_inputs = (copies ? 2 : 1) * e * n * d;
     const int64_t feed_forward = 4 * e * n * m.hidden_size;
     return attention_inputs + qk_norm + attention + norms + feed_forward_inputs + feed_forward;
 }
 
-// What a recomputed block keeps: its fp32 input.
-int64_t checkpoint_per_block(const ModelSpec& m, int64_t n) {
-    return 4 * n * m.d_model;
+// What a recomputed block keeps: its input, of the residual stream's dtype.
+int64_t checkpoint_per_block(const ModelSpec& m, int64_t n, bool bf16_stream) {
+    return (bf16_stream ? 2 : 4) * n * m.d_model;
+}
+
+// Sharded on CUDA, weights are gathered (and compute runs) in bf16.
+bool bf16_stream(const DeviceKind& device, const MemoryLayout& layout) {
+    return !device.is_cpu && layout.data_parallel != "ddp";
 }
 
 // The LM head and loss at the start of backward: the final norm's fp32 input and output,
@@ -167,8 +175,9 @@ MemoryTerms memory_terms(const ModelSpec& model, const BatchPlan& batch, const D
         // full-size fp32 gradients of two units waiting for their reduce-scatter.
         t.working_weights = (2 * (cuda ? 2 : 4) + 2 * 4) * units.largest();
     }
-    const int64_t full = activations_per_block(model, n, cuda);
-    const int64_t kept = checkpoint_per_block(model, n);
+    const bool bf16 = bf16_stream(device, layout);
+    const int64_t full = activations_per_block(model, n, cuda, bf16);
+    const int64_t kept = checkpoint_per_block(model, n, bf16);
     const int64_t recomputed = layout.recomputed_count();
     // A recomputed block's activations exist again, one block at a time, during backward.
     t.activations =
@@ -188,8 +197,9 @@ MemoryPlan plan_memory(const ModelSpec& model, const BatchPlan& batch, const Dev
     plan.device_bytes = device.memory_bytes;
     plan.auto_checkpointing = ac.mode == "auto";
     const int64_t n = batch.rank_microbatch_size;
-    const double kept_fraction = static_cast<double>(checkpoint_per_block(model, n)) /
-                                 activations_per_block(model, n, !device.is_cpu);
+    // Budget mode weighs a recomputed block against a whole one as ddp keeps them.
+    const double kept_fraction = static_cast<double>(checkpoint_per_block(model, n, false)) /
+                                 activations_per_block(model, n, !device.is_cpu, false);
     // Cheapest first: replicated, then sharded within a node, then over every rank.
     std::vector<MemoryLayout> modes;
     const int64_t world = batch.num_devices;

@@ -101,6 +101,12 @@ TEST_CASE("memory terms with fsdp hold each unit's padded shard", "[memory]") {
     CHECK(t.optimizer == 8 * held);
     // Two gathered units in bf16 and two unsharded fp32 gradients of the largest unit.
     CHECK(t.working_weights == (2 * 2 + 2 * 4) * 41216);
+    // Weights gathered in bf16 make the residual stream bf16: each projection keeps the
+    // stream itself, once (2*64*64 before attention and before SwiGLU).
+    CHECK(t.activations == 2 * (8192 + 65536 + 33792 + 65536 + 8192 + 65536));
+    const MemoryLayout recomputed{"fsdp", 4, "full", {true, true}};
+    CHECK(memory_terms(small_model(), small_batch(4), h100, recomputed).activations ==
+          2 * 2 * 64 * 64 + (8192 + 65536 + 33792 + 65536 + 8192 + 65536));
 }
 
 TEST_CASE("memory terms on the CPU are fp32 and unchecked", "[memory]") {
