@@ -384,6 +384,25 @@ void RankGroup::wait_for_key(const std::string& key) const {
     }
 }
 
+void RankGroup::post(const std::string& key, const std::string& value) {
+    try {
+        impl_->store->set("ladder/post/" + key, std::vector<uint8_t>(value.begin(), value.end()));
+    } catch (const std::exception& e) {
+        fail("posting " + key, e);
+    }
+}
+
+std::string RankGroup::wait_for(const std::string& key) {
+    try {
+        wait_for_key("ladder/post/" + key);
+        const std::vector<uint8_t> value = impl_->store->get("ladder/post/" + key);
+        impl_->store->deleteKey("ladder/post/" + key);
+        return std::string(value.begin(), value.end());
+    } catch (const std::exception& e) {
+        fail("waiting for " + key, e);
+    }
+}
+
 // Through the store rather than a process group: no GPU sync, and the same on every
 // backend. Each check has its own keys; the last rank to arrive marks it done.
 bool RankGroup::any_rank(bool flag) {

@@ -60,8 +60,8 @@ std::deque<at::Tensor> read_history(torch::serialize::InputArchive& archive,
 struct CheckpointContents {
     torch::serialize::OutputArchive weights;
     torch::serialize::OutputArchive optim;
-    // Sharded: the shard files already written, and shards.json.
-    std::vector<io::FileChecksum> written;
+    // Sharded: the shard files' checksums once their ranks wrote them, and shards.json.
+    std::function<std::vector<io::FileChecksum>()> written;
     std::string shards_layout;
     TrainerState state;
     std::string config_json;
@@ -94,8 +94,8 @@ std::shared_ptr<CheckpointContents> take_checkpoint(model::Transformer& model,
 }
 
 std::shared_ptr<CheckpointContents> sharded_checkpoint_contents(
-    std::vector<io::FileChecksum> written, std::string layout, const TrainerState& state,
-    const std::string& config_json, bool ephemeral) {
+    std::function<std::vector<io::FileChecksum>()> written, std::string layout,
+    const TrainerState& state, const std::string& config_json, bool ephemeral) {
     auto c = std::make_shared<CheckpointContents>();
     c->written = std::move(written);
     c->shards_layout = std::move(layout);
@@ -111,7 +111,9 @@ void write_files(const std::string& save_folder, const std::string& temporary,
                  CheckpointContents& c) {
     fs::create_directories(fs::path(temporary) / "model_and_optim");
     fs::create_directories(fs::path(temporary) / "train");
-    std::vector<io::FileChecksum> files = c.written;
+    std::vector<io::FileChecksum> files;
+    if (c.written)
+        files = c.written();
     if (c.shards_layout.empty()) {
         files.push_back(write_archive(temporary, "model_and_optim/model.pt", c.weights));
         files.push_back(write_archive(temporary, "model_and_optim/optim.pt", c.optim));

@@ -2,6 +2,7 @@
 // optimizer tensors, and the trainer's position, so a resumed run continues exactly.
 #pragma once
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -27,12 +28,13 @@ std::shared_ptr<CheckpointContents> take_checkpoint(model::Transformer& model,
                                                     const std::string& config_json, bool ephemeral,
                                                     bool copy);
 
-// The checkpoint of a sharded run: its shard files are already in the step's temporary
-// folder (written by their ranks; `written` are their checksums); the writer adds
-// model_and_optim/shards.json (`layout`), the trainer state and the config.
+// The checkpoint of a sharded run: its ranks write their shard files into the step's
+// temporary folder; `written` waits for them and returns their checksums (throwing when one
+// failed); then the writer adds model_and_optim/shards.json (`layout`), the trainer state
+// and the config.
 std::shared_ptr<CheckpointContents> sharded_checkpoint_contents(
-    std::vector<io::FileChecksum> written, std::string layout, const TrainerState& state,
-    const std::string& config_json, bool ephemeral);
+    std::function<std::vector<io::FileChecksum>()> written, std::string layout,
+    const TrainerState& state, const std::string& config_json, bool ephemeral);
 
 // The tensors of an unsharded checkpoint (model.pt, optim.pt): weights in the order of
 // `params` (name, shape; checked), optimizer moments by parameter index. Throws UsageError

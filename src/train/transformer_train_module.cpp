@@ -6,6 +6,8 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <future>
+#include <sstream>
 
 #include "dist/fully_sharded.hpp"
 #include "dist/gradient_reducer.hpp"
@@ -134,6 +136,8 @@ TransformerTrainModule::TransformerTrainModule(const RunPlan& plan,
 }
 
 TransformerTrainModule::~TransformerTrainModule() {
+    if (shard_write_.valid())
+        shard_write_.wait();  // its error, if any, reached rank 0's writer
     if (sharded_)
         model_->set_unit_hooks(nullptr);
 }
@@ -359,6 +363,7 @@ void TransformerTrainModule::sync_ranks() {
 }
 
 void TransformerTrainModule::wait_for_ranks() {
+    finish_shard_write();
     if (!group_)
         return;
     at::Tensor token = at::zeros({1}, at::TensorOptions().device(device_));
@@ -370,78 +375,90 @@ std::shared_ptr<CheckpointContents> TransformerTrainModule::checkpoint(
     const TrainerState& state, const std::string& config_json, bool ephemeral, bool copy) {
     const bool main_rank = !group_ || group_->rank() == 0;
     if (sharded_)
-        return sharded_checkpoint(state, config_json, ephemeral);
+        return sharded_checkpoint(state, config_json, ephemeral, copy);
     if (!main_rank)
         return nullptr;  // rank 0's weights and optimizer are every rank's
     return take_checkpoint(model_, *optimizer_, state, config_json, ephemeral, copy);
 }
 
-// Every rank of the first replica writes its shards into the step's temporary folder, which
-// rank 0 prepared; the ranks then agree on what was written (or that a write failed) before
-// rank 0 completes the checkpoint. Written before this returns: training changes the shards
-// right after.
+// Rank 0 prepares the step's temporary folder; then every rank of the first replica writes
+// its shards there (from host copies, in the background when `copy`, as the unsharded
+// writer does) and posts the file's size and CRC-32C, or its error, for rank 0's writer,
+// which waits for all of them before it completes the checkpoint.
 std::shared_ptr<CheckpointContents> TransformerTrainModule::sharded_checkpoint(
-    const TrainerState& state, const std::string& config_json, bool ephemeral) {
+    const TrainerState& state, const std::string& config_json, bool ephemeral, bool copy) {
     namespace fs = std::filesystem;
+    finish_shard_write();
     const bool main_rank = group_->rank() == 0;
     const std::string temporary = io::temporary_checkpoint_dir(plan_.save_folder, state.step);
-    const std::string not_saved =
-        "checkpoint of step " + std::to_string(state.step) + " not saved: ";
-    std::string error;
     if (main_rank) {
         std::error_code ec;
         fs::remove_all(temporary, ec);
         fs::create_directories(fs::path(temporary) / "model_and_optim", ec);
-        if (ec)
-            error = "cannot create '" + temporary + "': " + ec.message();
+        if (ec) {
+            throw std::runtime_error("checkpoint of step " + std::to_string(state.step) +
+                                     " not saved: cannot create '" + temporary +
+                                     "': " + ec.message());
+        }
     }
     wait_for_ranks();
-    // Per rank: 1 and the file's size and CRC-32C once written, 2 when its write failed.
-    at::Tensor report = at::zeros({group_->size(), 3}, at::TensorOptions().dtype(at::kLong));
-    const bool writes = !replica_group_ || replica_group_->rank() == 0;
-    if (writes && error.empty()) {
-        try {
-            const auto& s = optimizer_->state();
-            const io::FileChecksum sum = write_shard_file(
-                temporary, sharded_->shard_rank(), sharded_->shards(), s.exp_avg, s.exp_avg_sq);
-            report[group_->rank()][0] = 1;
-            report[group_->rank()][1] = static_cast<int64_t>(sum.size);
-            report[group_->rank()][2] = static_cast<int64_t>(sum.crc32c);
-        } catch (const std::exception& e) {
-            error = first_line(e.what());
-        }
-    }
-    if (!error.empty())
-        report[group_->rank()][0] = 2;
-    at::Tensor on_device = report.to(device_);
-    group_->all_reduce_sum(on_device);
-    report = on_device.cpu();
-    for (int64_t r = 0; r < group_->size(); ++r) {
-        if (report[r][0].item<int64_t>() == 2) {
-            if (main_rank) {
-                std::error_code ec;
-                fs::remove_all(temporary, ec);
+    const std::string key = "checkpoint/" + std::to_string(state.step) + "/shard";
+    if (!replica_group_ || replica_group_->rank() == 0) {
+        const auto host = [](const std::vector<at::Tensor>& tensors) {
+            std::vector<at::Tensor> copies;
+            for (const at::Tensor& t : tensors)
+                copies.push_back(t.detach().to(at::kCPU, at::kFloat, false, /*copy=*/true));
+            return copies;
+        };
+        const auto& s = optimizer_->state();
+        auto write = [group = group_, temporary, shard = sharded_->shard_rank(),
+                      key = key + std::to_string(sharded_->shard_rank()),
+                      weights = host(sharded_->shards()), exp_avg = host(s.exp_avg),
+                      exp_avg_sq = host(s.exp_avg_sq)] {
+            std::string result;
+            try {
+                const io::FileChecksum sum =
+                    write_shard_file(temporary, shard, weights, exp_avg, exp_avg_sq);
+                result = "ok " + std::to_string(sum.size) + " " + std::to_string(sum.crc32c);
+            } catch (const std::exception& e) {
+                result = "error " + first_line(e.what());
             }
-            throw std::runtime_error(not_saved + (error.empty() ? "rank " + std::to_string(r) +
-                                                                      " could not write its shard"
-                                                                : error));
-        }
+            group->post(key, result);
+        };
+        if (copy)
+            shard_write_ = std::async(std::launch::async, std::move(write));
+        else
+            write();
     }
     if (!main_rank)
         return nullptr;
-    std::vector<io::FileChecksum> written;
-    for (int64_t r = 0; r < group_->size(); ++r) {
-        if (report[r][0].item<int64_t>() != 1)
-            continue;
-        // The writers are the ranks of the first shard group: rank r holds shard r.
-        written.push_back({"model_and_optim/rank" + std::to_string(r) + ".bin",
-                           static_cast<uint64_t>(report[r][1].item<int64_t>()),
-                           static_cast<uint32_t>(report[r][2].item<int64_t>())});
-    }
-    return sharded_checkpoint_contents(std::move(written),
+    auto written = [group = group_, key, shards = sharded_->degree()] {
+        std::vector<io::FileChecksum> files;
+        for (int64_t r = 0; r < shards; ++r) {
+            std::istringstream result(group->wait_for(key + std::to_string(r)));
+            std::string status;
+            io::FileChecksum sum{"model_and_optim/rank" + std::to_string(r) + ".bin"};
+            result >> status;
+            if (status != "ok") {
+                std::string error;
+                std::getline(result, error);
+                throw std::runtime_error("rank " + std::to_string(r) +
+                                         " could not write its shard:" + error);
+            }
+            result >> sum.size >> sum.crc32c;
+            files.push_back(sum);
+        }
+        return files;
+    };
+    return sharded_checkpoint_contents(written,
                                        shards_json(settings_.data_parallel, sharded_->degree(),
                                                    sharded_->units(), optimizer_->state()),
                                        state, config_json, ephemeral);
+}
+
+void TransformerTrainModule::finish_shard_write() {
+    if (shard_write_.valid())
+        shard_write_.get();
 }
 
 }  // namespace ladder::train

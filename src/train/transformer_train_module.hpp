@@ -8,6 +8,7 @@
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,7 +73,9 @@ class TransformerTrainModule : public TrainModule {
     void start_eval_sums();
     std::shared_ptr<CheckpointContents> sharded_checkpoint(const TrainerState& state,
                                                            const std::string& config_json,
-                                                           bool ephemeral);
+                                                           bool ephemeral, bool copy);
+    // Waits for this rank's shard file being written in the background.
+    void finish_shard_write();
 
     RunPlan plan_;
     TransformerTrainModuleSettings settings_;
@@ -84,6 +87,7 @@ class TransformerTrainModule : public TrainModule {
     std::unique_ptr<dist::GradientReducer> reducer_;                // ddp
     std::unique_ptr<dist::RankGroup> shard_group_, replica_group_;  // hsdp
     std::unique_ptr<dist::FullySharded> sharded_;                   // fsdp, hsdp
+    std::future<void> shard_write_;
     at::Tensor eval_ce_sum_, eval_labels_;  // 0-dim, on the device; undefined between evals
 };
 

@@ -513,3 +513,30 @@ TEST_CASE(
         }
     }
 }
+
+TEST_CASE("a shard that cannot be written ends a sharded run with one line and no checkpoint",
+          "[distributed][fsdp][checkpoint]") {
+    for (const char* async : {"true", "false"}) {
+        INFO("save_async=" << async);
+        TempDir dir;
+        write_tiny_run(dir.path, 8192);
+        const std::string train = kTrain +
+                                  "--model.rank_microbatch_size=256 --nproc-per-node 2 "
+                                  "--trainer.data_parallel.type=fsdp "
+                                  "--trainer.callbacks.checkpointer.save_async=" +
+                                  async + " ";
+        REQUIRE(run_ladder(train + until(2), dir.path).exit_code == 0);
+        // Files of at most 1 MB (ulimit -f counts 512-byte blocks); each rank's shard file
+        // is ~7 MB.
+        const auto run = run_in(dir.path, "ulimit -f 2000; " + kLadder + train + until(4));
+        INFO(run.err);
+        CHECK(run.exit_code == 1);
+        CHECK(count_of(run.err,
+                       "ladder: [rank 0/2] failed: checkpoint of step 4 not saved: rank 0 could "
+                       "not write its shard: cannot write '") == 1);
+        CHECK(run.err.find("step4-tmp/model_and_optim/rank0.bin': File too large") !=
+              std::string::npos);
+        CHECK(ladder::io::find_checkpoints(dir.path + "/runs/tiny") == std::vector<int64_t>{0, 2});
+        CHECK_FALSE(std::filesystem::exists(dir.path + "/runs/tiny/step4-tmp"));
+    }
+}
