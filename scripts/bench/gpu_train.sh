@@ -9,6 +9,11 @@
 # Needs a build against a CUDA LibTorch (scripts/build-cluster.sh) and a Python whose torch
 # sees the GPU.
 #
+# Then the 1B rung at its planned micro-batch (4 instances of 8,192 tokens): ddp against
+# fsdp (one rank), activation checkpointing none against full, each beside the memory
+# plan's prediction of its peak (`dry-run --json`'s memory total less the allowance: what
+# the caching allocator holds, as "peak GPU memory allocated" measures it).
+#
 # Usage: scripts/bench/gpu_train.sh [STEPS]   (default 40; PYTHON=... picks the Python)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -75,3 +80,49 @@ done
 printf 'PyTorch %s; final losses: eager %.3f, compiled %.3f\n' \
     "$("$python" -c 'import torch; print(torch.__version__)')" \
     "$(field "$eager" final_loss)" "$(field "$compiled" final_loss)"
+
+# The 1B rung: layouts against ddp without recomputation, and the memory plan against the
+# measured peaks.
+cat >"$work/one_b.yaml" <<YAML
+name: gpu-bench-1b
+dir: $work/runs
+sizes: [1B]
+max_devices: 1
+device_type: "$gpu"
+tokenizer: {name: dolma2}
+run:
+  type: levanter
+  learning_rate: 1.0e-4
+  global_batch_size: 32768
+  num_train_steps: $steps
+  warmup: 0.1
+data:
+  paths: [$work/tokens.u32]
+YAML
+one_b_steps=$(( steps < 20 ? steps : 20 ))
+printf '\n1B on %s: 4 x 8,192 tokens per micro-batch, bf16; %s steps, median step after the first\n' "$gpu" "$one_b_steps"
+printf '%-14s %10s %8s %10s %12s %14s %16s\n' "layout" "tokens/s" "MFU" "peak GiB" "planned GiB" "planned/peak" "tok/s / ddp's"
+declare -A one_b_tps
+for layout in "ddp none" "ddp full" "fsdp none" "fsdp full"; do
+    set -- $layout
+    flags=(--config "$work/one_b.yaml" --trainer.activation_checkpointing.mode="$2"
+           --trainer.data_parallel.type="$1")
+    launch=()
+    [ "$1" = fsdp ] && launch=(--nproc-per-node 1)  # a group of one, sharded over itself
+    planned=$("$ladder" dry-run 1B --json "${flags[@]}" | "$python" -c \
+        'import json,sys; m=json.load(sys.stdin)["memory"]["bytes"]; print((m["total"]-m["allowance"])/2**30)')
+    if "$ladder" benchmark 1B "${flags[@]}" "${launch[@]}" \
+        --trainer.hard_stop="{value: $one_b_steps, unit: steps}" >"$work/1b.log" 2>"$work/1b.err"; then
+        tps=$(awk '/^  tokens\/s/ {print $2}' "$work/1b.log")
+        mem=$(awk '/^  peak memory/ {print $3}' "$work/1b.log")
+        one_b_mfu=$(awk '/^  MFU \(%\)/ {print $3 "%"}' "$work/1b.log")
+        one_b_tps[$layout]="$tps"
+        ddp_tps="${one_b_tps[ddp $2]:-}"  # the same recomputation, replicated
+        printf '%-14s %10.0f %8s %10s %12.1f %14s %16s\n' "$layout" "$tps" "$one_b_mfu" "$mem" "$planned" \
+            "$(awk -v a="$planned" -v b="$mem" 'BEGIN {printf "%.2f", a / b}')" \
+            "$([ -n "$ddp_tps" ] && awk -v a="$tps" -v b="$ddp_tps" 'BEGIN {printf "%.2fx", a / b}' || echo -)"
+    else
+        printf '%-14s %10s %8s %10s %12.1f %14s %16s   (%s)\n' "$layout" "failed" "-" "-" "$planned" "-" "-" \
+            "$(grep -m1 -o 'out of memory\|error: .*' "$work/1b.err" | cut -c1-60)"
+    fi
+done

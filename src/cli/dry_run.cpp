@@ -394,7 +394,7 @@ void dry_run(const DryRunOptions& options, const CommonOptions& common) {
     print_warnings(plan);
     const MemoryPlan memory =
         plan_memory(plan.model, plan.batch, classify_device(config.device_type),
-                    config.trainer.activation_checkpointing);
+                    config.trainer.activation_checkpointing, config.trainer.data_parallel.type);
     if (options.json) {
         nlohmann::ordered_json json = to_json(plan);
         json["memory"] = memory_json(memory);

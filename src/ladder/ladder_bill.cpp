@@ -69,7 +69,8 @@ std::vector<BillRow> ladder_bill(const config::LadderConfig& config, std::option
         row.flops = static_cast<double>(plan.model.flops_per_token(plan.batch.sequence_length)) *
                     static_cast<double>(row.tokens);
         row.memory =
-            plan_memory(plan.model, plan.batch, device, config.trainer.activation_checkpointing);
+            plan_memory(plan.model, plan.batch, device, config.trainer.activation_checkpointing,
+                        config.trainer.data_parallel.type);
         if (mfu) {
             row.mfu = *mfu;
             row.mfu_source = "--mfu";

@@ -208,12 +208,13 @@ MemoryPlan plan_memory(const ModelSpec& model, const BatchPlan& batch, const Dev
     };
     if (allowed("ddp"))
         modes.push_back({"ddp", 1, "none", {}});
-    if (allowed("hsdp") && world > kNodeDevices && world % kNodeDevices == 0)
-        modes.push_back({"hsdp", kNodeDevices, "none", {}});
-    if (allowed("fsdp") && world > 1)
+    // Chosen by auto only where they shard; asked for, they are what the run will do.
+    if (allowed("hsdp") &&
+        ((world > kNodeDevices && world % kNodeDevices == 0) || data_parallel == "hsdp"))
+        modes.push_back({"hsdp", std::min(world, kNodeDevices), "none", {}});
+    if (allowed("fsdp") && (world > 1 || data_parallel == "fsdp"))
         modes.push_back({"fsdp", world, "none", {}});
-    if (modes.empty())  // hsdp or fsdp on too few ranks to shard: the same as replicated
-        modes.push_back({"ddp", 1, "none", {}});
+
     // Recomputing costs a block's forward again; sharding costs communication that overlaps
     // compute. So every sharding mode is tried before each further recomputed block.
     std::vector<std::pair<std::string, std::vector<bool>>> checkpointing;

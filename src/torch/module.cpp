@@ -50,11 +50,7 @@ MemoryPlan plan_rank_memory(const config::LadderConfig& config, const RunPlan& p
     batch.num_devices = launch.world_size;
     const DeviceKind kind = classify_device(device.is_cpu() ? "cpu" : config.device_type);
     const config::ActivationCheckpointingConfig& ac = config.trainer.activation_checkpointing;
-    const std::string& type = config.trainer.data_parallel.type;
-    MemoryPlan memory = plan_memory(plan.model, batch, kind, ac, type);
-    if (type != "auto")
-        memory.layout.data_parallel = type;  // as configured, even where it cannot shard
-    return memory;
+    return plan_memory(plan.model, batch, kind, ac, config.trainer.data_parallel.type);
 }
 
 void set_data_parallel(train::TransformerTrainModuleSettings& settings,

@@ -173,6 +173,16 @@ TEST_CASE("auto picks ddp, then sharding, then the fewest recomputed blocks", "[
             CHECK(plan.terms.total() <= h100.memory_bytes);
         }
     }
+    SECTION("a mode asked for is planned as asked, even on one device") {
+        const MemoryPlan fsdp =
+            plan_memory(small_model(), small_batch(1), h100, ac_mode("auto"), "fsdp");
+        CHECK(fsdp.layout.data_parallel == "fsdp");
+        CHECK(fsdp.layout.shard_degree == 1);
+        const MemoryPlan hsdp =
+            plan_memory(small_model(), small_batch(4), h100, ac_mode("auto"), "hsdp");
+        CHECK(hsdp.layout.data_parallel == "hsdp");
+        CHECK(hsdp.layout.shard_degree == 4);
+    }
     SECTION("a fixed mode that does not fit says what would") {
         const config::LadderConfig config = config_with({{"max_devices", "8"}});
         const RunPlan run = plan_run(config, "7B");
