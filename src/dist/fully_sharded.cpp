@@ -137,6 +137,13 @@ void FullySharded::reshard(int64_t u) {
     unit.gathered = false;
 }
 
+void FullySharded::skip_forward() {
+    for (size_t u = 0; u < units_.size(); ++u) {
+        before_forward(static_cast<int64_t>(u));
+        reshard(static_cast<int64_t>(u));
+    }
+}
+
 void FullySharded::before_forward(int64_t u) {
     wait_gathered(u);
     if (u + 1 < static_cast<int64_t>(units_.size()))

@@ -69,6 +69,10 @@ class FullySharded : public model::UnitHooks {
     // Global L2 norm of the gradients (0-dim): over the shards of the shard group.
     at::Tensor grad_norm() const;
 
+    // Takes part in a forward pass's gathers without computing (a rank with no batch while
+    // the others evaluate one).
+    void skip_forward();
+
     void before_forward(int64_t unit) override;
     at::Tensor after_forward(int64_t unit, const at::Tensor& output) override;
 

@@ -1,5 +1,7 @@
 #include "train/lm_evaluator.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -44,9 +46,16 @@ Metrics LMEvaluator::evaluate() {
     std::vector<int32_t> buffer;
     for (const auto& [name, source] : sets_) {
         const int64_t seq = source.sequence_length();
-        for (int64_t first = settings_.rank * batch; first < source.num_instances();
-             first += stride) {
-            const int64_t n = std::min(batch, source.num_instances() - first);
+        // The same number of rounds on every rank: a rank past the end passes an empty
+        // batch, so that a sharded model's gathers still meet.
+        const int64_t rounds = (source.num_instances() + stride - 1) / stride;
+        for (int64_t round = 0; round < rounds; ++round) {
+            const int64_t first = round * stride + settings_.rank * batch;
+            const int64_t n = std::clamp<int64_t>(source.num_instances() - first, 0, batch);
+            if (n == 0) {
+                module_.eval_batch({}, 0);
+                continue;
+            }
             buffer.resize(static_cast<size_t>(n * seq));
             for (int64_t i = 0; i < n; ++i) {
                 if (source.checks_lazily())

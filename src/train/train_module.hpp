@@ -69,7 +69,8 @@ class TrainModule {
                                                            bool ephemeral, bool copy) = 0;
 
     // Evaluation, a forward pass in eval mode: eval_batch adds one batch's loss to sums kept
-    // where they were computed; eval_totals (which every rank calls) sums them over the
+    // where they were computed (every rank calls it equally often: with no instances when
+    // it has no batch in a round); eval_totals (which every rank calls) sums them over the
     // ranks, reads them, starts new sums and goes back to training mode.
     virtual void eval_batch(const std::vector<int32_t>& tokens, int64_t instances) = 0;
     virtual EvalTotals eval_totals() = 0;

@@ -232,6 +232,11 @@ void TransformerTrainModule::eval_batch(const std::vector<int32_t>& tokens_host,
     torch::NoGradGuard no_grad;
     model_->eval();
     start_eval_sums();
+    if (instances == 0) {
+        if (sharded_)
+            sharded_->skip_forward();  // the other ranks' gathers need this rank's shards
+        return;
+    }
     const at::Tensor tokens = tokens_on_device(tokens_host, instances);
     const at::Tensor labels = model::next_token_labels(tokens, settings_.pad_token_id);
     at::Tensor logits;

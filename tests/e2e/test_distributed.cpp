@@ -420,11 +420,14 @@ TEST_CASE("fsdp and hsdp on 2 and 4 ranks train like one process, each rank hold
           "[distributed][fsdp]") {
     TempDir dir;
     write_tiny_run(dir.path, 8192);
+    // 20 instances: in the last round of evaluation 2 of 4 ranks have no batch.
+    write_tokens(dir.path + "/v.u16", 2560, 2, 512, 9);
     // Micro-batches of 2 instances, so that 4 ranks share a step's 8. A low LR: AdamW's
     // update divides by the root of the second moment, which turns the last bits of a
     // near-zero gradient (summed in another order by the collectives) into whole steps.
-    const std::string train =
-        kTrain + until(10) + "--model.rank_microbatch_size=256 --run.learning_rate=1e-4 ";
+    const std::string train = kTrain + until(10) +
+                              "--model.rank_microbatch_size=256 --run.learning_rate=1e-4 "
+                              "--data.validation='{held: [v.u16]}' ";
     const auto one = run_ladder(train + "--dir one", dir.path);
     INFO(one.err);
     REQUIRE(one.exit_code == 0);
@@ -458,6 +461,8 @@ TEST_CASE("fsdp and hsdp on 2 and 4 ranks train like one process, each rank hold
                            metric(dir.path + "/" + layout.name, step, "optim/total grad norm")) <=
                   1e-5);
         }
+        CHECK(relative(metric(dir.path + "/one", 10, "eval/lm/held/CE loss"),
+                       metric(dir.path + "/" + layout.name, 10, "eval/lm/held/CE loss")) <= 1e-5);
         const auto weights = sharded_weights(dir.path + "/" + layout.name + "/tiny/step10");
         REQUIRE(weights.size() == reference.size());
         // Each unit's weights as a vector: its distance from one process's, relative.

@@ -73,7 +73,7 @@ class RecordingModule : public TrainModule {
     }
     // Each batch's first token id and instance count; the totals name the batches seen.
     void eval_batch(const std::vector<int32_t>& tokens, int64_t instances) override {
-        eval_batches.push_back({tokens.at(0), instances});
+        eval_batches.push_back({instances > 0 ? tokens.at(0) : -1, instances});
         eval_ce += static_cast<double>(instances);
         eval_labels += static_cast<double>(tokens.size());
     }
@@ -330,8 +330,10 @@ TEST_CASE("LMEvaluator: at planned steps and intervals, each rank its share of t
         INFO("step " << step);
         module.eval_batches.clear();
         const Metrics m = metrics_at(step);
-        // Rank 1 of 2, batches of 2: instances 2-3 and 6-7 (0-1, 4-5 and 8-9 are rank 0's).
-        CHECK(module.eval_batches == std::vector<std::pair<int32_t, int64_t>>{{4, 2}, {8, 2}});
+        // Rank 1 of 2, batches of 2: instances 2-3 and 6-7 (0-1, 4-5 and 8-9 are rank 0's),
+        // then an empty batch while rank 0 evaluates 8-9.
+        CHECK(module.eval_batches ==
+              std::vector<std::pair<int32_t, int64_t>>{{4, 2}, {8, 2}, {-1, 0}});
         CHECK(m.at("eval/lm/val/CE loss") == Approx(4.0 / 16.0));  // the module's totals
         CHECK(m.at("eval/lm/val/PPL") == Approx(std::exp(4.0 / 16.0)));
         CHECK(m.at("throughput/in-loop eval batches") == 2);
