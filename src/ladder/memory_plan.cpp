@@ -44,8 +44,8 @@ int64_t held_params(const Units& u, int64_t degree) {
 // this model (transformer.cpp): on CUDA under bf16 autocast,
 //   - a bf16 copy of the block's fp32 input for each of w_q, w_k, w_v (autocast casts
 //     activations anew at every use) and of the post-attention stream for w1 and w3;
-//   - QK-norm and the two block norms: an fp32 copy of their input and the normalised
-//     fp32 result;
+//   - QK-norm and the two block norms: their input and an fp32 1/rms per row
+//     (model/rms_norm.hpp);
 //   - attention: q, k, v (key/value heads repeated for the query heads they serve) and the
 //     output in bf16, and the fp32 log-sum-exp per head (flash and memory-efficient
 //     kernels keep O(T) per head, never the T x T scores);
@@ -60,9 +60,9 @@ int64_t activations_per_block(const ModelSpec& m, int64_t n, bool cuda, bool bf1
     const int64_t dkv_kept = cuda && m.n_heads > m.n_kv_heads ? dq : dk;
     const int64_t copies = cuda && !bf16_stream;  // autocast's casts of an fp32 stream
     const int64_t attention_inputs = (copies ? 3 : 1) * e * n * d;
-    const int64_t qk_norm = m.qk_norm ? 8 * n * (dq + dk) : 0;
+    const int64_t qk_norm = m.qk_norm ? e * n * (dq + dk) + 2 * 4 * n : 0;
     const int64_t attention = e * n * (2 * dq + 2 * dkv_kept) + 4 * n * m.n_heads;
-    const int64_t norms = 2 * 8 * n * d;
+    const int64_t norms = 2 * (e * n * d + 4 * n);
     const int64_t feed_forward_inputs = (copies ? 2 : 1) * e * n * d;
     const int64_t feed_forward = 4 * e * n * m.hidden_size;
     return attention_inputs + qk_norm + attention + norms + feed_forward_inputs + feed_forward;
@@ -78,13 +78,13 @@ bool bf16_stream(const DeviceKind& device, const MemoryLayout& layout) {
     return !device.is_cpu && layout.data_parallel != "ddp";
 }
 
-// The LM head and loss at the start of backward: the final norm's fp32 input and output,
-// the bf16 input of w_out (CUDA), the logits, the logits' gradient and the loss's fp32
-// working block (forward) and softmax block (backward) for bf16 logits.
-int64_t logits_bytes(const ModelSpec& m, int64_t n, bool cuda) {
+// The LM head and loss at the start of backward: the final norm's input (the residual
+// stream) and 1/rms per row, w_out's input, the logits, the logits' gradient and the loss's
+// fp32 working block (forward) and softmax block (backward) for bf16 logits.
+int64_t logits_bytes(const ModelSpec& m, int64_t n, bool cuda, bool bf16_stream) {
     const int64_t e = cuda ? 2 : 4;
     const int64_t d = m.d_model, v = m.vocab_size;
-    const int64_t head = 8 * n * d + (cuda ? e * n * d : 0);
+    const int64_t head = (bf16_stream ? 2 : 4) * n * d + 4 * n + e * n * d;
     const int64_t chunks = cuda ? 2 * 4 * std::min(model::kLossChunkElements, n * v) : 0;
     return head + 2 * e * n * v + chunks;
 }
@@ -183,7 +183,7 @@ MemoryTerms memory_terms(const ModelSpec& model, const BatchPlan& batch, const D
     t.activations =
         (model.n_layers - recomputed) * full + recomputed * kept + (recomputed > 0 ? full : 0);
     t.attention_masks = masks_bytes(model, batch.sequence_length, cuda);
-    t.logits = logits_bytes(model, n, cuda);
+    t.logits = logits_bytes(model, n, cuda, bf16);
     if (cuda)
         t.allowance = kGiB + t.allocated() / 20;
     return t;
@@ -248,6 +248,11 @@ MemoryPlan plan_memory(const ModelSpec& model, const BatchPlan& batch, const Dev
     try_layout(modes.back(), mode, recomputed);
     const int64_t needed = plan.terms.total();
     std::string advice = "needs " + gib(needed) + " per device of " + gib(device.memory_bytes);
+    // What would fit, cheapest first: recomputing every block (when a mode was set),
+    // smaller micro-batches, then more devices.
+    if (ac.mode != "auto" && ac.mode != "full")
+        advice += "; activation_checkpointing.mode full would recompute more";
+    bool smaller_fits = false;
     for (int64_t instances = batch.rank_microbatch_instances() - 1; instances >= 1; --instances) {
         BatchPlan smaller = batch;
         smaller.rank_microbatch_size = instances * batch.sequence_length;
@@ -255,23 +260,22 @@ MemoryPlan plan_memory(const ModelSpec& model, const BatchPlan& batch, const Dev
             advice += "; it fits with model.rank_microbatch_size " +
                       with_commas(smaller.rank_microbatch_size) + " (" + std::to_string(instances) +
                       " instance" + (instances > 1 ? "s" : "") + ")";
-            plan.advice = advice;
-            return plan;
+            smaller_fits = true;
+            break;
         }
     }
-    for (int64_t devices = std::max<int64_t>(2, world * 2); devices <= (1 << 16); devices *= 2) {
+    for (int64_t devices = std::max<int64_t>(2, world * 2); !smaller_fits && devices <= (1 << 16);
+         devices *= 2) {
         BatchPlan wider = batch;
         wider.num_devices = devices;
         wider.rank_microbatch_size = batch.sequence_length;
         const MemoryLayout layout{"fsdp", devices, mode, recomputed};
         if (memory_terms(model, wider, device, layout).total() <= device.memory_bytes) {
-            advice += "; with one instance per micro-batch it needs fsdp over " +
+            advice += "; with one instance per micro-batch it fits with fsdp over " +
                       std::to_string(devices) + " devices (max_devices)";
             break;
         }
     }
-    if (ac.mode != "auto" && ac.mode != "full")
-        advice += "; activation_checkpointing.mode full would recompute more";
     plan.advice = advice;
     return plan;
 }

@@ -8,6 +8,7 @@
 
 #include "model/activation_checkpoint.hpp"
 #include "model/cpu_fused.hpp"
+#include "model/rms_norm.hpp"
 #include "model/torch_compat.hpp"
 
 namespace ladder::model {
@@ -39,9 +40,7 @@ RMSNormImpl::RMSNormImpl(int64_t size, double eps) : eps_(eps) {
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
     if (cpu_kernels_serve(x) && weight.scalar_type() == x.scalar_type())
         return cpu_rms_norm(x, weight, eps_);
-    const torch::Tensor xf = x.to(torch::kFloat32);
-    const torch::Tensor y = xf * torch::rsqrt(xf.pow(2).mean(-1, true) + eps_);
-    return (y * weight.to(torch::kFloat32)).to(x.scalar_type());
+    return rms_norm(x, weight, eps_);
 }
 
 torch::Tensor RotaryEmbedding::apply(const torch::Tensor& x) {

@@ -296,11 +296,11 @@ TEST_CASE("env loads the LibTorch module beside the executable", "[cli]") {
 }
 
 TEST_CASE("dry-run --show-memory prints each term and the layout that fits", "[cli][memory]") {
-    const auto r = run_ladder("dry-run 1B --no-plot --show-memory --max_devices=8");
+    const auto r = run_ladder("dry-run 13B --no-plot --show-memory");
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
-    CHECK(r.out.find("Memory per device (H100 80GB, 79.6 GiB): fsdp over 8 ranks, activation "
-                     "checkpointing budget (6 of 16 blocks recomputed), chosen by the plan") !=
+    CHECK(r.out.find("Memory per device (H100 80GB, 79.6 GiB): fsdp over 64 ranks, activation "
+                     "checkpointing budget (3 of 40 blocks recomputed), chosen by the plan") !=
           std::string::npos);
     for (const char* term : {"   weights ", "   gradients ", "   optimizer state ",
                              "   working weights ", "   activations ", "   attention masks ",
@@ -311,10 +311,10 @@ TEST_CASE("dry-run --show-memory prints each term and the layout that fits", "[c
     CHECK(r.out.find("% of the device)") != std::string::npos);
 
     // The JSON's terms add up to its total, which fits the device.
-    const auto json = nlohmann::json::parse(run_ladder("dry-run 1B --json --max_devices=8").out);
+    const auto json = nlohmann::json::parse(run_ladder("dry-run 13B --json").out);
     const auto& memory = json.at("memory");
     CHECK(memory.at("data_parallel") == "fsdp");
-    CHECK(memory.at("recomputed_blocks") == 6);
+    CHECK(memory.at("recomputed_blocks") == 3);
     int64_t sum = 0;
     for (const auto& [name, bytes] : memory.at("bytes").items()) {
         if (name != "total")
@@ -326,7 +326,7 @@ TEST_CASE("dry-run --show-memory prints each term and the layout that fits", "[c
 
     // A fixed mode that cannot fit says so, and what would.
     const auto none = run_ladder(
-        "dry-run 7B --no-plot --show-memory --max_devices=8 "
+        "dry-run 13B --no-plot --show-memory "
         "--trainer.activation_checkpointing.mode=none");
     CHECK(none.exit_code == 0);
     CHECK(none.out.find("does not fit: needs ") != std::string::npos);

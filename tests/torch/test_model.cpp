@@ -11,6 +11,7 @@
 #include "model/activation_checkpoint.hpp"
 #include "model/cpu_fused.hpp"
 #include "model/loss.hpp"
+#include "model/rms_norm.hpp"
 #include "model/torch_compat.hpp"
 #include "model/transformer.hpp"
 
@@ -257,6 +258,34 @@ TEST_CASE("fused CPU RMSNorm, rotary embedding and SwiGLU: values and gradients 
     const at::Tensor d_ab64 = torch::autograd::grad({gated64}, {ab64}, {grad32.to(at::kDouble)})[0];
     CHECK(max_abs_diff(d_ab32.to(at::kDouble) / (d_ab64.abs() + 1), d_ab64 / (d_ab64.abs() + 1)) <
           1e-6);
+}
+
+TEST_CASE("RMSNorm off the CPU kernels: fp32 math, keeping only its input for backward",
+          "[model]") {
+    torch::manual_seed(4);
+    // In fp32 inside: within float rounding of the math in double (dw sums 15 rows).
+    const at::Tensor x = at::randn({3, 5, 24}, at::kDouble).requires_grad_();
+    const at::Tensor weight = (at::rand({24}, at::kDouble) + 0.5).requires_grad_();
+    check_values_and_gradients(model::rms_norm(x, weight, 1e-6),
+                               x * at::rsqrt(x.pow(2).mean(-1, true) + 1e-6) * weight, {x, weight},
+                               1e-5);
+    // bf16, as on a GPU: the values of autograd's fp32 ops exactly, gradients to bf16's
+    // rounding.
+    const at::Tensor xb = at::randn({6, 32}).to(at::kBFloat16).requires_grad_();
+    const at::Tensor wb = (at::rand({32}) + 0.5).to(at::kBFloat16).requires_grad_();
+    const at::Tensor xf = xb.to(at::kFloat);
+    const at::Tensor reference =
+        (xf * at::rsqrt(xf.pow(2).mean(-1, true) + 1e-6) * wb.to(at::kFloat)).to(at::kBFloat16);
+    const at::Tensor ours = model::rms_norm(xb, wb, 1e-6);
+    CHECK(at::equal(ours, reference));
+    const at::Tensor grad_out = at::randn_like(ours);
+    const auto ours_grads = torch::autograd::grad({ours}, {xb, wb}, {grad_out});
+    const auto reference_grads = torch::autograd::grad({reference}, {xb, wb}, {grad_out});
+    for (size_t i = 0; i < 2; ++i) {
+        INFO("gradient of input " << i);
+        const at::Tensor a = ours_grads[i].to(at::kFloat), b = reference_grads[i].to(at::kFloat);
+        CHECK(((a - b).abs() / (b.abs() + 1)).max().item<double>() < 2e-2);
+    }
 }
 
 TEST_CASE("GQA layer equals MHA with repeated key/value heads", "[model]") {

@@ -60,15 +60,16 @@ TEST_CASE("memory terms of a hand-counted model on one H100, ddp", "[memory]") {
     CHECK(t.gradients == 4 * kParams);  // one rank: no reduction buckets
     CHECK(t.optimizer == 8 * kParams);
     CHECK(t.working_weights == 2 * (kParams - 16384));  // bf16 copies, not of the embeddings
-    // Per block, N = 64 tokens: bf16 inputs of w_q, w_k, w_v 3*2*64*64 = 24,576; QK-norm
-    // 8*64*(64+64) = 65,536; attention 2*64*(2*64 + 2*64) + 4*64*4 = 33,792; block norms
-    // 2*8*64*64 = 65,536; bf16 inputs of w1, w3 2*2*64*64 = 16,384; SwiGLU 4*2*64*128 = 65,536.
-    const int64_t block = 24576 + 65536 + 33792 + 65536 + 16384 + 65536;
+    // Per block, N = 64 tokens: bf16 inputs of w_q, w_k, w_v 3*2*64*64 = 24,576; QK-norm's
+    // bf16 inputs and 1/rms per row 2*64*(64+64) + 2*4*64 = 16,896; attention
+    // 2*64*(2*64 + 2*64) + 4*64*4 = 33,792; block norms 2*(2*64*64 + 4*64) = 16,896; bf16
+    // inputs of w1, w3 2*2*64*64 = 16,384; SwiGLU 4*2*64*128 = 65,536.
+    const int64_t block = 24576 + 16896 + 33792 + 16896 + 16384 + 65536;
     CHECK(t.activations == 2 * block);
     CHECK(t.attention_masks == 0);
-    // Final norm 8*64*64, w_out's bf16 input 2*64*64, logits and their gradient 2*2*64*256,
-    // two fp32 loss blocks 2*4*64*256.
-    CHECK(t.logits == 32768 + 8192 + 65536 + 131072);
+    // Final norm's fp32 input and 1/rms 4*64*64 + 4*64, w_out's bf16 input 2*64*64, logits
+    // and their gradient 2*2*64*256, two fp32 loss blocks 2*4*64*256.
+    CHECK(t.logits == 16384 + 256 + 8192 + 65536 + 131072);
     CHECK(t.allowance == kGiB + t.allocated() / 20);
     CHECK(t.total() == t.allocated() + t.allowance);
 
@@ -103,10 +104,11 @@ TEST_CASE("memory terms with fsdp hold each unit's padded shard", "[memory]") {
     CHECK(t.working_weights == (2 * 2 + 2 * 4) * 41216);
     // Weights gathered in bf16 make the residual stream bf16: each projection keeps the
     // stream itself, once (2*64*64 before attention and before SwiGLU).
-    CHECK(t.activations == 2 * (8192 + 65536 + 33792 + 65536 + 8192 + 65536));
+    const int64_t block = 8192 + 16896 + 33792 + 16896 + 8192 + 65536;
+    CHECK(t.activations == 2 * block);
     const MemoryLayout recomputed{"fsdp", 4, "full", {true, true}};
     CHECK(memory_terms(small_model(), small_batch(4), h100, recomputed).activations ==
-          2 * 2 * 64 * 64 + (8192 + 65536 + 33792 + 65536 + 8192 + 65536));
+          2 * 2 * 64 * 64 + block);
 }
 
 TEST_CASE("memory terms on the CPU are fp32 and unchecked", "[memory]") {
@@ -114,10 +116,12 @@ TEST_CASE("memory terms on the CPU are fp32 and unchecked", "[memory]") {
     CHECK(cpu.memory_bytes == 0);
     const MemoryTerms t = memory_terms(small_model(), small_batch(1), cpu, {});
     CHECK(t.working_weights == 0);
-    // Per block: the linears' fp32 input once 4*64*64, QK-norm 65,536, attention
-    // 4*64*(4*64) + 4*64*4, norms 65,536, w1/w3 input 4*64*64, SwiGLU 4*4*64*128.
-    CHECK(t.activations == 2 * (16384 + 65536 + 66560 + 65536 + 16384 + 131072));
-    CHECK(t.logits == 32768 + 2 * 4 * 64 * 256);
+    // Per block: the linears' fp32 input once 4*64*64, QK-norm 4*64*128 + 2*4*64, attention
+    // 4*64*(4*64) + 4*64*4, norms 2*(4*64*64 + 4*64), w1/w3 input 4*64*64, SwiGLU
+    // 4*4*64*128.
+    CHECK(t.activations == 2 * (16384 + 33280 + 66560 + 33280 + 16384 + 131072));
+    // Final norm 4*64*64 + 4*64, w_out's input 4*64*64, logits and their gradient.
+    CHECK(t.logits == 16384 + 256 + 16384 + 2 * 4 * 64 * 256);
     CHECK(t.allowance == 0);
     const MemoryPlan plan = plan_memory(small_model(), small_batch(1), cpu, ac_mode("auto"));
     CHECK(plan.fits);
@@ -154,24 +158,30 @@ TEST_CASE("auto picks ddp, then sharding, then the fewest recomputed blocks", "[
         CHECK(plan.layout.recomputed.empty());
         CHECK(plan.advice.empty());
     }
-    SECTION("the built-in ladder on 8 H100s") {
-        const config::LadderConfig config = config_with({{"max_devices", "8"}});
-        const auto layout = [&](const std::string& size) {
+    SECTION("the built-in ladder on 8 H100s, and 13B on 64") {
+        const auto layout = [&](const std::string& size, const std::string& devices) {
+            const config::LadderConfig config = config_with({{"max_devices", devices}});
             const RunPlan run = plan_run(config, size);
             return plan_memory(run.model, run.batch, h100, config.trainer.activation_checkpointing);
         };
-        const MemoryPlan m60 = layout("60M");
-        CHECK((m60.fits && m60.layout.data_parallel == "ddp" && m60.layout.recomputed.empty()));
-        const MemoryPlan m190 = layout("190M");
-        CHECK((m190.fits && m190.layout.data_parallel == "fsdp" && m190.layout.recomputed.empty()));
-        for (const std::string size : {"1B", "7B"}) {
+        for (const std::string size : {"60M", "190M", "370M"}) {
             INFO(size);
-            const MemoryPlan plan = layout(size);
-            CHECK(plan.fits);
-            CHECK(plan.layout.data_parallel == "fsdp");
-            CHECK(plan.layout.activation_checkpointing == "budget");
+            const MemoryPlan plan = layout(size, "8");
+            CHECK((plan.fits && plan.layout.data_parallel == "ddp" &&
+                   plan.layout.recomputed.empty()));
+        }
+        for (const std::string size : {"600M", "1B", "3B", "7B"}) {
+            INFO(size);
+            const MemoryPlan plan = layout(size, "8");
+            CHECK((plan.fits && plan.layout.data_parallel == "fsdp" &&
+                   plan.layout.recomputed.empty()));
             CHECK(plan.terms.total() <= h100.memory_bytes);
         }
+        const MemoryPlan m13 = layout("13B", "64");
+        CHECK(m13.fits);
+        CHECK(m13.layout.data_parallel == "fsdp");
+        CHECK(m13.layout.activation_checkpointing == "budget");
+        CHECK(m13.layout.recomputed_count() == 3);
     }
     SECTION("a mode asked for is planned as asked, even on one device") {
         const MemoryPlan fsdp =
