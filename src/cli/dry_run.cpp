@@ -120,10 +120,6 @@ void print_text(const RunPlan& plan, const config::LadderConfig& config, bool sh
     }
 }
 
-std::string gib(int64_t bytes) {
-    return fixed(static_cast<double>(bytes) / (int64_t{1} << 30), 1) + " GiB";
-}
-
 std::string describe_checkpointing(const MemoryPlan& memory, int64_t n_layers) {
     const MemoryLayout& layout = memory.layout;
     std::string text = "activation checkpointing " + layout.activation_checkpointing;
@@ -139,7 +135,7 @@ void print_memory(const MemoryPlan& memory, const RunPlan& plan) {
     const MemoryLayout& layout = memory.layout;
     std::cout << "Memory per device";
     if (memory.device_bytes > 0)
-        std::cout << " (" << memory.device << ", " << gib(memory.device_bytes) << ")";
+        std::cout << " (" << memory.device << ", " << format_gib(memory.device_bytes) << ")";
     std::cout << ": " << layout.data_parallel;
     if (layout.data_parallel != "ddp")
         std::cout << " over " << layout.shard_degree << " ranks";
@@ -163,19 +159,19 @@ void print_memory(const MemoryPlan& memory, const RunPlan& plan) {
         {"logits and loss", {t.logits, "logits, their gradient, fp32 chunks"}},
     };
     for (const auto& [name, value] : rows) {
-        const std::string amount = gib(value.first);
+        const std::string amount = format_gib(value.first);
         std::cout << "   " << name << std::string(18 - name.size(), ' ')
                   << std::string(amount.size() < 10 ? 10 - amount.size() : 0, ' ') << amount << "  "
                   << value.second << "\n";
     }
     if (cpu) {
-        const std::string amount = gib(t.total());
+        const std::string amount = format_gib(t.total());
         std::cout << "   total" << std::string(13, ' ')
                   << std::string(amount.size() < 10 ? 10 - amount.size() : 0, ' ') << amount
                   << "  host memory, not checked\n";
         return;
     }
-    const std::string allowance = gib(t.allowance), total = gib(t.total());
+    const std::string allowance = format_gib(t.allowance), total = format_gib(t.total());
     std::cout << "   allowance" << std::string(9, ' ')
               << std::string(allowance.size() < 10 ? 10 - allowance.size() : 0, ' ') << allowance
               << "  CUDA context (1 GiB) and fragmentation (5%)\n"
@@ -248,14 +244,6 @@ nlohmann::ordered_json to_json(const RunPlan& plan) {
     return json;
 }
 
-// 2.45e18: FLOP counts span too many orders for SI prefixes to stay readable.
-std::string scientific(double x) {
-    if (x <= 0)
-        return "0";
-    const int exponent = static_cast<int>(std::floor(std::log10(x)));
-    return fixed(x / std::pow(10.0, exponent), 2) + "e" + std::to_string(exponent);
-}
-
 std::string percent(double fraction) {
     return fixed(100 * fraction, fraction < 0.1 ? 1 : 0) + "%";
 }
@@ -290,7 +278,7 @@ void print_bill(const std::vector<BillRow>& rows, const config::LadderConfig& co
         const BatchPlan& b = row.batch;
         const MemoryPlan& m = row.memory;
         const int64_t layers = static_cast<int64_t>(m.layout.recomputed.size());
-        std::string memory = gib(m.terms.total());
+        std::string memory = format_gib(m.terms.total());
         if (!m.fits)
             memory += " (does not fit)";
         cells.push_back(
@@ -298,7 +286,7 @@ void print_bill(const std::vector<BillRow>& rows, const config::LadderConfig& co
              format_tokens(static_cast<double>(b.global_batch_size)), std::to_string(b.num_devices),
              std::to_string(b.rank_microbatch_instances()), std::to_string(b.grad_accum_steps),
              with_commas(row.steps), format_tokens(static_cast<double>(row.tokens)),
-             scientific(row.flops), describe_layout(m), describe_recompute(m.layout, layers),
+             scientific(row.flops, 2), describe_layout(m), describe_recompute(m.layout, layers),
              memory,
              percent(row.mfu) + (row.mfu_source == "default" ? "" : " (" + row.mfu_source + ")"),
              row.gpu_hours ? with_commas(std::llround(*row.gpu_hours)) : "-"});
@@ -310,7 +298,7 @@ void print_bill(const std::vector<BillRow>& rows, const config::LadderConfig& co
         }
     }
     cells.push_back({"total", "", "", "", "", "", "", format_tokens(static_cast<double>(tokens)),
-                     scientific(flops), "", "", "", "",
+                     scientific(flops, 2), "", "", "", "",
                      any_hours ? with_commas(std::llround(hours)) : "-"});
     const DeviceKind device = classify_device(config.device_type);
     const std::string where = device.is_cpu ? " on the CPU"

@@ -70,7 +70,7 @@ struct FullySharded::Unit {
 
 FullySharded::FullySharded(model::TransformerImpl& model, RankGroup& shard_group,
                            RankGroup* replica_group, at::ScalarType param_dtype,
-                           at::ScalarType reduce_dtype)
+                           at::ScalarType reduce_dtype, const c10::Device& device)
     : shard_group_(shard_group),
       replica_group_(replica_group),
       param_dtype_(param_dtype),
@@ -87,13 +87,15 @@ FullySharded::FullySharded(model::TransformerImpl& model, RankGroup& shard_group
         const FlatUnit& flat = layout_[u];
         const at::Tensor first = unit.params.front();
         at::Tensor values = at::zeros({w * flat.shard_numel}, first.options().dtype(at::kFloat));
-        unit.full = at::empty({w * flat.shard_numel}, first.options().dtype(param_dtype));
+        unit.full =
+            at::empty({w * flat.shard_numel}, first.options().dtype(param_dtype).device(device));
         for (size_t i = 0; i < unit.params.size(); ++i) {
             at::Tensor& p = unit.params[i];
             values.narrow(0, flat.offsets[i], p.numel()).copy_(p.reshape({-1}));
             p.set_data(unit.full.narrow(0, flat.offsets[i], p.numel()).view(flat.shapes[i]));
         }
-        shards_.push_back(values.narrow(0, r * flat.shard_numel, flat.shard_numel).clone());
+        shards_.push_back(values.narrow(0, r * flat.shard_numel, flat.shard_numel)
+                              .to(device, at::kFloat, /*non_blocking=*/false, /*copy=*/true));
         free_storage(unit.full);
     }
 }
@@ -172,8 +174,11 @@ void FullySharded::before_backward(int64_t u) {
     // among the ready functions).
     if (u + 1 < static_cast<int64_t>(units_.size()))
         reduce(u + 1);
-    wait_gathered(u);
+    // The embeddings' backward reads the token ids, never the weights: unit 0 is not
+    // gathered again.
     if (u > 0)
+        wait_gathered(u);
+    if (u > 1)
         gather(u - 1);
     Unit& unit = units_[u];
     unit.full_grad = at::zeros_like(unit.full);

@@ -9,9 +9,9 @@
 //   (the tensors autograd saved keep pointing at it) and the next unit's gather, issued
 //   meanwhile, is waited for.
 // - When the gradient of a unit's output arrives in backward the unit is gathered again
-//   (and the one before it prefetched); its parameters' gradients accumulate into one flat
-//   buffer which, once the unit is done, is reduce-scattered in reduce_dtype into the
-//   shards' gradients, summed over micro-batches.
+//   (and the one before it prefetched; not the embeddings, whose backward needs no weights); its
+//   parameters' gradients accumulate into one flat buffer which, once the unit is done, is
+//   reduce-scattered in reduce_dtype into the shards' gradients, summed over micro-batches.
 // - hsdp: the state is sharded within a shard group and the shard gradients are summed
 //   over the replica group (the same shard on the other groups) after the last micro-batch.
 //
@@ -47,11 +47,13 @@ std::vector<FlatUnit> flat_units(model::TransformerImpl& model, int64_t degree);
 
 class FullySharded : public model::UnitHooks {
   public:
-    // Shards `model`'s initialized parameters over `shard_group`; `replica_group` is null
-    // for fsdp. The model's parameters then hold values only while their unit is gathered.
-    // Both groups and the model must outlive this object.
+    // Shards `model`'s initialized parameters (on the CPU) over `shard_group` onto
+    // `device`, so that no device ever holds the whole model; `replica_group` is null for
+    // fsdp. The model's parameters then live on `device` and hold values only while their
+    // unit is gathered. Both groups and the model must outlive this object.
     FullySharded(model::TransformerImpl& model, RankGroup& shard_group, RankGroup* replica_group,
-                 at::ScalarType param_dtype, at::ScalarType reduce_dtype);
+                 at::ScalarType param_dtype, at::ScalarType reduce_dtype,
+                 const c10::Device& device);
     ~FullySharded() override;
 
     // The fp32 shards, one per unit (the embeddings first): the optimizer's parameters.

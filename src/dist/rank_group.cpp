@@ -8,6 +8,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -105,6 +106,9 @@ struct RankGroup::Impl {
     c10::Device device{c10::kCPU};
     std::vector<std::pair<std::string, int64_t>> peers;  // (host, pid) per rank
     int64_t stop_checks = 0;
+    // Set once a collective of this group or its subgroups failed: waits on the store in
+    // other threads give up too.
+    std::shared_ptr<std::atomic<bool>> failed = std::make_shared<std::atomic<bool>>(false);
 
     // Calls `op` on the group that carries the training tensors (exactly one is set).
     template <typename Op>
@@ -220,10 +224,12 @@ void RankGroup::connect(const std::string& prefix, const c10::Device& device) {
     if (tensor_backend_ == "nccl") {
         // NCCL creates its communicator on the current device: this rank's GPU.
         c10::cuda::set_device(device.index());
+        // The watchdog aborts a collective that takes longer than this.
+        auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
+        nccl_options->timeout = impl_->timeout;
         impl_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(
             c10::make_intrusive<c10d::PrefixStore>(prefix + "nccl", impl_->store),
-            static_cast<int>(rank_), static_cast<int>(size_),
-            c10d::ProcessGroupNCCL::Options::create());
+            static_cast<int>(rank_), static_cast<int>(size_), nccl_options);
     }
 #endif
     impl_->device = device;
@@ -238,6 +244,7 @@ RankGroup::RankGroup(const RankGroup& parent, int64_t rank, int64_t size, const 
     impl_->store = parent.impl_->store;
     impl_->timeout = parent.impl_->timeout;
     impl_->peers = parent.impl_->peers;
+    impl_->failed = parent.impl_->failed;
     try {
         connect(name + "/", parent.impl_->device);
     } catch (const std::exception& e) {
@@ -269,6 +276,7 @@ std::vector<int64_t> RankGroup::local_peers_gone() const {
 }
 
 void RankGroup::fail(const std::string& during, const std::exception& e) const {
+    *impl_->failed = true;
     // A killed process closes its sockets, which is what this rank noticed, before it leaves
     // the process table: look again for up to 2 s before blaming the network.
     const std::string host = this_host();
@@ -306,6 +314,15 @@ void RankGroup::broadcast_from_rank0(std::vector<at::Tensor>& tensors) {
 std::function<void()> RankGroup::waiter(c10::intrusive_ptr<c10d::Work> work, const char* what) {
     return [this, work, what] {
         try {
+#ifdef USE_C10D_NCCL
+            // NCCL: the current stream waits, not the host (with a timeout, LibTorch 2.6
+            // and later spin the host until the collective ends); its watchdog enforces the
+            // group's timeout.
+            if (impl_->nccl) {
+                work->wait();
+                return;
+            }
+#endif
             work->wait(impl_->timeout);
         } catch (const std::exception& e) {
             fail(what, e);
@@ -350,7 +367,8 @@ std::function<void()> RankGroup::reduce_scatter_sum_async(at::Tensor& shard, at:
 #endif
         // Gloo has no reduce-scatter in every LibTorch: the same sums by an all-reduce, of
         // which this rank keeps its slice.
-        std::function<void()> reduced = all_reduce_sum_async(full);
+        std::vector<at::Tensor> one{full};
+        std::function<void()> reduced = waiter(impl_->allreduce(one), "a reduce-scatter");
         return [reduced, shard, full, this]() mutable {
             reduced();
             shard.copy_(full.narrow(0, rank_ * shard.numel(), shard.numel()));
@@ -370,6 +388,8 @@ void RankGroup::wait_for_key(const std::string& key) const {
     for (int polls = 0;; ++polls) {
         if (impl_->store->check({key}))
             return;
+        if (*impl_->failed)
+            throw std::runtime_error("the group failed");
         const Clock::time_point now = Clock::now();
         if (now - start > impl_->timeout)
             throw std::runtime_error("timed out waiting for the other ranks");
@@ -396,7 +416,6 @@ std::string RankGroup::wait_for(const std::string& key) {
     try {
         wait_for_key("ladder/post/" + key);
         const std::vector<uint8_t> value = impl_->store->get("ladder/post/" + key);
-        impl_->store->deleteKey("ladder/post/" + key);
         return std::string(value.begin(), value.end());
     } catch (const std::exception& e) {
         fail("waiting for " + key, e);

@@ -55,8 +55,10 @@ class RankGroup {
     std::function<void()> reduce_scatter_sum_async(at::Tensor& shard, at::Tensor& full);
     // Whether any rank passes true (on the host, through the store).
     bool any_rank(bool flag);
-    // A message for other ranks under `key`, and the wait for one (up to the timeout, ending
-    // early when a rank on this machine exits); through the store, from any thread.
+    // A message for other ranks under `key` (each key posted once; any number of ranks may
+    // read it), and the wait for one (up to the timeout, ending early when a rank on this
+    // machine exits or a collective of this group failed); through the store, from any
+    // thread.
     void post(const std::string& key, const std::string& value);
     std::string wait_for(const std::string& key);
 

@@ -114,10 +114,6 @@ std::vector<bool> spread(int64_t count, int64_t n_layers) {
     return recomputed;
 }
 
-std::string gib(int64_t bytes) {
-    return fixed(static_cast<double>(bytes) / kGiB, 1) + " GiB";
-}
-
 }  // namespace
 
 int64_t MemoryTerms::allocated() const {
@@ -191,7 +187,7 @@ MemoryTerms memory_terms(const ModelSpec& model, const BatchPlan& batch, const D
 
 MemoryPlan plan_memory(const ModelSpec& model, const BatchPlan& batch, const DeviceKind& device,
                        const config::ActivationCheckpointingConfig& ac,
-                       const std::string& data_parallel) {
+                       const std::string& data_parallel, int64_t hsdp_degree) {
     MemoryPlan plan;
     plan.device = device.name;
     plan.device_bytes = device.memory_bytes;
@@ -209,9 +205,9 @@ MemoryPlan plan_memory(const ModelSpec& model, const BatchPlan& batch, const Dev
     if (allowed("ddp"))
         modes.push_back({"ddp", 1, "none", {}});
     // Chosen by auto only where they shard; asked for, they are what the run will do.
-    if (allowed("hsdp") &&
-        ((world > kNodeDevices && world % kNodeDevices == 0) || data_parallel == "hsdp"))
-        modes.push_back({"hsdp", std::min(world, kNodeDevices), "none", {}});
+    const int64_t group = hsdp_degree > 0 ? hsdp_degree : kNodeDevices;
+    if (allowed("hsdp") && ((world > group && world % group == 0) || data_parallel == "hsdp"))
+        modes.push_back({"hsdp", std::min(world, group), "none", {}});
     if (allowed("fsdp") && (world > 1 || data_parallel == "fsdp"))
         modes.push_back({"fsdp", world, "none", {}});
 
@@ -247,7 +243,8 @@ MemoryPlan plan_memory(const ModelSpec& model, const BatchPlan& batch, const Dev
     const auto& [mode, recomputed] = checkpointing.back();
     try_layout(modes.back(), mode, recomputed);
     const int64_t needed = plan.terms.total();
-    std::string advice = "needs " + gib(needed) + " per device of " + gib(device.memory_bytes);
+    std::string advice =
+        "needs " + format_gib(needed) + " per device of " + format_gib(device.memory_bytes);
     // What would fit, cheapest first: recomputing every block (when a mode was set),
     // smaller micro-batches, then more devices.
     if (ac.mode != "auto" && ac.mode != "full")

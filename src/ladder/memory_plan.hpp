@@ -68,10 +68,10 @@ MemoryTerms memory_terms(const ModelSpec& model, const BatchPlan& batch, const D
 
 // Picks the layout: the configured activation checkpointing, or with mode auto the fewest
 // recomputed blocks that fit; `data_parallel` ddp, hsdp or fsdp, or with auto ddp when it
-// fits, else hsdp (shards within a node of 8 devices, when the run spans nodes), else fsdp.
-// On the CPU: ddp and the configured mode (auto: none).
+// fits, else hsdp (shards within groups of `hsdp_degree` devices, 0: a node of 8, when
+// the run spans several), else fsdp. On the CPU: ddp and the configured mode (auto: none).
 MemoryPlan plan_memory(const ModelSpec& model, const BatchPlan& batch, const DeviceKind& device,
                        const config::ActivationCheckpointingConfig& ac,
-                       const std::string& data_parallel = "auto");
+                       const std::string& data_parallel = "auto", int64_t hsdp_degree = 0);
 
 }  // namespace ladder

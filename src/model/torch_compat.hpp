@@ -95,16 +95,21 @@ inline bool cuda_autocast_enabled() {
 }
 
 // bf16 autocast for CUDA forward passes (parameters and optimizer stay fp32), for the
-// lifetime of the guard; a no-op on the CPU, which trains in fp32.
+// lifetime of the guard, which then restores what was set before; a no-op on the CPU,
+// which trains in fp32.
 class CudaBf16Autocast {
   public:
     explicit CudaBf16Autocast(bool on) : on_(on) {
         if (!on_)
             return;
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        was_enabled_ = at::autocast::is_autocast_enabled(at::kCUDA);
+        previous_dtype_ = at::autocast::get_autocast_dtype(at::kCUDA);
         at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
         at::autocast::set_autocast_enabled(at::kCUDA, true);
 #else
+        was_enabled_ = at::autocast::is_enabled();
+        previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
         at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
         at::autocast::set_enabled(true);
 #endif
@@ -113,17 +118,23 @@ class CudaBf16Autocast {
         if (!on_)
             return;
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        at::autocast::set_autocast_enabled(at::kCUDA, false);
+        at::autocast::set_autocast_enabled(at::kCUDA, was_enabled_);
+        at::autocast::set_autocast_dtype(at::kCUDA, previous_dtype_);
 #else
-        at::autocast::set_enabled(false);
+        at::autocast::set_enabled(was_enabled_);
+        at::autocast::set_autocast_gpu_dtype(previous_dtype_);
 #endif
-        at::autocast::clear_cache();
+        // The cast weights cached for this region, unless an outer region still uses them.
+        if (!was_enabled_)
+            at::autocast::clear_cache();
     }
     CudaBf16Autocast(const CudaBf16Autocast&) = delete;
     CudaBf16Autocast& operator=(const CudaBf16Autocast&) = delete;
 
   private:
     bool on_;
+    bool was_enabled_ = false;
+    at::ScalarType previous_dtype_ = at::kBFloat16;
 };
 
 }  // namespace ladder::model

@@ -50,15 +50,19 @@ MemoryPlan plan_rank_memory(const config::LadderConfig& config, const RunPlan& p
     batch.num_devices = launch.world_size;
     const DeviceKind kind = classify_device(device.is_cpu() ? "cpu" : config.device_type);
     const config::ActivationCheckpointingConfig& ac = config.trainer.activation_checkpointing;
-    return plan_memory(plan.model, batch, kind, ac, config.trainer.data_parallel.type);
+    const config::DataParallelConfig& dp = config.trainer.data_parallel;
+    // One process has nobody to shard with: it trains replicated whatever the config says.
+    const std::string type = launch.distributed() ? dp.type : "ddp";
+    return plan_memory(plan.model, batch, kind, ac, type,
+                       dp.shard_degree.value_or(launch.local_world_size));
 }
 
 void set_data_parallel(train::TransformerTrainModuleSettings& settings,
                        const config::DataParallelConfig& config, const MemoryPlan& memory,
                        const dist::LaunchEnv& launch, const c10::Device& device) {
-    settings.data_parallel = launch.distributed() ? memory.layout.data_parallel : "ddp";
+    settings.data_parallel = memory.layout.data_parallel;
     if (settings.data_parallel == "hsdp") {
-        settings.shard_degree = config.shard_degree.value_or(launch.local_world_size);
+        settings.shard_degree = memory.layout.shard_degree;
         if (launch.world_size % settings.shard_degree != 0) {
             throw config::ConfigError("trainer.data_parallel.shard_degree",
                                       "expected a divisor of the " +

@@ -50,8 +50,8 @@ std::string benchmark_table(const BenchmarkNumbers& n) {
         const double mfu = 100.0 * n.flops_per_token / n.peak_flops;
         text += row("MFU (%)", mfu * tps50, mfu * tps10, mfu * tps90, 1);
     }
-    text += "  peak memory      " + fixed(n.peak_memory_bytes / (1 << 30), 2) + " GiB (" +
-            n.memory_label + ")\n";
+    text +=
+        "  peak memory      " + format_gib(n.peak_memory_bytes, 2) + " (" + n.memory_label + ")\n";
     if (n.peak_flops > 0) {
         text += "  MFU against      " + format_metric(n.peak_flops) + " FLOP/s per device (" +
                 n.peak_source + ")\n";

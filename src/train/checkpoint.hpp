@@ -72,7 +72,8 @@ class CheckpointWriter {
 };
 
 // Loads <dir> into the model and optimizer; throws UsageError naming the file when the
-// checkpoint does not match the model or cannot be read.
+// checkpoint does not match the model or cannot be read. Its checksums must have been
+// verified (io::verify_checkpoint).
 TrainerState load_checkpoint(const std::string& dir, model::Transformer& model,
                              optim::SkipStepAdamW& optimizer);
 

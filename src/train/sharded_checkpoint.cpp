@@ -87,7 +87,9 @@ ShardedCheckpoint::ShardedCheckpoint(const std::string& dir,
             throw UsageError("expected format " + std::string(kFormat));
         degree_ = json.at("shards").get<int64_t>();
         const nlohmann::json& units = json.at("units");
-        if (degree_ < 1 || units.size() != model_units.size()) {
+        if (degree_ < 1)
+            throw UsageError("expected 1 or more shards, got " + std::to_string(degree_));
+        if (units.size() != model_units.size()) {
             throw UsageError("has " + std::to_string(units.size()) + " units, the model " +
                              std::to_string(model_units.size()) + " (another size?)");
         }

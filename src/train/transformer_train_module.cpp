@@ -91,7 +91,6 @@ TransformerTrainModule::TransformerTrainModule(const RunPlan& plan,
     model_ = model::Transformer(plan.model);
     model_->initialize(settings_.seed);
     model_->set_recomputed_blocks(settings_.recomputed_blocks);
-    model_->to(device_);
     optim::ParamGroup embeddings{{}, 0.0};
     optim::ParamGroup rest{{}, plan.optimizer.weight_decay};
     if (group_ && settings_.data_parallel != "ddp") {
@@ -112,9 +111,10 @@ TransformerTrainModule::TransformerTrainModule(const RunPlan& plan,
                 group_->subgroup(replica_ranks, "replica" + std::to_string(rank % degree));
             shard_group = shard_group_.get();
         }
-        sharded_ =
-            std::make_unique<dist::FullySharded>(*model_, *shard_group, replica_group_.get(),
-                                                 settings_.param_dtype, settings_.reduce_dtype);
+        // Cut from the model on the CPU: the device holds only its shards.
+        sharded_ = std::make_unique<dist::FullySharded>(*model_, *shard_group, replica_group_.get(),
+                                                        settings_.param_dtype,
+                                                        settings_.reduce_dtype, device_);
         model_->set_unit_hooks(sharded_.get());
         // The first unit is the embeddings.
         for (size_t u = 0; u < sharded_->shards().size(); ++u) {
@@ -122,6 +122,7 @@ TransformerTrainModule::TransformerTrainModule(const RunPlan& plan,
             parameters_.push_back(sharded_->shards()[u]);
         }
     } else {
+        model_->to(device_);
         for (const auto& item : model_->named_parameters()) {
             (item.key() == "embeddings.weight" ? embeddings : rest).params.push_back(item.value());
             parameters_.push_back(item.value());
@@ -267,12 +268,28 @@ EvalTotals TransformerTrainModule::eval_totals() {
     return {host[0].item<double>(), host[1].item<double>()};
 }
 
+// Nothing of a checkpoint is used before its bytes are proven to be the ones written. Rank 0
+// reads them all and tells the others, who come to the same verdict without reading the
+// whole checkpoint again each.
+void TransformerTrainModule::verify_checkpoint(const std::string& dir) {
+    std::optional<std::string> problem;
+    if (!group_ || group_->rank() == 0) {
+        problem = io::verify_checkpoint(dir);
+        if (group_)
+            group_->post("verified/" + dir, problem ? "damaged " + *problem : "ok");
+    } else {
+        const std::string verdict = group_->wait_for("verified/" + dir);
+        if (verdict != "ok")
+            problem = verdict.substr(verdict.find(' ') + 1);
+    }
+    if (problem)
+        throw UsageError("checkpoint " + *problem);
+}
+
 TrainerState TransformerTrainModule::load_checkpoint(const std::string& dir) {
+    verify_checkpoint(dir);
     if (!sharded_ && !is_sharded_checkpoint(dir))
         return train::load_checkpoint(dir, model_, *optimizer_);
-    // Nothing of a checkpoint is used before its bytes are proven to be the ones written.
-    if (const std::optional<std::string> problem = io::verify_checkpoint(dir))
-        throw UsageError("checkpoint " + *problem);
     torch::NoGradGuard no_grad;
     const std::vector<dist::FlatUnit> units =
         sharded_ ? sharded_->units() : dist::flat_units(*model_, 1);
@@ -355,7 +372,12 @@ TrainerState TransformerTrainModule::load_checkpoint(const std::string& dir) {
         for (at::Tensor& value : *history)
             value = value.to(device_);
     }
-    optimizer_->load_state(state);
+    try {
+        optimizer_->load_state(state);
+    } catch (const std::exception& e) {
+        throw UsageError("checkpoint '" + dir +
+                         "' has optimizer state of another shape: " + first_line(e.what()));
+    }
     return read_trainer_state(dir);
 }
 

@@ -74,6 +74,7 @@ class TransformerTrainModule : public TrainModule {
     std::shared_ptr<CheckpointContents> sharded_checkpoint(const TrainerState& state,
                                                            const std::string& config_json,
                                                            bool ephemeral, bool copy);
+    void verify_checkpoint(const std::string& dir);
     // Waits for this rank's shard file being written in the background.
     void finish_shard_write();
 

@@ -169,6 +169,10 @@ std::string scientific(double x, int digits) {
     return buffer;
 }
 
+std::string format_gib(double bytes, int digits) {
+    return fixed(bytes / (int64_t{1} << 30), digits) + " GiB";
+}
+
 bool ends_with(const std::string& text, const std::string& suffix) {
     return text.size() >= suffix.size() &&
            text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;

@@ -40,6 +40,9 @@ std::string python_float(double x);
 std::string fixed(double x, int digits);
 std::string scientific(double x, int digits);
 
+// Bytes in GiB with `digits` decimals: "12.3 GiB".
+std::string format_gib(double bytes, int digits = 1);
+
 bool ends_with(const std::string& text, const std::string& suffix);
 
 // The items with `separator` between them: join({"a", "b"}, ", ") -> "a, b".
