@@ -83,30 +83,16 @@ printf 'PyTorch %s; final losses: eager %.3f, compiled %.3f\n' \
 
 # The 1B rung: layouts against ddp without recomputation, and the memory plan against the
 # measured peaks.
-cat >"$work/one_b.yaml" <<YAML
-name: gpu-bench-1b
-dir: $work/runs
-sizes: [1B]
-max_devices: 1
-device_type: "$gpu"
-tokenizer: {name: dolma2}
-run:
-  type: levanter
-  learning_rate: 1.0e-4
-  global_batch_size: 32768
-  num_train_steps: $steps
-  warmup: 0.1
-data:
-  paths: [$work/tokens.u32]
-YAML
 one_b_steps=$(( steps < 20 ? steps : 20 ))
 printf '\n1B on %s: 4 x 8,192 tokens per micro-batch, bf16; %s steps, median step after the first\n' "$gpu" "$one_b_steps"
 printf '%-14s %10s %8s %10s %12s %14s %16s\n' "layout" "tokens/s" "MFU" "peak GiB" "planned GiB" "planned/peak" "tok/s / ddp's"
 declare -A one_b_tps
 for layout in "ddp none" "ddp full" "fsdp none" "fsdp full"; do
     set -- $layout
-    flags=(--config "$work/one_b.yaml" --trainer.activation_checkpointing.mode="$2"
-           --trainer.data_parallel.type="$1")
+    # The 190M config, at the ladder's sequence length and 1B's planned micro-batch.
+    flags=(--config "$work/bench.yaml" --sizes='[1B]' --sequence_length=8192
+           --model.rank_microbatch_size=null --run.learning_rate=1.0e-4
+           --trainer.activation_checkpointing.mode="$2" --trainer.data_parallel.type="$1")
     launch=()
     [ "$1" = fsdp ] && launch=(--nproc-per-node 1)  # a group of one, sharded over itself
     planned=$("$ladder" dry-run 1B --json "${flags[@]}" | "$python" -c \

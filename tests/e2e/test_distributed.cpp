@@ -445,6 +445,10 @@ TEST_CASE("fsdp and hsdp on 2 and 4 ranks train like one process, each rank hold
     for (const Layout& layout :
          {Layout{"fsdp2", "--nproc-per-node 2 --trainer.data_parallel.type=fsdp", 2, 2},
           Layout{"fsdp4", "--nproc-per-node 4 --trainer.data_parallel.type=fsdp", 4, 4},
+          Layout{"hsdp2",
+                 "--nproc-per-node 2 --trainer.data_parallel.type=hsdp "
+                 "--trainer.data_parallel.shard_degree=1",
+                 2, 1},
           Layout{"hsdp4",
                  "--nproc-per-node 4 --trainer.data_parallel.type=hsdp "
                  "--trainer.data_parallel.shard_degree=2",
