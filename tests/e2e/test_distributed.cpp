@@ -549,3 +549,30 @@ TEST_CASE("a shard that cannot be written ends a sharded run with one line and n
         CHECK_FALSE(std::filesystem::exists(dir.path + "/runs/tiny/step4-tmp"));
     }
 }
+
+TEST_CASE("a sharded checkpoint with a changed shard is damaged for every rank alike",
+          "[distributed][fsdp][checkpoint]") {
+    TempDir dir;
+    write_tiny_run(dir.path, 8192);
+    const std::string train = kTrain +
+                              "--model.rank_microbatch_size=256 --nproc-per-node 2 "
+                              "--trainer.data_parallel.type=fsdp ";
+    REQUIRE(run_ladder(train + until(2), dir.path).exit_code == 0);
+    // One bit of rank 1's shard flipped: only rank 0 reads the whole checkpoint, and it
+    // tells rank 1, so both fall back to step 0.
+    const std::string shard = dir.path + "/runs/tiny/step2/model_and_optim/rank1.bin";
+    std::string bytes = read_file(shard);
+    bytes[bytes.size() / 2] ^= 0x01;
+    write_file(shard, bytes);
+    const auto strict =
+        run_ladder(train + until(3) + "--trainer.fallback_to_previous=false", dir.path);
+    CHECK(strict.exit_code == 2);
+    CHECK(strict.err.find("checkpoint '" + shard + "' is damaged: its bytes changed") !=
+          std::string::npos);
+    const auto fallback = run_ladder(train + until(3), dir.path);
+    INFO(fallback.err);
+    CHECK(fallback.exit_code == 0);
+    CHECK(fallback.err.find("resuming from " + dir.path + "/runs/tiny/step0 (step 0)") !=
+          std::string::npos);
+    CHECK(count_of(fallback.out, "[step=3/3") == 1);
+}
