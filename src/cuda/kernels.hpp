@@ -1,0 +1,32 @@
+// ladder's CUDA kernels: raw pointers and a stream, no LibTorch, so that nvcc builds them
+// wherever it is installed (a kernel that does not compile fails the build) and their tests
+// run on any machine with a GPU. Wrappers for LibTorch tensors live with the model code,
+// in CUDA builds of LibTorch only.
+//
+// Every function launches on `stream` and returns the launch's error (cudaSuccess, or what
+// cudaGetLastError reported); none synchronizes.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace ladder::cuda {
+
+// Element types of activations and weights; arithmetic is fp32.
+enum class DType { f32, bf16 };
+
+// RMSNorm over the last dimension (OLMo-core's RMSNorm, olmo_core/nn/layer_norm.py):
+// y[r, j] = w[j] * x[r, j] * rstd[r], rstd[r] = 1 / sqrt(mean_j x[r, j]^2 + eps).
+// x, y: [rows, cols] and w: [cols] of `dtype`; rstd: [rows] fp32, kept for backward.
+cudaError_t rms_norm_forward(DType dtype, const void* x, const void* w, void* y, float* rstd,
+                             int64_t rows, int64_t cols, float eps, cudaStream_t stream);
+
+// Its backward, from x and rstd alone: with n = x * rstd and h = dy * w,
+// dx = rstd * (h - n * mean_j(h * n)) (of `dtype`), and dw[j] += sum_r dy[r, j] * n[r, j]
+// (fp32 [cols], zeroed by the caller).
+cudaError_t rms_norm_backward(DType dtype, const void* x, const void* w, const float* rstd,
+                              const void* dy, void* dx, float* dw, int64_t rows, int64_t cols,
+                              cudaStream_t stream);
+
+}  // namespace ladder::cuda
