@@ -29,4 +29,20 @@ cudaError_t rms_norm_backward(DType dtype, const void* x, const void* w, const f
                               const void* dy, void* dx, float* dw, int64_t rows, int64_t cols,
                               cudaStream_t stream);
 
+// SwiGLU on w1's and w3's outputs side by side (ab: [rows, 2 * hidden], a = the first
+// half of a row, b = the second): out = silu(a) * b ([rows, hidden]).
+cudaError_t swiglu_forward(DType dtype, const void* ab, void* out, int64_t rows, int64_t hidden,
+                           cudaStream_t stream);
+
+// Its backward: d_ab = [dout * b * silu'(a), dout * silu(a)], from ab alone.
+cudaError_t swiglu_backward(DType dtype, const void* ab, const void* dout, void* d_ab, int64_t rows,
+                            int64_t hidden, cudaStream_t stream);
+
+// Rotary embedding in place, "rotate half" layout: for x [batch, seq, heads, head_dim] and
+// each pair (j, j + head_dim / 2) at position t, (x1, x2) -> (x1 c - x2 s, x2 c + x1 s) with
+// c = cos[t, j], s = sin[t, j] (fp32 tables [seq, head_dim / 2]). `inverse` rotates by the
+// opposite angle: the backward pass.
+cudaError_t rope(DType dtype, void* x, const float* cos, const float* sin, int64_t batch,
+                 int64_t seq, int64_t heads, int64_t head_dim, bool inverse, cudaStream_t stream);
+
 }  // namespace ladder::cuda

@@ -1,5 +1,4 @@
-#include <cuda_bf16.h>
-
+#include "cuda/elementwise.cuh"
 #include "cuda/kernels.hpp"
 
 namespace ladder::cuda {

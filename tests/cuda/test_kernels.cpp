@@ -160,6 +160,88 @@ TEST_CASE("RMSNorm forward and backward match double precision, fp32 and bf16", 
     }
 }
 
+TEST_CASE("SwiGLU forward and backward match double precision, fp32 and bf16", "[cuda]") {
+    REQUIRE_DEVICE();
+    for (const DType dtype : {DType::f32, DType::bf16}) {
+        for (const auto& [rows, hidden] :
+             std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 37}, {70, 3072}}) {
+            INFO((dtype == DType::f32 ? "fp32 " : "bf16 ") << rows << " x " << hidden);
+            const size_t n = static_cast<size_t>(rows * hidden);
+            // Far enough out to reach where the sigmoid saturates.
+            Buffer ab(dtype, random_values(2 * n, -12, 12, 4)),
+                dout(dtype, random_values(n, -1, 1, 5));
+            Buffer out(dtype, std::vector<float>(n)), d_ab(dtype, std::vector<float>(2 * n));
+            REQUIRE(ladder::cuda::swiglu_forward(dtype, ab.device, out.device, rows, hidden,
+                                                 nullptr) == cudaSuccess);
+            REQUIRE(ladder::cuda::swiglu_backward(dtype, ab.device, dout.device, d_ab.device, rows,
+                                                  hidden, nullptr) == cudaSuccess);
+            REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
+            std::vector<double> out_ref(n), d_ab_ref(2 * n);
+            for (int64_t r = 0; r < rows; ++r) {
+                for (int64_t j = 0; j < hidden; ++j) {
+                    const size_t at_a = r * 2 * hidden + j, at_b = at_a + hidden,
+                                 i = r * hidden + j;
+                    const double a = ab.values[at_a], b = ab.values[at_b], g = dout.values[i];
+                    const double s = 1 / (1 + std::exp(-a));
+                    out_ref[i] = a * s * b;
+                    d_ab_ref[at_a] = g * b * s * (1 + a * (1 - s));
+                    d_ab_ref[at_b] = g * a * s;
+                }
+            }
+            const double tolerance = dtype == DType::f32 ? 1e-5 : 1e-2;
+            CHECK(worst(out.download(), out_ref) < tolerance);
+            CHECK(worst(d_ab.download(), d_ab_ref) < tolerance);
+        }
+    }
+}
+
+TEST_CASE("rotary embedding rotates each pair by its position's angle, and back", "[cuda]") {
+    REQUIRE_DEVICE();
+    const int64_t batch = 2, seq = 5, heads = 3, head_dim = 8, half = head_dim / 2;
+    std::vector<float> cos(seq * half), sin(seq * half);
+    for (int64_t t = 0; t < seq; ++t) {
+        for (int64_t j = 0; j < half; ++j) {
+            const double angle = t * std::pow(10000.0, -2.0 * j / head_dim);
+            cos[t * half + j] = static_cast<float>(std::cos(angle));
+            sin[t * half + j] = static_cast<float>(std::sin(angle));
+        }
+    }
+    Buffer cos_d(DType::f32, cos), sin_d(DType::f32, sin);
+    for (const DType dtype : {DType::f32, DType::bf16}) {
+        INFO((dtype == DType::f32 ? "fp32" : "bf16"));
+        const size_t n = static_cast<size_t>(batch * seq * heads * head_dim);
+        Buffer x(dtype, random_values(n, -2, 2, 6));
+        REQUIRE(ladder::cuda::rope(dtype, x.device, static_cast<const float*>(cos_d.device),
+                                   static_cast<const float*>(sin_d.device), batch, seq, heads,
+                                   head_dim, false, nullptr) == cudaSuccess);
+        REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
+        const std::vector<float> rotated = x.download();
+        std::vector<double> expected(n);
+        for (int64_t b = 0; b < batch; ++b) {
+            for (int64_t t = 0; t < seq; ++t) {
+                for (int64_t h = 0; h < heads; ++h) {
+                    const size_t base = ((b * seq + t) * heads + h) * head_dim;
+                    for (int64_t j = 0; j < half; ++j) {
+                        const double c = cos[t * half + j], s = sin[t * half + j];
+                        const double x1 = x.values[base + j], x2 = x.values[base + j + half];
+                        expected[base + j] = x1 * c - x2 * s;
+                        expected[base + j + half] = x2 * c + x1 * s;
+                    }
+                }
+            }
+        }
+        const double tolerance = dtype == DType::f32 ? 1e-5 : 1e-2;
+        CHECK(worst(rotated, expected) < tolerance);
+        // The inverse rotation (backward) brings the values back.
+        REQUIRE(ladder::cuda::rope(dtype, x.device, static_cast<const float*>(cos_d.device),
+                                   static_cast<const float*>(sin_d.device), batch, seq, heads,
+                                   head_dim, true, nullptr) == cudaSuccess);
+        REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
+        const std::vector<float> back = x.download();
+        CHECK(worst(back, std::vector<double>(x.values.begin(), x.values.end())) < 2 * tolerance);
+    }
+}
+
 TEST_CASE("kernels refuse shapes they cannot launch and accept empty ones", "[cuda]") {
     REQUIRE_DEVICE();
     float* rstd = nullptr;
@@ -167,4 +249,8 @@ TEST_CASE("kernels refuse shapes they cannot launch and accept empty ones", "[cu
                                          nullptr) == cudaSuccess);
     CHECK(ladder::cuda::rms_norm_forward(DType::f32, nullptr, nullptr, nullptr, rstd, 4, 0, 1e-6f,
                                          nullptr) == cudaErrorInvalidValue);
+    CHECK(ladder::cuda::swiglu_forward(DType::bf16, nullptr, nullptr, 0, 16, nullptr) ==
+          cudaSuccess);
+    CHECK(ladder::cuda::rope(DType::f32, nullptr, nullptr, nullptr, 1, 1, 1, 7, false, nullptr) ==
+          cudaErrorInvalidValue);
 }
