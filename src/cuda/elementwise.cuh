@@ -3,6 +3,8 @@
 
 #include <cuda_bf16.h>
 
+#include "cuda/kernels.hpp"
+
 namespace ladder::cuda {
 
 __device__ inline float to_float(float v) {
@@ -29,6 +31,17 @@ constexpr int kElementwiseThreads = 256;
 inline unsigned elementwise_blocks(long long n) {
     const long long blocks = (n + kElementwiseThreads - 1) / kElementwiseThreads;
     return static_cast<unsigned>(blocks < 65535 ? blocks : 65535);
+}
+
+// Calls `launch` with a value of `dtype`'s storage type (float or __nv_bfloat16), for it to
+// launch its kernel for that type, and returns the launch's error.
+template <typename Launch>
+cudaError_t launch_for(DType dtype, Launch&& launch) {
+    if (dtype == DType::f32)
+        launch(float{});
+    else
+        launch(__nv_bfloat16{});
+    return cudaGetLastError();
 }
 
 }  // namespace ladder::cuda

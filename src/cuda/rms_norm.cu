@@ -91,17 +91,12 @@ cudaError_t rms_norm_forward(DType dtype, const void* x, const void* w, void* y,
         return cudaSuccess;
     if (!launchable(rows, cols))
         return cudaErrorInvalidValue;
-    const dim3 grid(static_cast<unsigned>(rows)), block(kThreads);
-    if (dtype == DType::f32) {
-        rms_norm_forward_kernel<<<grid, block, 0, stream>>>(
-            static_cast<const float*>(x), static_cast<const float*>(w), static_cast<float*>(y),
-            rstd, cols, eps);
-    } else {
-        rms_norm_forward_kernel<<<grid, block, 0, stream>>>(
-            static_cast<const __nv_bfloat16*>(x), static_cast<const __nv_bfloat16*>(w),
-            static_cast<__nv_bfloat16*>(y), rstd, cols, eps);
-    }
-    return cudaGetLastError();
+    return launch_for(dtype, [&](auto type) {
+        using T = decltype(type);
+        rms_norm_forward_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(
+            static_cast<const T*>(x), static_cast<const T*>(w), static_cast<T*>(y), rstd, cols,
+            eps);
+    });
 }
 
 cudaError_t rms_norm_backward(DType dtype, const void* x, const void* w, const float* rstd,
@@ -111,17 +106,12 @@ cudaError_t rms_norm_backward(DType dtype, const void* x, const void* w, const f
         return cudaSuccess;
     if (!launchable(rows, cols))
         return cudaErrorInvalidValue;
-    const dim3 grid(static_cast<unsigned>(rows)), block(kThreads);
-    if (dtype == DType::f32) {
-        rms_norm_backward_kernel<<<grid, block, 0, stream>>>(
-            static_cast<const float*>(x), static_cast<const float*>(w), rstd,
-            static_cast<const float*>(dy), static_cast<float*>(dx), dw, cols);
-    } else {
-        rms_norm_backward_kernel<<<grid, block, 0, stream>>>(
-            static_cast<const __nv_bfloat16*>(x), static_cast<const __nv_bfloat16*>(w), rstd,
-            static_cast<const __nv_bfloat16*>(dy), static_cast<__nv_bfloat16*>(dx), dw, cols);
-    }
-    return cudaGetLastError();
+    return launch_for(dtype, [&](auto type) {
+        using T = decltype(type);
+        rms_norm_backward_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(
+            static_cast<const T*>(x), static_cast<const T*>(w), rstd, static_cast<const T*>(dy),
+            static_cast<T*>(dx), dw, cols);
+    });
 }
 
 }  // namespace ladder::cuda

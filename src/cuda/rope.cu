@@ -32,16 +32,12 @@ cudaError_t rope(DType dtype, void* x, const float* cos, const float* sin, int64
     const int64_t half = head_dim / 2, pairs = batch * seq * heads * half;
     if (pairs == 0)
         return cudaSuccess;
-    const unsigned blocks = elementwise_blocks(pairs);
     const float sign = inverse ? -1.0f : 1.0f;
-    if (dtype == DType::f32) {
-        rope_kernel<<<blocks, kElementwiseThreads, 0, stream>>>(static_cast<float*>(x), cos, sin,
-                                                                pairs, seq, heads, half, sign);
-    } else {
-        rope_kernel<<<blocks, kElementwiseThreads, 0, stream>>>(static_cast<__nv_bfloat16*>(x), cos,
-                                                                sin, pairs, seq, heads, half, sign);
-    }
-    return cudaGetLastError();
+    return launch_for(dtype, [&](auto type) {
+        using T = decltype(type);
+        rope_kernel<<<elementwise_blocks(pairs), kElementwiseThreads, 0, stream>>>(
+            static_cast<T*>(x), cos, sin, pairs, seq, heads, half, sign);
+    });
 }
 
 }  // namespace ladder::cuda

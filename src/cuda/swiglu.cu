@@ -46,15 +46,12 @@ cudaError_t swiglu_forward(DType dtype, const void* ab, void* out, int64_t rows,
         return cudaErrorInvalidValue;
     if (rows * hidden == 0)
         return cudaSuccess;
-    const unsigned blocks = elementwise_blocks(rows * hidden);
-    if (dtype == DType::f32) {
-        swiglu_forward_kernel<<<blocks, kElementwiseThreads, 0, stream>>>(
-            static_cast<const float*>(ab), static_cast<float*>(out), rows, hidden);
-    } else {
-        swiglu_forward_kernel<<<blocks, kElementwiseThreads, 0, stream>>>(
-            static_cast<const __nv_bfloat16*>(ab), static_cast<__nv_bfloat16*>(out), rows, hidden);
-    }
-    return cudaGetLastError();
+    return launch_for(dtype, [&](auto type) {
+        using T = decltype(type);
+        swiglu_forward_kernel<<<elementwise_blocks(rows * hidden), kElementwiseThreads, 0,
+                                stream>>>(static_cast<const T*>(ab), static_cast<T*>(out), rows,
+                                          hidden);
+    });
 }
 
 cudaError_t swiglu_backward(DType dtype, const void* ab, const void* dout, void* d_ab, int64_t rows,
@@ -63,17 +60,12 @@ cudaError_t swiglu_backward(DType dtype, const void* ab, const void* dout, void*
         return cudaErrorInvalidValue;
     if (rows * hidden == 0)
         return cudaSuccess;
-    const unsigned blocks = elementwise_blocks(rows * hidden);
-    if (dtype == DType::f32) {
-        swiglu_backward_kernel<<<blocks, kElementwiseThreads, 0, stream>>>(
-            static_cast<const float*>(ab), static_cast<const float*>(dout),
-            static_cast<float*>(d_ab), rows, hidden);
-    } else {
-        swiglu_backward_kernel<<<blocks, kElementwiseThreads, 0, stream>>>(
-            static_cast<const __nv_bfloat16*>(ab), static_cast<const __nv_bfloat16*>(dout),
-            static_cast<__nv_bfloat16*>(d_ab), rows, hidden);
-    }
-    return cudaGetLastError();
+    return launch_for(dtype, [&](auto type) {
+        using T = decltype(type);
+        swiglu_backward_kernel<<<elementwise_blocks(rows * hidden), kElementwiseThreads, 0,
+                                 stream>>>(static_cast<const T*>(ab), static_cast<const T*>(dout),
+                                           static_cast<T*>(d_ab), rows, hidden);
+    });
 }
 
 }  // namespace ladder::cuda
