@@ -156,7 +156,9 @@ void print_memory(const MemoryPlan& memory, const RunPlan& plan) {
         {"activations",
          {t.activations, with_commas(plan.batch.rank_microbatch_size) + " tokens per micro-batch"}},
         {"attention masks", {t.attention_masks, "one per sliding-window size"}},
-        {"logits and loss", {t.logits, "logits, their gradient, fp32 chunks"}},
+        {"logits and loss",
+         {t.logits, cpu ? "logits and their gradient, fp32"
+                        : "loss gradients for hidden states and head, one block of logits"}},
     };
     for (const auto& [name, value] : rows) {
         const std::string amount = format_gib(value.first);

@@ -78,15 +78,19 @@ bool bf16_stream(const DeviceKind& device, const MemoryLayout& layout) {
     return !device.is_cpu && layout.data_parallel != "ddp";
 }
 
-// The LM head and loss at the start of backward: the final norm's input (the residual
-// stream) and 1/rms per row, w_out's input, the logits, the logits' gradient and the loss's
-// fp32 working block (forward) and softmax block (backward) for bf16 logits.
+// The LM head and loss at the start of backward. On GPUs (model/output_loss.hpp): the final
+// norm's input (the residual stream) and 1/rms per row, the gradients the fused loss computed
+// in forward for the hidden states ([N, d] fp32) and the head's weight ([V, d] fp32), and
+// one block of rows' logits (bf16 and fp32) and their gradient in the weight's dtype. On the
+// CPU (model/loss.hpp): the norm's input and 1/rms, w_out's input, the fp32 logits and their
+// gradient.
 int64_t logits_bytes(const ModelSpec& m, int64_t n, bool cuda, bool bf16_stream) {
-    const int64_t e = cuda ? 2 : 4;
     const int64_t d = m.d_model, v = m.vocab_size;
-    const int64_t head = (bf16_stream ? 2 : 4) * n * d + 4 * n + e * n * d;
-    const int64_t chunks = cuda ? 2 * 4 * std::min(model::kLossChunkElements, n * v) : 0;
-    return head + 2 * e * n * v + chunks;
+    const int64_t norm = (bf16_stream ? 2 : 4) * n * d + 4 * n;
+    if (!cuda)
+        return norm + 4 * n * d + 2 * 4 * n * v;
+    const int64_t block = std::min(model::kLossChunkElements, n * v);
+    return norm + 4 * n * d + 4 * v * d + (2 + 4 + (bf16_stream ? 2 : 4)) * block;
 }
 
 // Sliding-window layers share one additive [T, T] mask per window size, in the compute

@@ -8,6 +8,7 @@
 
 #include "model/activation_checkpoint.hpp"
 #include "model/cpu_fused.hpp"
+#include "model/loss.hpp"
 #include "model/rms_norm.hpp"
 #include "model/torch_compat.hpp"
 
@@ -176,6 +177,31 @@ torch::Tensor TransformerImpl::unit_forward(int64_t unit,
 }
 
 torch::Tensor TransformerImpl::forward(const torch::Tensor& tokens) {
+    const torch::Tensor h = hidden_states(tokens);
+    return unit_forward(static_cast<int64_t>(blocks->size()) + 1, [&] { return lm_head(h); });
+}
+
+OutputLoss TransformerImpl::loss(const torch::Tensor& tokens, const torch::Tensor& labels,
+                                 double z_multiplier) {
+    const torch::Tensor h = hidden_states(tokens);
+    OutputLoss out;
+    unit_forward(static_cast<int64_t>(blocks->size()) + 1, [&] {
+        const torch::Tensor normed = lm_head->norm(h);
+        if (cpu_kernels_serve(normed)) {
+            // The CPU keeps its logits and row kernels: its micro-batches are small, and
+            // there the fused loss is slower and no smaller.
+            const LossSums sums = loss_sums(project(normed, lm_head->w_out->weight), labels);
+            out = {sums.ce + z_multiplier * sums.z, sums.ce.detach(), sums.z.detach()};
+        } else {
+            out = output_loss(normed.reshape({-1, normed.size(-1)}), lm_head->w_out->weight,
+                              labels.reshape({-1}), z_multiplier);
+        }
+        return out.loss;
+    });
+    return out;
+}
+
+torch::Tensor TransformerImpl::hidden_states(const torch::Tensor& tokens) {
     torch::Tensor h = unit_forward(0, [&] { return embeddings(tokens); });  // [B, T, d]
     for (size_t i = 0; i < blocks->size(); ++i) {
         const std::shared_ptr<BlockImpl> block = blocks->ptr<BlockImpl>(i);
@@ -187,7 +213,7 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& tokens) {
                              : block->forward(h);
         });
     }
-    return unit_forward(static_cast<int64_t>(blocks->size()) + 1, [&] { return lm_head(h); });
+    return h;
 }
 
 void TransformerImpl::initialize(uint64_t seed) {

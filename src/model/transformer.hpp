@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ladder/model_spec.hpp"
+#include "model/output_loss.hpp"
 
 namespace ladder::model {
 
@@ -124,6 +125,9 @@ class TransformerImpl : public torch::nn::Module {
   public:
     explicit TransformerImpl(const ModelSpec& spec);
     torch::Tensor forward(const torch::Tensor& tokens);  // [B, T] int64 -> logits [B, T, V]
+    // The loss of next-token `labels` ([B, T]): on GPUs without materializing the logits
+    // (model/output_loss.hpp), on the CPU through them (model/loss.hpp).
+    OutputLoss loss(const torch::Tensor& tokens, const torch::Tensor& labels, double z_multiplier);
 
     // OLMo-core's `normal` init: every Linear weight and the embedding from a normal
     // (std 0.02) truncated at +-3 std, norms 1; drawn in OLMo-core's parameter order.
@@ -142,6 +146,7 @@ class TransformerImpl : public torch::nn::Module {
 
   private:
     torch::Tensor unit_forward(int64_t unit, const std::function<torch::Tensor()>& forward);
+    torch::Tensor hidden_states(const torch::Tensor& tokens);  // through the last block
 
     ModelSpec spec_;
     std::vector<bool> recomputed_;

@@ -192,18 +192,17 @@ std::unique_ptr<StepMetrics> TransformerTrainModule::train_batch(
         const int64_t n = std::min(micro, instances - start);
         if (reducer_ && start + micro >= instances)
             reducer_->arm();  // the last micro-batch: reduce while backward runs
-        at::Tensor logits;
+        model::OutputLoss loss;
         {
             const model::CudaBf16Autocast autocast(device_.is_cuda());
-            logits = model_->forward(tokens.narrow(0, start, n));
+            loss = model_->loss(tokens.narrow(0, start, n), labels.narrow(0, start, n),
+                                settings_.z_loss_multiplier);
         }
-        // The loss upcasts the logits itself, outside autocast.
-        const model::LossSums sums = model::loss_sums(logits, labels.narrow(0, start, n));
-        ((sums.ce + settings_.z_loss_multiplier * sums.z) / label_count).backward();
+        (loss.loss / label_count).backward();
         if (sharded_)
             sharded_->finish_backward();
-        ce_sum += sums.ce.detach();
-        z_sum += sums.z.detach();
+        ce_sum += loss.ce;
+        z_sum += loss.z;
     }
     if (reducer_)
         reducer_->finish();
@@ -240,12 +239,10 @@ void TransformerTrainModule::eval_batch(const std::vector<int32_t>& tokens_host,
     }
     const at::Tensor tokens = tokens_on_device(tokens_host, instances);
     const at::Tensor labels = model::next_token_labels(tokens, settings_.pad_token_id);
-    at::Tensor logits;
     {
         const model::CudaBf16Autocast autocast(device_.is_cuda());
-        logits = model_->forward(tokens);
+        eval_ce_sum_ += model_->loss(tokens, labels, 0).ce;
     }
-    eval_ce_sum_ += model::loss_sums(logits, labels).ce;
     eval_labels_ += (labels != model::kIgnoreIndex).sum();
 }
 

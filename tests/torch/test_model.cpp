@@ -11,6 +11,7 @@
 #include "model/activation_checkpoint.hpp"
 #include "model/cpu_fused.hpp"
 #include "model/loss.hpp"
+#include "model/output_loss.hpp"
 #include "model/rms_norm.hpp"
 #include "model/torch_compat.hpp"
 #include "model/transformer.hpp"
@@ -363,6 +364,33 @@ TEST_CASE("loss sums, taken a few rows at a time, match autograd's values and gr
     const at::Tensor half = logits.to(at::kBFloat16).requires_grad_(true);
     model::loss_sums(half, labels).ce.backward();
     CHECK(half.grad().scalar_type() == at::kBFloat16);
+}
+
+TEST_CASE("the fused output loss matches projection plus loss, values and gradients", "[model]") {
+    torch::manual_seed(7);
+    const at::Tensor hidden = at::randn({23, 16}).requires_grad_();
+    const at::Tensor weight = (at::randn({37, 16}) * 0.5).requires_grad_();
+    at::Tensor labels = at::randint(0, 37, {23}, at::kLong);
+    labels.narrow(0, 4, 3).fill_(model::kIgnoreIndex);
+    const double m = 1e-2;
+    // Blocks of 5 rows (37 * 5 elements): four whole blocks and a remainder.
+    const model::OutputLoss fused = model::output_loss(hidden, weight, labels, m, 37 * 5);
+    const model::LossSums reference =
+        model::loss_sums(model::project(hidden, weight).unsqueeze(0), labels.unsqueeze(0));
+    CHECK(fused.ce.item<double>() == Approx(reference.ce.item<double>()).epsilon(1e-6));
+    CHECK(fused.z.item<double>() == Approx(reference.z.item<double>()).epsilon(1e-6));
+    CHECK_FALSE(fused.ce.requires_grad());
+    const auto ours = torch::autograd::grad({fused.loss * 3}, {hidden, weight});
+    const auto expected =
+        torch::autograd::grad({(reference.ce + m * reference.z) * 3}, {hidden, weight});
+    for (size_t i = 0; i < 2; ++i) {
+        INFO("gradient of input " << i);
+        CHECK(max_abs_diff(ours[i], expected[i]) < 1e-5);
+    }
+    // Without autograd it computes the sums alone.
+    torch::NoGradGuard no_grad;
+    CHECK(model::output_loss(hidden, weight, labels, m).ce.item<double>() ==
+          Approx(reference.ce.item<double>()).epsilon(1e-6));
 }
 
 TEST_CASE("labels are the next tokens, with the last position and pads ignored", "[model]") {
