@@ -62,4 +62,8 @@ std::map<std::string, std::string> backend_setting(const std::string& text) {
     return backends;
 }
 
+std::string ladder_dir(const LadderConfig& config) {
+    return config.dir.value_or("model-ladders/" + config.name);
+}
+
 }  // namespace ladder::config

@@ -502,6 +502,9 @@ struct TrainerConfig {
 // cuda:nccl and cuda:gloo, each device at most once.
 std::map<std::string, std::string> backend_setting(const std::string& text);
 
+// Where the ladder's runs live: `dir`, or model-ladders/<name> when it is not set.
+std::string ladder_dir(const LadderConfig& config);
+
 struct LadderConfig {
     std::string name = "olmo3-ladder";
     std::optional<std::string> dir;

@@ -292,8 +292,7 @@ class PathResolver {
 void resolve(LadderConfig& config) {
     // Relative paths from files were rebased on the file's folder while loading; what is
     // still relative (defaults, command-line overrides) is relative to the working folder.
-    if (!config.dir)
-        config.dir = "model-ladders/" + config.name;
+    config.dir = ladder_dir(config);
     PathResolver resolver;
     config.fields(resolver);
     if (!config.project)

@@ -24,7 +24,7 @@ double default_mfu(double approx_params) {
 }
 
 std::string benchmark_result_path(const config::LadderConfig& config, const std::string& size) {
-    return config.dir.value_or("model-ladders/" + config.name) + "/benchmarks/" + size + ".json";
+    return config::ladder_dir(config) + "/benchmarks/" + size + ".json";
 }
 
 std::optional<double> saved_benchmark_mfu(const config::LadderConfig& config,

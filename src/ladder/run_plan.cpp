@@ -110,7 +110,7 @@ RunPlan plan_run(const config::LadderConfig& config, const std::string& size) {
     RunPlan plan;
     plan.size = size;
     plan.run_name = config.name + "-" + size;
-    plan.save_folder = config.dir.value_or("model-ladders/" + config.name) + "/" + size;
+    plan.save_folder = config::ladder_dir(config) + "/" + size;
     plan.model = *find_model_spec(config, size);
     plan.num_params = plan.model.num_params();
     plan.num_non_embedding_params = plan.model.num_non_embedding_params();
