@@ -51,6 +51,11 @@ YAML
     --trainer.hard_stop="{value: $steps, unit: steps}" | tee "$work/ladder.log"
 ours_tps=$(awk '/^  tokens\/s/ {print $2}' "$work/ladder.log")
 ours_mem=$(awk '/^  peak memory/ {print $3}' "$work/ladder.log")
+# The same without ladder's fused kernels (RMSNorm, rotary, SwiGLU, AdamW): their contribution.
+"$ladder" benchmark 190M --config "$work/bench.yaml" --trainer.fused_kernels=false \
+    --trainer.hard_stop="{value: $steps, unit: steps}" >"$work/unfused.log"
+unfused_tps=$(awk '/^  tokens\/s/ {print $2}' "$work/unfused.log")
+unfused_mem=$(awk '/^  peak memory/ {print $3}' "$work/unfused.log")
 
 peer() {
     "$python" scripts/bench/torch_reference.py --tokens "$work/tokens.u32" --device cuda \
@@ -68,6 +73,9 @@ gib() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 2^30}'; }
 printf '\nGPU training on %s: 190M, seq 4096, 8 instances/step, bf16 autocast; %s steps, median step after warm-up\n' "$gpu" "$steps"
 printf '%-32s %12s %8s %10s %16s\n' "trainer" "tokens/s" "MFU" "peak GiB" "ladder / this"
 printf '%-32s %12.0f %8s %10s %16s\n' "ladder benchmark" "$ours_tps" "$(mfu "$ours_tps")" "$ours_mem" "1.00x"
+printf '%-32s %12.0f %8s %10s %16s\n' "ladder, fused_kernels=false" "$unfused_tps" \
+    "$(mfu "$unfused_tps")" "$unfused_mem" \
+    "$(awk -v a="$ours_tps" -v b="$unfused_tps" 'BEGIN {printf "%.2fx", a / b}')"
 for name in eager compiled; do
     json="${!name}"
     tps=$(field "$json" tokens_per_second)

@@ -457,6 +457,7 @@ struct TrainerConfig {
     int64_t dist_timeout_seconds = 1800;
     double z_loss_multiplier = 1e-5;
     double max_grad_norm = 1.0;
+    bool fused_kernels = true;
     DataParallelConfig data_parallel;
     ActivationCheckpointingConfig activation_checkpointing;
     CallbacksConfig callbacks;
@@ -490,6 +491,9 @@ struct TrainerConfig {
         v.field("z_loss_multiplier", z_loss_multiplier, "weight of the z-loss (0: none)",
                 non_negative());
         v.field("max_grad_norm", max_grad_norm, "clip the total gradient norm to this", positive());
+        v.field("fused_kernels", fused_kernels,
+                "on CUDA, ladder's fused kernels for RMSNorm, rotary embedding, SwiGLU and AdamW "
+                "(false: LibTorch's ops, to compare; builds against a CUDA LibTorch only)");
         v.field("data_parallel", data_parallel, "how the ranks share weights and optimizer state");
         v.field("activation_checkpointing", activation_checkpointing,
                 "recompute blocks in backward to save activation memory");

@@ -44,4 +44,15 @@ cudaError_t launch_for(DType dtype, Launch&& launch) {
     return cudaGetLastError();
 }
 
+// The same for two tensors of independent dtypes: `launch` gets a value of each's type.
+template <typename Launch>
+cudaError_t launch_for(DType first, DType second, Launch&& launch) {
+    return launch_for(first, [&](auto a) {
+        if (second == DType::f32)
+            launch(a, float{});
+        else
+            launch(a, __nv_bfloat16{});
+    });
+}
+
 }  // namespace ladder::cuda

@@ -7,24 +7,6 @@ namespace {
 
 constexpr int kThreads = 256;  // one block per row
 
-__device__ float to_float(float v) {
-    return v;
-}
-__device__ float to_float(__nv_bfloat16 v) {
-    return __bfloat162float(v);
-}
-
-template <typename T>
-__device__ T from_float(float v);
-template <>
-__device__ float from_float<float>(float v) {
-    return v;
-}
-template <>
-__device__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
-    return __float2bfloat16(v);  // round to nearest even, as LibTorch's casts do
-}
-
 // The sum of every thread's `value` over the block, returned to every thread.
 __device__ float block_sum(float value) {
     __shared__ float warp_sums[kThreads / 32];
@@ -40,8 +22,8 @@ __device__ float block_sum(float value) {
     return total;
 }
 
-template <typename T>
-__global__ void rms_norm_forward_kernel(const T* __restrict__ x, const T* __restrict__ w,
+template <typename T, typename W>
+__global__ void rms_norm_forward_kernel(const T* __restrict__ x, const W* __restrict__ w,
                                         T* __restrict__ y, float* __restrict__ rstd, int64_t cols,
                                         float eps) {
     const int64_t row = blockIdx.x;
@@ -59,8 +41,8 @@ __global__ void rms_norm_forward_kernel(const T* __restrict__ x, const T* __rest
         yr[j] = from_float<T>(to_float(xr[j]) * r * to_float(w[j]));
 }
 
-template <typename T>
-__global__ void rms_norm_backward_kernel(const T* __restrict__ x, const T* __restrict__ w,
+template <typename T, typename W>
+__global__ void rms_norm_backward_kernel(const T* __restrict__ x, const W* __restrict__ w,
                                          const float* __restrict__ rstd, const T* __restrict__ dy,
                                          T* __restrict__ dx, float* __restrict__ dw, int64_t cols) {
     const int64_t row = blockIdx.x;
@@ -85,31 +67,34 @@ bool launchable(int64_t rows, int64_t cols) {
 
 }  // namespace
 
-cudaError_t rms_norm_forward(DType dtype, const void* x, const void* w, void* y, float* rstd,
-                             int64_t rows, int64_t cols, float eps, cudaStream_t stream) {
+cudaError_t rms_norm_forward(DType dtype, DType weight_dtype, const void* x, const void* w, void* y,
+                             float* rstd, int64_t rows, int64_t cols, float eps,
+                             cudaStream_t stream) {
     if (rows == 0)
         return cudaSuccess;
     if (!launchable(rows, cols))
         return cudaErrorInvalidValue;
-    return launch_for(dtype, [&](auto type) {
+    return launch_for(dtype, weight_dtype, [&](auto type, auto weight_type) {
         using T = decltype(type);
+        using W = decltype(weight_type);
         rms_norm_forward_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(
-            static_cast<const T*>(x), static_cast<const T*>(w), static_cast<T*>(y), rstd, cols,
+            static_cast<const T*>(x), static_cast<const W*>(w), static_cast<T*>(y), rstd, cols,
             eps);
     });
 }
 
-cudaError_t rms_norm_backward(DType dtype, const void* x, const void* w, const float* rstd,
-                              const void* dy, void* dx, float* dw, int64_t rows, int64_t cols,
-                              cudaStream_t stream) {
+cudaError_t rms_norm_backward(DType dtype, DType weight_dtype, const void* x, const void* w,
+                              const float* rstd, const void* dy, void* dx, float* dw, int64_t rows,
+                              int64_t cols, cudaStream_t stream) {
     if (rows == 0)
         return cudaSuccess;
     if (!launchable(rows, cols))
         return cudaErrorInvalidValue;
-    return launch_for(dtype, [&](auto type) {
+    return launch_for(dtype, weight_dtype, [&](auto type, auto weight_type) {
         using T = decltype(type);
+        using W = decltype(weight_type);
         rms_norm_backward_kernel<<<static_cast<unsigned>(rows), kThreads, 0, stream>>>(
-            static_cast<const T*>(x), static_cast<const T*>(w), rstd, static_cast<const T*>(dy),
+            static_cast<const T*>(x), static_cast<const W*>(w), rstd, static_cast<const T*>(dy),
             static_cast<T*>(dx), dw, cols);
     });
 }

@@ -77,6 +77,7 @@ inline at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, con
                                ? at::scaled_dot_product_attention(qt, kt, vt, {}, 0.0, true)
                                : at::scaled_dot_product_attention(qt, kt, vt, mask, 0.0, false);
 #else
+    (void)window;  // in the mask
     const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
     at::Tensor scores = at::matmul(qt, kt.transpose(-2, -1)).mul_(scale);  // [B, H, T, T]
     scores.add_(mask);

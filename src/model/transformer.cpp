@@ -8,6 +8,9 @@
 
 #include "model/activation_checkpoint.hpp"
 #include "model/cpu_fused.hpp"
+#ifdef LADDER_CUDA_FUSED
+#include "model/cuda_fused.hpp"
+#endif
 #include "model/loss.hpp"
 #include "model/rms_norm.hpp"
 #include "model/torch_compat.hpp"
@@ -41,6 +44,10 @@ RMSNormImpl::RMSNormImpl(int64_t size, double eps) : eps_(eps) {
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
     if (cpu_kernels_serve(x) && weight.scalar_type() == x.scalar_type())
         return cpu_rms_norm(x, weight, eps_);
+#ifdef LADDER_CUDA_FUSED
+    if (cuda_kernels_serve(x))
+        return cuda_rms_norm(x, weight, eps_);
+#endif
     return rms_norm(x, weight, eps_);
 }
 
@@ -54,10 +61,18 @@ torch::Tensor RotaryEmbedding::apply(const torch::Tensor& x) {
         const torch::Tensor positions = torch::cat({freqs, freqs}, -1);              // [T, hd]
         sin_ = positions.sin().unsqueeze(1);
         cos_ = positions.cos().unsqueeze(1);
+#ifdef LADDER_CUDA_FUSED
+        half_sin_ = freqs.sin();
+        half_cos_ = freqs.cos();
+#endif
     }
     if (cpu_kernels_serve(x))
         return cpu_rotary(x, cos_.squeeze(1).to(x.scalar_type()),
                           sin_.squeeze(1).to(x.scalar_type()));
+#ifdef LADDER_CUDA_FUSED
+    if (cuda_kernels_serve(x))
+        return cuda_rotary(x, half_cos_, half_sin_);
+#endif
     const torch::Tensor xf = x.to(torch::kFloat32);
     const auto halves = xf.chunk(2, -1);
     const torch::Tensor rotated = torch::cat({-halves[1], halves[0]}, -1);
@@ -125,6 +140,10 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t hidden) {
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
     if (cpu_kernels_serve(x))
         return project(cpu_swiglu(project(x, at::cat({w1->weight, w3->weight}))), w2->weight);
+#ifdef LADDER_CUDA_FUSED
+    if (cuda_kernels_serve(x))
+        return project(cuda_swiglu(project(x, at::cat({w1->weight, w3->weight}))), w2->weight);
+#endif
     return project(torch::silu(project(x, w1->weight)) * project(x, w3->weight), w2->weight);
 }
 

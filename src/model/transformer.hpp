@@ -45,7 +45,8 @@ class RotaryEmbedding {
   private:
     int64_t head_dim_;
     double theta_;
-    torch::Tensor sin_, cos_;  // [T, 1, hd]
+    torch::Tensor sin_, cos_;            // [T, 1, hd]
+    torch::Tensor half_sin_, half_cos_;  // [T, hd / 2], for the CUDA kernel
 };
 
 // Additive [T, T] attention masks (0 where a query may see a key, -inf elsewhere) by

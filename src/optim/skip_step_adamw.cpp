@@ -6,6 +6,10 @@
 #include <stdexcept>
 #include <string>
 
+#ifdef LADDER_CUDA_FUSED
+#include "optim/fused_adamw.hpp"
+#endif
+
 namespace ladder::optim {
 
 SkipStepAdamW::SkipStepAdamW(std::vector<ParamGroup> groups, AdamWSettings settings)
@@ -83,6 +87,28 @@ at::Tensor SkipStepAdamW::step(double lr, const at::Tensor& loss, const at::Tens
     const at::Tensor bc1 = 1 - at::pow(b1, state_.step);
     const at::Tensor bc2_sqrt = at::sqrt(1 - at::pow(b2, state_.step));
     const at::Tensor step_size = f * lr / bc1;
+#ifdef LADDER_CUDA_FUSED
+    if (fused_serves()) {
+        size_t first = 0;
+        for (const auto& group : groups_) {
+            const size_t n = group.params.size();
+            const auto slice = [&](const std::vector<at::Tensor>& all) {
+                return std::vector<at::Tensor>(all.begin() + first, all.begin() + first + n);
+            };
+            // The same factors, by the same operations, as the loop below computes them.
+            const FusedAdamWFactors factors{1 - f * (lr * group.weight_decay),
+                                            f * (1 - b1),
+                                            1 - f * (1 - b2),
+                                            f * (1 - b2),
+                                            bc2_sqrt,
+                                            step_size};
+            fused_adamw_update(group.params, slice(state_.exp_avg), slice(state_.exp_avg_sq),
+                               factors, settings_.eps);
+            first += n;
+        }
+        return f;
+    }
+#endif
     size_t i = 0;
     for (auto& group : groups_) {
         for (auto& p : group.params) {
@@ -103,5 +129,19 @@ at::Tensor SkipStepAdamW::step(double lr, const at::Tensor& loss, const at::Tens
     }
     return f;
 }
+
+#ifdef LADDER_CUDA_FUSED
+bool SkipStepAdamW::fused_serves() const {
+    size_t i = 0;
+    for (const auto& group : groups_) {
+        for (const auto& p : group.params) {
+            if (!fused_adamw_serves(p, state_.exp_avg[i], state_.exp_avg_sq[i]))
+                return false;
+            ++i;
+        }
+    }
+    return i > 0;
+}
+#endif
 
 }  // namespace ladder::optim

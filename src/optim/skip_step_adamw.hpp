@@ -1,7 +1,8 @@
 // OLMo-core's SkipStepAdamW (olmo_core/optim/adamw.py, SkipStepAdamW.step, with the skip rule
 // of olmo_core/optim/skip_step_optimizer.py, SkipStepOptimizer): AdamW that skips a step whose loss
 // or gradient norm is more than 6 standard deviations above the mean of the previous 128 steps. The
-// decision stays on the device (a 0/1 factor), so no host sync is needed.
+// decision stays on the device (a 0/1 factor), so no host sync is needed. On CUDA the update
+// runs as one multi-tensor kernel (optim/fused_adamw.hpp), bitwise equal to its per-tensor ops.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -49,6 +50,10 @@ class SkipStepAdamW {
 
   private:
     at::Tensor step_factor(const at::Tensor& loss, const at::Tensor& grad_norm);
+#ifdef LADDER_CUDA_FUSED
+    // Whether every parameter steps through the fused CUDA kernel (optim/fused_adamw.hpp).
+    bool fused_serves() const;
+#endif
 
     std::vector<ParamGroup> groups_;
     AdamWSettings settings_;

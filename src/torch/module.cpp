@@ -21,6 +21,9 @@
 #include "dist/rank_group.hpp"
 #include "ladder/memory_plan.hpp"
 #include "ladder/run_plan.hpp"
+#ifdef LADDER_CUDA_FUSED
+#include "cuda/kernels.hpp"
+#endif
 #include "train/callbacks.hpp"
 #include "train/runtime.hpp"
 #include "train/trainer.hpp"
@@ -109,6 +112,9 @@ int train_rung(const config::LadderConfig& config, const RunPlan& plan,
     const c10::Device device = train::choose_device(config.trainer.device, launch.local_rank);
     train::keep_freed_memory();
     const int threads = train::configure_threads(config.trainer.threads, launch.local_world_size);
+#ifdef LADDER_CUDA_FUSED
+    cuda::set_kernels_enabled(config.trainer.fused_kernels);
+#endif
 
     // Data first: a bad file should fail before any model is built.
     const int64_t vocab = *config.tokenizer.vocab_size;

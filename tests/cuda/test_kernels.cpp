@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -106,27 +107,35 @@ double worst(const std::vector<float>& a, const std::vector<double>& b) {
 
 }  // namespace
 
-TEST_CASE("RMSNorm forward and backward match double precision, fp32 and bf16", "[cuda]") {
+TEST_CASE(
+    "RMSNorm forward and backward match double precision, fp32, bf16 and bf16 with an "
+    "fp32 weight",
+    "[cuda]") {
     REQUIRE_DEVICE();
     const double eps = 1e-6;
-    for (const DType dtype : {DType::f32, DType::bf16}) {
+    for (const auto& [dtype, weight_dtype] : std::vector<std::pair<DType, DType>>{
+             {DType::f32, DType::f32}, {DType::bf16, DType::bf16}, {DType::bf16, DType::f32}}) {
         // Odd widths: a row shorter than a warp, one not a multiple of the block.
         for (const auto& [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
                  {1, 1}, {3, 7}, {5, 33}, {2, 1000}, {4, 4099}, {64, 768}}) {
-            INFO((dtype == DType::f32 ? "fp32 " : "bf16 ") << rows << " x " << cols);
+            INFO((dtype == DType::f32 ? "fp32 " : "bf16 ")
+                 << "weight " << (weight_dtype == DType::f32 ? "fp32 " : "bf16 ") << rows << " x "
+                 << cols);
             const size_t n = static_cast<size_t>(rows * cols);
-            Buffer x(dtype, random_values(n, -3, 3, 1)), w(dtype, random_values(cols, 0.5, 1.5, 2));
+            Buffer x(dtype, random_values(n, -3, 3, 1)),
+                w(weight_dtype, random_values(cols, 0.5, 1.5, 2));
             Buffer y(dtype, std::vector<float>(n)), dy(dtype, random_values(n, -1, 1, 3));
             Buffer dx(dtype, std::vector<float>(n));
             Buffer rstd(DType::f32, std::vector<float>(rows)),
                 dw(DType::f32, std::vector<float>(cols));
-            REQUIRE(ladder::cuda::rms_norm_forward(
-                        dtype, x.device, w.device, y.device, static_cast<float*>(rstd.device), rows,
-                        cols, static_cast<float>(eps), nullptr) == cudaSuccess);
+            REQUIRE(ladder::cuda::rms_norm_forward(dtype, weight_dtype, x.device, w.device,
+                                                   y.device, static_cast<float*>(rstd.device), rows,
+                                                   cols, static_cast<float>(eps),
+                                                   nullptr) == cudaSuccess);
             REQUIRE(ladder::cuda::rms_norm_backward(
-                        dtype, x.device, w.device, static_cast<const float*>(rstd.device),
-                        dy.device, dx.device, static_cast<float*>(dw.device), rows, cols,
-                        nullptr) == cudaSuccess);
+                        dtype, weight_dtype, x.device, w.device,
+                        static_cast<const float*>(rstd.device), dy.device, dx.device,
+                        static_cast<float*>(dw.device), rows, cols, nullptr) == cudaSuccess);
             REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
 
             // The reference, from the same (rounded) inputs.
@@ -245,12 +254,86 @@ TEST_CASE("rotary embedding rotates each pair by its position's angle, and back"
 TEST_CASE("kernels refuse shapes they cannot launch and accept empty ones", "[cuda]") {
     REQUIRE_DEVICE();
     float* rstd = nullptr;
-    CHECK(ladder::cuda::rms_norm_forward(DType::f32, nullptr, nullptr, nullptr, rstd, 0, 8, 1e-6f,
-                                         nullptr) == cudaSuccess);
-    CHECK(ladder::cuda::rms_norm_forward(DType::f32, nullptr, nullptr, nullptr, rstd, 4, 0, 1e-6f,
-                                         nullptr) == cudaErrorInvalidValue);
+    CHECK(ladder::cuda::rms_norm_forward(DType::f32, DType::f32, nullptr, nullptr, nullptr, rstd, 0,
+                                         8, 1e-6f, nullptr) == cudaSuccess);
+    CHECK(ladder::cuda::rms_norm_forward(DType::f32, DType::f32, nullptr, nullptr, nullptr, rstd, 4,
+                                         0, 1e-6f, nullptr) == cudaErrorInvalidValue);
     CHECK(ladder::cuda::swiglu_forward(DType::bf16, nullptr, nullptr, 0, 16, nullptr) ==
           cudaSuccess);
     CHECK(ladder::cuda::rope(DType::f32, nullptr, nullptr, nullptr, 1, 1, 1, 7, false, nullptr) ==
           cudaErrorInvalidValue);
+}
+
+TEST_CASE("fused AdamW equals the per-tensor float operations bit for bit, taken or skipped",
+          "[cuda]") {
+    REQUIRE_DEVICE();
+    // More tensors than one launch takes, of odd sizes, one empty.
+    std::vector<int64_t> sizes;
+    for (int k = 0; k < 40; ++k)
+        sizes.push_back(k == 7 ? 0 : 1 + (k * 7919) % 3001);
+    const float lr = 3e-4f, weight_decay = 0.1f, beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f;
+    for (const float f : {1.0f, 0.0f}) {
+        INFO("step factor " << f);
+        // The factors as SkipStepAdamW computes them (0-dim float ops), at step 3.
+        const float step = 3;
+        const std::vector<float> factors = {
+            1 - f * (lr * weight_decay),
+            f * (1 - beta1),
+            1 - f * (1 - beta2),
+            f * (1 - beta2),
+            std::sqrt(1 - std::pow(beta2, step)),
+            f * lr / (1 - std::pow(beta1, step)),
+        };
+        std::vector<std::unique_ptr<Buffer>> factor_buffers;
+        for (const float value : factors)
+            factor_buffers.push_back(
+                std::make_unique<Buffer>(DType::f32, std::vector<float>{value}));
+        const auto factor = [&](int i) {
+            return static_cast<const float*>(factor_buffers[i]->device);
+        };
+        std::vector<std::unique_ptr<Buffer>> buffers;
+        std::vector<ladder::cuda::AdamWTensor> tensors;
+        for (size_t k = 0; k < sizes.size(); ++k) {
+            const size_t n = static_cast<size_t>(sizes[k]);
+            const uint32_t seed = static_cast<uint32_t>(10 * k);
+            buffers.push_back(std::make_unique<Buffer>(DType::f32, random_values(n, -1, 1, seed)));
+            buffers.push_back(
+                std::make_unique<Buffer>(DType::f32, random_values(n, -1, 1, seed + 1)));
+            buffers.push_back(
+                std::make_unique<Buffer>(DType::f32, random_values(n, -0.1f, 0.1f, seed + 2)));
+            buffers.push_back(
+                std::make_unique<Buffer>(DType::f32, random_values(n, 0, 0.01f, seed + 3)));
+            const size_t at = buffers.size() - 4;
+            tensors.push_back({static_cast<float*>(buffers[at]->device),
+                               static_cast<const float*>(buffers[at + 1]->device),
+                               static_cast<float*>(buffers[at + 2]->device),
+                               static_cast<float*>(buffers[at + 3]->device), sizes[k]});
+        }
+        REQUIRE(ladder::cuda::adamw_update(
+                    tensors.data(), static_cast<int64_t>(tensors.size()),
+                    {factor(0), factor(1), factor(2), factor(3), factor(4), factor(5)}, eps,
+                    nullptr) == cudaSuccess);
+        REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
+        for (size_t k = 0; k < sizes.size(); ++k) {
+            INFO("tensor " << k);
+            const Buffer &p = *buffers[4 * k], &g = *buffers[4 * k + 1], &m = *buffers[4 * k + 2],
+                         &v = *buffers[4 * k + 3];
+            const std::vector<float> p_out = p.download(), m_out = m.download(),
+                                     v_out = v.download();
+            size_t mismatches = 0;
+            for (size_t i = 0; i < p.values.size(); ++i) {
+                // One float operation at a time, as LibTorch's kernels run them; its CUDA
+                // lerp contracts to one fma.
+                const float gi = g.values[i];
+                const float decayed = p.values[i] * factors[0];
+                const float w = factors[1];
+                const float m_ref = std::fma(w, gi - m.values[i], m.values[i]);
+                const float v_ref = v.values[i] * factors[2] + (gi * gi) * factors[3];
+                const float denom = std::sqrt(v_ref) / factors[4] + eps;
+                const float p_ref = decayed - (m_ref / denom) * factors[5];
+                mismatches += p_out[i] != p_ref || m_out[i] != m_ref || v_out[i] != v_ref;
+            }
+            CHECK(mismatches == 0);
+        }
+    }
 }
