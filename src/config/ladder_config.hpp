@@ -329,6 +329,7 @@ struct MetricSaverConfig {
 struct LMEvaluatorConfig {
     bool enabled = true;
     std::optional<int64_t> eval_interval;
+    std::string instances = "documents";
 
     template <class V>
     void fields(V& v) {
@@ -336,6 +337,11 @@ struct LMEvaluatorConfig {
                 "evaluate the validation sets of data.validation (not with trainer.no_evals)");
         v.field("eval_interval", eval_interval,
                 "also evaluate the validation sets every this many steps", positive());
+        v.choice("instances", instances, {"documents", "chunks"},
+                 "documents: one right-padded instance per document, truncated to the sequence "
+                 "length, as OLMo-core's LM evaluator; chunks: consecutive sequence-length "
+                 "chunks across documents (ladder's earlier definition, for comparing with "
+                 "runs evaluated that way)");
     }
 };
 

@@ -1,20 +1,11 @@
 #include "data/instance_source.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <stdexcept>
 
 #include "util/error.hpp"
 
 namespace ladder::data {
-
-namespace {
-
-// Tokens per max_token call while scanning: big enough to be fast, small enough that the
-// first bad id is found by rescanning only one chunk.
-constexpr int64_t kScanChunkTokens = int64_t{1} << 20;
-
-}  // namespace
 
 InstanceSource::InstanceSource(const std::vector<std::string>& paths, int64_t sequence_length,
                                const TokenDtypeRule& dtype)
@@ -55,23 +46,6 @@ void InstanceSource::read_instance(int64_t index, int32_t* out) const {
     files_[at.file].read(at.offset, sequence_length_, out);
 }
 
-void InstanceSource::check_range(const TokenFile& file, int64_t start, int64_t count,
-                                 int64_t vocab_size) const {
-    if (vocab_size > static_cast<int64_t>(std::numeric_limits<uint32_t>::max()))
-        return;  // every uint32 id fits
-    const auto bound = static_cast<uint32_t>(vocab_size);
-    for (int64_t chunk = start; chunk < start + count; chunk += kScanChunkTokens) {
-        const int64_t n = std::min(kScanChunkTokens, start + count - chunk);
-        if (file.max_token(chunk, n) < bound)
-            continue;
-        const int64_t offset = file.find_token_at_least(chunk, n, bound);
-        throw UsageError("data file '" + file.path() + "': token id " +
-                         std::to_string(file.token(offset)) + " at offset " +
-                         std::to_string(offset) + " is not below the vocabulary size " +
-                         std::to_string(vocab_size) + " (wrong tokenizer or data.dtype?)");
-    }
-}
-
 void InstanceSource::validate(int64_t vocab_size) {
     if (vocab_size <= 0)
         throw UsageError("data: vocabulary size must be positive, got " +
@@ -81,7 +55,7 @@ void InstanceSource::validate(int64_t vocab_size) {
         return;
     }
     for (const auto& file : files_)
-        check_range(file, 0, file.size(), vocab_size);
+        check_vocabulary(file, 0, file.size(), vocab_size);
     lazy_vocab_size_ = 0;
 }
 
@@ -89,7 +63,7 @@ void InstanceSource::check_instance(int64_t index) const {
     if (lazy_vocab_size_ <= 0)
         return;
     const Location at = locate(index);
-    check_range(files_[at.file], at.offset, sequence_length_, lazy_vocab_size_);
+    check_vocabulary(files_[at.file], at.offset, sequence_length_, lazy_vocab_size_);
 }
 
 }  // namespace ladder::data

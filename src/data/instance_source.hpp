@@ -58,9 +58,6 @@ class InstanceSource {
     void check_instance(int64_t index) const;
 
   private:
-    // Throws the out-of-vocabulary error for ids >= vocab_size in a file's range, if any.
-    void check_range(const TokenFile& file, int64_t start, int64_t count, int64_t vocab_size) const;
-
     std::vector<TokenFile> files_;
     // first_instance_[f] is the global index of file f's first instance; one extra entry
     // holds the total.

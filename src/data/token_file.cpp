@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -442,6 +443,25 @@ std::vector<std::string> expand_paths(const std::vector<std::string>& patterns) 
         paths.insert(paths.end(), found.begin(), found.end());
     }
     return paths;
+}
+
+void check_vocabulary(const TokenFile& file, int64_t start, int64_t count, int64_t vocab_size) {
+    if (vocab_size > static_cast<int64_t>(std::numeric_limits<uint32_t>::max()))
+        return;  // every uint32 id fits
+    // Chunks big enough to be fast, small enough that the first bad id is found by rescanning
+    // only one of them.
+    constexpr int64_t kChunkTokens = int64_t{1} << 20;
+    const auto bound = static_cast<uint32_t>(vocab_size);
+    for (int64_t chunk = start; chunk < start + count; chunk += kChunkTokens) {
+        const int64_t n = std::min(kChunkTokens, start + count - chunk);
+        if (file.max_token(chunk, n) < bound)
+            continue;
+        const int64_t offset = file.find_token_at_least(chunk, n, bound);
+        throw UsageError("data file '" + file.path() + "': token id " +
+                         std::to_string(file.token(offset)) + " at offset " +
+                         std::to_string(offset) + " is not below the vocabulary size " +
+                         std::to_string(vocab_size) + " (wrong tokenizer or data.dtype?)");
+    }
 }
 
 }  // namespace ladder::data

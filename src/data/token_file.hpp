@@ -103,6 +103,10 @@ class TokenFile {
     int64_t size_ = 0;
 };
 
+// Throws UsageError naming the file, the offset and the id of the first id >= vocab_size in
+// tokens [start, start + count) of `file`, if there is one.
+void check_vocabulary(const TokenFile& file, int64_t start, int64_t count, int64_t vocab_size);
+
 // Expands data paths in order: an entry with a glob character (* ? [) is a glob(3) pattern
 // replaced by its matches sorted bytewise (so the order never depends on the locale); a
 // pattern that matches nothing is a UsageError naming it. Other entries are kept as they are

@@ -89,11 +89,17 @@ struct ChunkedLogitLoss : torch::autograd::Function<ChunkedLogitLoss> {
 
 }  // namespace
 
-at::Tensor next_token_labels(const at::Tensor& tokens, int64_t pad_token_id) {
+at::Tensor next_token_labels(const at::Tensor& tokens) {
     at::Tensor labels = at::full_like(tokens, kIgnoreIndex);
     const int64_t T = tokens.size(1);
     labels.narrow(1, 0, T - 1).copy_(tokens.narrow(1, 1, T - 1));
-    return labels.masked_fill_(labels == pad_token_id, kIgnoreIndex);
+    return labels;
+}
+
+at::Tensor next_token_labels(const at::Tensor& tokens, const at::Tensor& lengths) {
+    const at::Tensor positions = at::arange(tokens.size(1), lengths.options()).unsqueeze(0);
+    return next_token_labels(tokens).masked_fill_(positions + 1 >= lengths.unsqueeze(1),
+                                                  kIgnoreIndex);
 }
 
 LossSums loss_sums(const at::Tensor& logits, const at::Tensor& labels, int64_t chunk_elements) {

@@ -10,10 +10,16 @@ namespace ladder::model {
 
 constexpr int64_t kIgnoreIndex = -100;
 
-// Labels for next-token prediction: tokens shifted left by one, the last position and
-// every position whose label would be the pad token set to kIgnoreIndex.
-// tokens: [B, T] int64 -> [B, T] int64.
-at::Tensor next_token_labels(const at::Tensor& tokens, int64_t pad_token_id);
+// Labels for next-token prediction as OLMo-core's get_labels (olmo_core/data/utils.py): tokens
+// shifted left by one, the last position set to kIgnoreIndex. No token id is special: padding
+// is masked by each instance's label mask, never by value, so an EOS that is also the pad id
+// is learned and scored. tokens: [B, T] int64 -> [B, T] int64.
+at::Tensor next_token_labels(const at::Tensor& tokens);
+
+// The same for instances whose first lengths[i] positions are their own (their label mask)
+// and the rest padding: a position is labelled when the token it predicts is the instance's.
+// lengths: [B] int64 on tokens' device.
+at::Tensor next_token_labels(const at::Tensor& tokens, const at::Tensor& lengths);
 
 // Sums over the labelled positions (0-dim fp32 tensors), so that micro-batches of one
 // rank batch add up before dividing by its label count.

@@ -136,7 +136,6 @@ int train_rung(const config::LadderConfig& config, const RunPlan& plan,
 
     train::TransformerTrainModuleSettings module_settings;
     module_settings.seed = static_cast<uint64_t>(config.seed);
-    module_settings.pad_token_id = *config.tokenizer.pad_token_id;
     module_settings.z_loss_multiplier = config.trainer.z_loss_multiplier;
     module_settings.max_grad_norm = config.trainer.max_grad_norm;
     const MemoryPlan memory = plan_rank_memory(config, plan, launch, device);

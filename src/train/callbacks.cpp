@@ -94,6 +94,9 @@ CallbackList build_callbacks(const RunParts& run) {
         eval.sequence_length = run.plan.batch.sequence_length;
         eval.dtype = data::token_dtype_rule(config.data.dtype, *config.tokenizer.vocab_size);
         eval.vocab_size = *config.tokenizer.vocab_size;
+        eval.eos_token_id = *config.tokenizer.eos_token_id;
+        eval.pad_token_id = *config.tokenizer.pad_token_id;
+        eval.chunks = settings.lm_evaluator.instances == "chunks";
         eval.batch_instances = run.plan.batch.rank_microbatch_instances();
         eval.rank = run.launch.rank;
         eval.world_size = run.launch.world_size;

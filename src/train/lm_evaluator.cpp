@@ -15,17 +15,37 @@ LMEvaluator::LMEvaluator(const std::map<std::string, std::vector<std::string>>& 
                          LMEvaluatorSettings settings, TrainModule& module)
     : settings_(std::move(settings)), module_(module) {
     for (const auto& [name, patterns] : sets) {
-        data::InstanceSource source(data::expand_paths(patterns), settings_.sequence_length,
-                                    settings_.dtype);
-        source.validate(settings_.vocab_size);
-        sets_.emplace_back(name, std::move(source));
+        Set set{name, std::nullopt, std::nullopt};
+        const std::vector<std::string> paths = data::expand_paths(patterns);
+        if (settings_.chunks) {
+            set.chunks.emplace(paths, settings_.sequence_length, settings_.dtype);
+            set.chunks->validate(settings_.vocab_size);
+        } else {
+            set.documents.emplace(paths, settings_.sequence_length, settings_.dtype,
+                                  settings_.eos_token_id, settings_.pad_token_id,
+                                  settings_.vocab_size);
+        }
+        sets_.push_back(std::move(set));
     }
+}
+
+int64_t LMEvaluator::Set::size() const {
+    return documents ? documents->num_documents() : chunks->num_instances();
+}
+
+int64_t LMEvaluator::Set::read(int64_t i, int32_t* out) const {
+    if (documents)
+        return documents->read_document(i, out);
+    if (chunks->checks_lazily())
+        chunks->check_instance(i);
+    chunks->read_instance(i, out);
+    return chunks->sequence_length();
 }
 
 void LMEvaluator::post_train_batch(const TrainProgress& p, Metrics& metrics) {
     const bool due = settings_.eval_steps.count(p.step) > 0 ||
                      (settings_.interval && p.step % *settings_.interval == 0);
-    if (p.step == 0 || !due)
+    if (p.step <= 1 || !due)
         return;
     const Metrics results = evaluate();
     std::string line = "eval at step " + std::to_string(p.step) + ":";
@@ -41,34 +61,29 @@ Metrics LMEvaluator::evaluate() {
     const auto start = std::chrono::steady_clock::now();
     const int64_t batch = settings_.batch_instances;
     const int64_t stride = batch * settings_.world_size;
+    const int64_t seq = settings_.sequence_length;
     Metrics metrics;
     int64_t batches = 0;
-    std::vector<int32_t> buffer;
-    for (const auto& [name, source] : sets_) {
-        const int64_t seq = source.sequence_length();
+    std::vector<int32_t> tokens;
+    std::vector<int64_t> lengths;
+    for (const Set& set : sets_) {
         // The same number of rounds on every rank: a rank past the end passes an empty
         // batch, so that a sharded model's gathers still meet.
-        const int64_t rounds = (source.num_instances() + stride - 1) / stride;
+        const int64_t rounds = (set.size() + stride - 1) / stride;
         for (int64_t round = 0; round < rounds; ++round) {
             const int64_t first = round * stride + settings_.rank * batch;
-            const int64_t n = std::clamp<int64_t>(source.num_instances() - first, 0, batch);
-            if (n == 0) {
-                module_.eval_batch({}, 0);
-                continue;
-            }
-            buffer.resize(static_cast<size_t>(n * seq));
-            for (int64_t i = 0; i < n; ++i) {
-                if (source.checks_lazily())
-                    source.check_instance(first + i);
-                source.read_instance(first + i, buffer.data() + i * seq);
-            }
-            module_.eval_batch(buffer, n);
-            ++batches;
+            const int64_t n = std::clamp<int64_t>(set.size() - first, 0, batch);
+            tokens.resize(static_cast<size_t>(n * seq));
+            lengths.resize(static_cast<size_t>(n));
+            for (int64_t i = 0; i < n; ++i)
+                lengths[static_cast<size_t>(i)] = set.read(first + i, tokens.data() + i * seq);
+            module_.eval_batch(tokens, lengths);
+            batches += n > 0;
         }
         const EvalTotals totals = module_.eval_totals();
-        const double ce = totals.ce_sum / totals.labels;
-        metrics["eval/lm/" + name + "/CE loss"] = ce;
-        metrics["eval/lm/" + name + "/PPL"] = std::exp(ce);
+        const double ce = totals.ce_sum / (settings_.chunks ? totals.labels : totals.tokens);
+        metrics["eval/lm/" + set.name + "/CE loss"] = ce;
+        metrics["eval/lm/" + set.name + "/PPL"] = std::exp(ce);
     }
     metrics["throughput/in-loop eval time (s)"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,8 +1,15 @@
-// OLMo-core's LMEvaluatorCallback (olmo_core/train/callbacks/evaluator_callback.py) on the
-// validation token files (`data.validation`): at the plan's checkpoint steps and every
-// eval_interval steps (never at step 0), the token-weighted mean cross-entropy of every
-// validation set, in a fixed order, recorded in the step's metrics as
-// `eval/lm/<name>/CE loss` and `eval/lm/<name>/PPL`.
+// OLMo-core's LMEvaluatorCallback (olmo_core/train/callbacks/evaluator_callback.py, with
+// olmo_core/eval/lm_evaluator.py) on the validation token files (`data.validation`): at the
+// plan's checkpoint steps and every eval_interval steps, never at steps 0 and 1 (as
+// EvaluatorCallback.post_step), every validation set in a fixed order, recorded in the step's
+// metrics as `eval/lm/<name>/CE loss` and `eval/lm/<name>/PPL`.
+//
+// Instances are OLMo-core's by default: one per document, truncated to the sequence length
+// and right-padded (data/document_source.hpp); the loss is its MeanMetric's, the CE summed
+// over every rank's labelled positions divided by the positions under the label masks (each
+// document's last token counts in the denominator though it predicts nothing). `chunks`
+// keeps ladder's earlier definition: consecutive sequence_length chunks across documents,
+// divided by the labelled positions.
 #pragma once
 
 #include <map>
@@ -11,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "data/document_source.hpp"
 #include "data/instance_source.hpp"
 #include "train/callback.hpp"
 #include "train/train_module.hpp"
@@ -21,6 +29,9 @@ struct LMEvaluatorSettings {
     int64_t sequence_length = 0;
     data::TokenDtypeRule dtype{data::TokenDtype::kUint16};
     int64_t vocab_size = 0;
+    int64_t eos_token_id = 0;
+    int64_t pad_token_id = 0;
+    bool chunks = false;          // ladder's earlier chunked instances instead of documents
     int64_t batch_instances = 1;  // per rank
     int64_t rank = 0;             // batch i of a set goes to rank i mod world_size
     int64_t world_size = 1;
@@ -39,11 +50,22 @@ class LMEvaluator : public Callback {
     void post_train_batch(const TrainProgress& p, Metrics& metrics) override;
 
   private:
+    // One validation set: its documents, or its chunks.
+    struct Set {
+        std::string name;
+        std::optional<data::DocumentSource> documents;
+        std::optional<data::InstanceSource> chunks;
+
+        int64_t size() const;
+        // Writes instance i (sequence_length tokens) and returns how many are its own.
+        int64_t read(int64_t i, int32_t* out) const;
+    };
+
     Metrics evaluate();
 
     LMEvaluatorSettings settings_;
     TrainModule& module_;
-    std::vector<std::pair<std::string, data::InstanceSource>> sets_;
+    std::vector<Set> sets_;
 };
 
 }  // namespace ladder::train

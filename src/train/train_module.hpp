@@ -29,6 +29,10 @@ struct CheckpointContents;
 struct EvalTotals {
     double ce_sum = 0;  // sum of -log p(label) over the labelled positions
     double labels = 0;  // labelled positions
+    // Positions under the instances' label masks: one more per instance than it has labels
+    // (its last own token predicts nothing). OLMo-core's LM evaluator divides by this
+    // (olmo_core/eval/lm_evaluator.py, LMEvaluator.update_metrics).
+    double tokens = 0;
 };
 
 // One step's metrics, left where the step computed them (on the GPU) until read: reading
@@ -71,8 +75,10 @@ class TrainModule {
     // Evaluation, a forward pass in eval mode: eval_batch adds one batch's loss to sums kept
     // where they were computed (every rank calls it equally often: with no instances when
     // it has no batch in a round); eval_totals (which every rank calls) sums them over the
-    // ranks, reads them, starts new sums and goes back to training mode.
-    virtual void eval_batch(const std::vector<int32_t>& tokens, int64_t instances) = 0;
+    // ranks, reads them, starts new sums and goes back to training mode. Instance i of
+    // `tokens` owns its first lengths[i] tokens (its label mask); the rest is padding.
+    virtual void eval_batch(const std::vector<int32_t>& tokens,
+                            const std::vector<int64_t>& lengths) = 0;
     virtual EvalTotals eval_totals() = 0;
 
     // Training FLOPs per token (for MFU).

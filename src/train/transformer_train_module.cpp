@@ -172,7 +172,7 @@ std::unique_ptr<StepMetrics> TransformerTrainModule::train_batch(
     const int64_t instances =
         static_cast<int64_t>(tokens_host.size()) / plan_.batch.sequence_length;
     const at::Tensor tokens = tokens_on_device(tokens_host, instances);
-    const at::Tensor labels = model::next_token_labels(tokens, settings_.pad_token_id);
+    const at::Tensor labels = model::next_token_labels(tokens);
     // The loss of the whole rank batch is normalised by its label count, so micro-batches
     // add up to exactly the full-batch gradient.
     at::Tensor label_count = (labels != model::kIgnoreIndex).sum().to(at::kFloat);
@@ -228,7 +228,8 @@ std::unique_ptr<StepMetrics> TransformerTrainModule::train_batch(
 }
 
 void TransformerTrainModule::eval_batch(const std::vector<int32_t>& tokens_host,
-                                        int64_t instances) {
+                                        const std::vector<int64_t>& lengths) {
+    const auto instances = static_cast<int64_t>(lengths.size());
     torch::NoGradGuard no_grad;
     model_->eval();
     start_eval_sums();
@@ -238,31 +239,38 @@ void TransformerTrainModule::eval_batch(const std::vector<int32_t>& tokens_host,
         return;
     }
     const at::Tensor tokens = tokens_on_device(tokens_host, instances);
-    const at::Tensor labels = model::next_token_labels(tokens, settings_.pad_token_id);
+    const at::Tensor own = at::tensor(lengths, at::kLong).to(device_);
+    const at::Tensor labels = model::next_token_labels(tokens, own);
     {
         const model::CudaBf16Autocast autocast(device_.is_cuda());
         eval_ce_sum_ += model_->loss(tokens, labels, 0).ce;
     }
     eval_labels_ += (labels != model::kIgnoreIndex).sum();
+    for (const int64_t length : lengths)
+        eval_tokens_ += static_cast<double>(length);
 }
 
 void TransformerTrainModule::start_eval_sums() {
     if (!eval_ce_sum_.defined()) {
         eval_ce_sum_ = at::zeros({}, at::TensorOptions().device(device_).dtype(at::kFloat));
-        eval_labels_ = at::zeros_like(eval_ce_sum_);
+        eval_labels_ = at::zeros({}, eval_ce_sum_.options().dtype(at::kDouble));
     }
 }
 
 EvalTotals TransformerTrainModule::eval_totals() {
     start_eval_sums();  // a rank without a batch of this set still takes part in the sum
-    at::Tensor sums = at::stack({eval_ce_sum_, eval_labels_});
+    // Summed in fp64 so that counts past 2^24 stay exact.
+    const auto fp64 = eval_ce_sum_.options().dtype(at::kDouble);
+    at::Tensor sums = at::stack({eval_ce_sum_.to(at::kDouble), eval_labels_.to(at::kDouble),
+                                 at::full({}, eval_tokens_, fp64)});
     if (group_)
         group_->all_reduce_sum(sums);
     const at::Tensor host = sums.cpu();
     eval_ce_sum_ = at::Tensor();
     eval_labels_ = at::Tensor();
+    eval_tokens_ = 0;
     model_->train();
-    return {host[0].item<double>(), host[1].item<double>()};
+    return {host[0].item<double>(), host[1].item<double>(), host[2].item<double>()};
 }
 
 // Nothing of a checkpoint is used before its bytes are proven to be the ones written. Rank 0

@@ -30,7 +30,6 @@ namespace ladder::train {
 // What the module needs beyond the plan: the trainer's loss and clipping settings.
 struct TransformerTrainModuleSettings {
     uint64_t seed = 0;  // of the initialization
-    int64_t pad_token_id = 0;
     double z_loss_multiplier = 0;
     double max_grad_norm = 1.0;
     // Blocks recomputed in backward (activation checkpointing), one flag each; empty: none.
@@ -59,7 +58,8 @@ class TransformerTrainModule : public TrainModule {
     std::shared_ptr<CheckpointContents> checkpoint(const TrainerState& state,
                                                    const std::string& config_json, bool ephemeral,
                                                    bool copy) override;
-    void eval_batch(const std::vector<int32_t>& tokens, int64_t instances) override;
+    void eval_batch(const std::vector<int32_t>& tokens,
+                    const std::vector<int64_t>& lengths) override;
     EvalTotals eval_totals() override;
     int64_t flops_per_token() const override;
 
@@ -90,6 +90,7 @@ class TransformerTrainModule : public TrainModule {
     std::unique_ptr<dist::FullySharded> sharded_;                   // fsdp, hsdp
     std::future<void> shard_write_;
     at::Tensor eval_ce_sum_, eval_labels_;  // 0-dim, on the device; undefined between evals
+    double eval_tokens_ = 0;                // label-mask positions of this rank's eval batches
 };
 
 }  // namespace ladder::train

@@ -63,6 +63,24 @@ void write_tokens(const std::string& path, int64_t count, uint16_t low, uint16_t
     }
 }
 
+void write_documents(const std::string& path, int64_t documents, uint16_t low, uint16_t high,
+                     uint16_t eos, uint64_t seed) {
+    std::ofstream out(path, std::ios::binary);
+    uint64_t state = seed;
+    const auto next = [&](uint64_t bound) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return (state >> 33) % bound;
+    };
+    for (int64_t d = 0; d < documents; ++d) {
+        const uint64_t length = 1 + next(300);
+        for (uint64_t i = 0; i < length; ++i) {
+            const auto token =
+                static_cast<uint16_t>(i + 1 == length ? eos : low + next(high - low));
+            out.write(reinterpret_cast<const char*>(&token), sizeof token);
+        }
+    }
+}
+
 Result run_ladder(const std::string& args, const std::string& cwd, const std::string& env) {
     const std::string dir = make_temp_dir();
     const std::string out = dir + "/out", err = dir + "/err";

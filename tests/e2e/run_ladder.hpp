@@ -34,6 +34,11 @@ struct TempDir {
 void write_tokens(const std::string& path, int64_t count, uint16_t low, uint16_t high,
                   uint64_t seed = 12345);
 
+// `documents` documents of 1 to 300 uint16 tokens, ids in [low, high) from a fixed LCG, each
+// ending with `eos`: validation data for evaluation per document, as a raw OLMo token file.
+void write_documents(const std::string& path, int64_t documents, uint16_t low, uint16_t high,
+                     uint16_t eos, uint64_t seed = 12345);
+
 // A usage error: exit 2, exactly one line on stderr containing `needle`, nothing on stdout.
 void require_usage_error(const Result& r, const std::string& needle);
 

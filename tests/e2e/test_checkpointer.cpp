@@ -11,8 +11,8 @@
 using ladder::test::read_file;
 using ladder::test::run_ladder;
 using ladder::test::TempDir;
+using ladder::test::write_documents;
 using ladder::test::write_tiny_run;
-using ladder::test::write_tokens;
 using Steps = std::vector<int64_t>;
 
 namespace {
@@ -130,7 +130,7 @@ TEST_CASE("eval_interval adds evaluations; metrics_to_capture filters the metric
           "[train][checkpointer]") {
     TempDir dir;
     write_tiny_run(dir.path, 4096);
-    write_tokens(dir.path + "/v.u16", 1024, 2, 512);
+    write_documents(dir.path + "/v.u16", 8, 2, 512, 0);
     const auto r = run_ladder(
         train_until(4) +
             " --data.validation='{held: [v.u16]}' "

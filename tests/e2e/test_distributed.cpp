@@ -22,9 +22,9 @@ using ladder::test::count_of;
 using ladder::test::read_file;
 using ladder::test::run_ladder;
 using ladder::test::TempDir;
+using ladder::test::write_documents;
 using ladder::test::write_file;
 using ladder::test::write_tiny_run;
-using ladder::test::write_tokens;
 
 namespace {
 
@@ -118,7 +118,7 @@ TEST_CASE("2 ranks train the same trajectory as 1 rank with the same global batc
           "[distributed]") {
     TempDir dir;
     write_tiny_run(dir.path, 8192);
-    write_tokens(dir.path + "/v.u16", 3072, 2, 512, 9);
+    write_documents(dir.path + "/v.u16", 20, 2, 512, 0, 9);
     const std::string train = kTrain + until(30) + "--data.validation='{held: [v.u16]}' ";
     const auto one = run_ladder(train + "--dir one", dir.path);
     INFO(one.out << one.err);
@@ -420,8 +420,8 @@ TEST_CASE("fsdp and hsdp on 2 and 4 ranks train like one process, each rank hold
           "[distributed][fsdp]") {
     TempDir dir;
     write_tiny_run(dir.path, 8192);
-    // 20 instances: in the last round of evaluation 2 of 4 ranks have no batch.
-    write_tokens(dir.path + "/v.u16", 2560, 2, 512, 9);
+    // 20 documents: in the last round of evaluation 2 of 4 ranks have no batch.
+    write_documents(dir.path + "/v.u16", 20, 2, 512, 0, 9);
     // Micro-batches of 2 instances, so that 4 ranks share a step's 8. A low LR: AdamW's
     // update divides by the root of the second moment, which turns the last bits of a
     // near-zero gradient (summed in another order by the collectives) into whole steps.

@@ -9,6 +9,7 @@
 
 using ladder::test::run_ladder;
 using ladder::test::TempDir;
+using ladder::test::write_documents;
 using ladder::test::write_file;
 using ladder::test::write_tokens;
 
@@ -40,7 +41,7 @@ TEST_CASE("a two-size ladder trains, checkpoints all show, metrics has a row per
           "[ladder]") {
     TempDir dir;
     write_tokens(dir.path + "/train.u16", 8192, 2, 256, 7);
-    write_tokens(dir.path + "/valid.u16", 1024, 2, 256, 7);
+    write_documents(dir.path + "/valid.u16", 8, 2, 256, 0, 7);
     write_file(dir.path + "/e2e.yaml", kLadder);
     for (const char* size : {"small", "large"}) {
         const auto r = run_ladder(std::string("train ") + size + " --config e2e.yaml", dir.path);

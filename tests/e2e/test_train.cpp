@@ -17,6 +17,7 @@ using ladder::test::make_temp_dir;
 using ladder::test::run_ladder;
 using ladder::test::TempDir;
 using ladder::test::tiny_ladder;
+using ladder::test::write_documents;
 using ladder::test::write_file;
 using ladder::test::write_tiny_run;
 using ladder::test::write_tokens;
@@ -219,7 +220,7 @@ TEST_CASE("at planned checkpoints the validation sets are evaluated and metrics 
           "[train][checkpoint]") {
     TempDir dir;
     write_tiny_run(dir.path, 4096);
-    write_tokens(dir.path + "/v.u16", 1024, 2, 512);
+    write_documents(dir.path + "/v.u16", 8, 2, 512, 0);
     // The constant schedule's single cycle decays from step 10: a pre-decay checkpoint there.
     const auto r = run_ladder(
         "train tiny --config tiny.yaml --data.validation='{held: [v.u16]}' "

@@ -393,16 +393,22 @@ TEST_CASE("the fused output loss matches projection plus loss, values and gradie
           Approx(reference.ce.item<double>()).epsilon(1e-6));
 }
 
-TEST_CASE("labels are the next tokens, with the last position and pads ignored", "[model]") {
-    const at::Tensor tokens = at::tensor({5, 6, 3, 7}, at::kLong).view({1, 4});
-    const at::Tensor labels = model::next_token_labels(tokens, /*pad=*/3);
-    CHECK(labels.equal(at::tensor({6, -100, 7, -100}, at::kLong).view({1, 4})));
+TEST_CASE("labels are the next tokens, the last position and padding ignored, no id special",
+          "[model]") {
+    // 3 is the pad id and the EOS (as gpt2's 50256): a label like any other.
+    const at::Tensor tokens = at::tensor({5, 6, 3, 7, 9, 3, 3, 3}, at::kLong).view({2, 4});
+    CHECK(model::next_token_labels(tokens).equal(
+        at::tensor({6, 3, 7, -100, 3, 3, 3, -100}, at::kLong).view({2, 4})));
+    // The second instance owns 2 tokens (9, EOS), the rest is padding: one label.
+    const at::Tensor lengths = at::tensor({4, 2}, at::kLong);
+    CHECK(model::next_token_labels(tokens, lengths)
+              .equal(at::tensor({6, 3, 7, -100, 3, -100, -100, -100}, at::kLong).view({2, 4})));
 }
 
 TEST_CASE("gradient accumulation: 1x8 and 4x2 micro-batches give the same gradients", "[model]") {
     const ModelSpec spec = tiny_spec(4, 2, {4, -1});
     const at::Tensor tokens = at::randint(0, 128, {8, 10}, at::kLong);
-    const at::Tensor labels = model::next_token_labels(tokens, -1);
+    const at::Tensor labels = model::next_token_labels(tokens);
     const double count = (labels != model::kIgnoreIndex).sum().item<double>();
     std::vector<at::Tensor> grads[2];
     for (int split = 0; split < 2; ++split) {
@@ -429,7 +435,7 @@ TEST_CASE("activation checkpointing: every pattern of recomputed blocks gives th
     ModelSpec spec = tiny_spec(4, 2, {4, -1});
     spec.n_layers = 4;
     const at::Tensor tokens = at::randint(0, 128, {3, 10}, at::kLong);
-    const at::Tensor labels = model::next_token_labels(tokens, -1);
+    const at::Tensor labels = model::next_token_labels(tokens);
     const auto gradients = [&](std::vector<bool> recomputed, int* hook_calls) {
         model::Transformer m(spec);
         m->initialize(5);

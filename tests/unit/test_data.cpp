@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "data/data_loader.hpp"
+#include "data/document_source.hpp"
 #include "data/instance_source.hpp"
 #include "data/token_file.hpp"
 #include "e2e/run_ladder.hpp"
@@ -26,6 +27,7 @@
 using ladder::UsageError;
 using ladder::data::configured_dtype;
 using ladder::data::DataLoader;
+using ladder::data::DocumentSource;
 using ladder::data::dtype_for_vocab;
 using ladder::data::expand_paths;
 using ladder::data::InstanceSource;
@@ -362,6 +364,46 @@ TEST_CASE("validation names the file, offset and id of a token outside the vocab
           std::string::npos);
     CHECK_NOTHROW(source.validate(81));
     CHECK(!source.checks_lazily());
+}
+
+TEST_CASE("documents: one per EOS, truncated to the sequence, right-padded, the tail dropped",
+          "[data]") {
+    ScratchDir dir;
+    const uint32_t eos = 0, pad = 1;
+    // seq 4: a document of 2, one of exactly 4, one of 6 (truncated), then 3 tokens without an
+    // EOS (no document); the second file starts with an EOS (a document of one token).
+    write_raw(dir / "a.npy", {5, eos, 6, 7, 8, eos, 9, 10, 11, 12, 13, eos, 20, 21, 22},
+              TokenDtype::kUint16);
+    write_raw(dir / "b.npy", {eos, 30, 31, eos}, TokenDtype::kUint16);
+    const DocumentSource docs({dir / "a.npy", dir / "b.npy"}, 4, TokenDtype::kUint16, eos, pad,
+                              100);
+    REQUIRE(docs.num_documents() == 5);
+    const std::vector<std::pair<std::vector<int32_t>, int64_t>> expected = {
+        {{5, 0, 1, 1}, 2}, {{6, 7, 8, 0}, 4},   {{9, 10, 11, 12}, 4},
+        {{0, 1, 1, 1}, 1}, {{30, 31, 0, 1}, 3},
+    };
+    for (int64_t i = 0; i < 5; ++i) {
+        INFO("document " << i);
+        std::vector<int32_t> out(4, -7);
+        CHECK(docs.read_document(i, out.data()) == expected[static_cast<size_t>(i)].second);
+        CHECK(out == expected[static_cast<size_t>(i)].first);
+    }
+    std::vector<int32_t> out(4);
+    CHECK_THROWS_AS(docs.read_document(5, out.data()), std::out_of_range);
+}
+
+TEST_CASE("documents: no EOS and ids outside the vocabulary are usage errors", "[data]") {
+    ScratchDir dir;
+    write_raw(dir / "none.npy", {4, 5, 6, 7}, TokenDtype::kUint16);
+    write_raw(dir / "bad.npy", {4, 0, 60, 0}, TokenDtype::kUint16);
+    CHECK(error_of([&] { DocumentSource({dir / "none.npy"}, 8, TokenDtype::kUint16, 0, 1, 50); }) ==
+          "data file '" + (dir / "none.npy") +
+              "': no end-of-document token (id 0), so no document to evaluate (wrong "
+              "tokenizer.eos_token_id?)");
+    CHECK(error_of([&] {
+              DocumentSource({dir / "bad.npy"}, 8, TokenDtype::kUint16, 0, 1, 50);
+          }).find("token id 60 at offset 2 is not below the vocabulary size 50") !=
+          std::string::npos);
 }
 
 TEST_CASE("validation of a large source is lazy, per instance the loader returns", "[data]") {

@@ -71,16 +71,22 @@ class RecordingModule : public TrainModule {
         FAIL("these tests save no checkpoints");
         return nullptr;
     }
-    // Each batch's first token id and instance count; the totals name the batches seen.
-    void eval_batch(const std::vector<int32_t>& tokens, int64_t instances) override {
+    // Each batch's first token id and instance count; the totals count the instances (as
+    // CE), their labels and their own tokens.
+    void eval_batch(const std::vector<int32_t>& tokens,
+                    const std::vector<int64_t>& lengths) override {
+        const auto instances = static_cast<int64_t>(lengths.size());
         eval_batches.push_back({instances > 0 ? tokens.at(0) : -1, instances});
         eval_ce += static_cast<double>(instances);
-        eval_labels += static_cast<double>(tokens.size());
+        for (const int64_t length : lengths) {
+            eval_labels += static_cast<double>(length - 1);
+            eval_tokens += static_cast<double>(length);
+        }
     }
     EvalTotals eval_totals() override {
         trace_.events.push_back("totals");
-        const EvalTotals totals{eval_ce, eval_labels};
-        eval_ce = eval_labels = 0;
+        const EvalTotals totals{eval_ce, eval_labels, eval_tokens};
+        eval_ce = eval_labels = eval_tokens = 0;
         return totals;
     }
     int64_t flops_per_token() const override { return 0; }
@@ -89,7 +95,7 @@ class RecordingModule : public TrainModule {
     std::map<std::string, std::function<void(TrainerState&)>> damaged;  // by folder name
     std::vector<size_t> batch_sizes;
     std::vector<std::pair<int32_t, int64_t>> eval_batches;
-    double eval_ce = 0, eval_labels = 0;
+    double eval_ce = 0, eval_labels = 0, eval_tokens = 0;
 
   private:
     Trace& trace_;
@@ -294,12 +300,14 @@ TEST_CASE("Trainer: a trainer state that disagrees with its folder or the run is
 
 TEST_CASE("LMEvaluator: at planned steps and intervals, each rank its share of the batches",
           "[trainer][evaluator]") {
+    const bool chunks = GENERATE(false, true);
+    INFO((chunks ? "chunks" : "documents"));
     TempDir dir;
-    // 10 instances of 4 tokens; instance i is four times the token i + 2.
+    // 10 documents of 4 tokens: document i is three times the token i + 2, then EOS (1).
     std::string bytes;
     for (uint16_t i = 0; i < 10; ++i) {
         for (int t = 0; t < 4; ++t) {
-            const uint16_t id = i + 2;
+            const uint16_t id = t < 3 ? i + 2 : 1;
             bytes.append(reinterpret_cast<const char*>(&id), sizeof id);
         }
     }
@@ -309,10 +317,12 @@ TEST_CASE("LMEvaluator: at planned steps and intervals, each rank its share of t
     LMEvaluatorSettings settings;
     settings.sequence_length = 4;
     settings.vocab_size = 100;
+    settings.eos_token_id = 1;
+    settings.chunks = chunks;
     settings.batch_instances = 2;
     settings.rank = 1;
     settings.world_size = 2;
-    settings.eval_steps = {3};
+    settings.eval_steps = {1, 3};  // never at step 1, as OLMo-core
     settings.interval = 5;
     LMEvaluator evaluator({{"val", {dir / "val.u16"}}}, settings, module);
 
@@ -324,6 +334,7 @@ TEST_CASE("LMEvaluator: at planned steps and intervals, each rank its share of t
         return metrics;
     };
     CHECK(metrics_at(0).empty());
+    CHECK(metrics_at(1).empty());
     CHECK(metrics_at(4).empty());
     CHECK(module.eval_batches.empty());
     for (const int64_t step : {3, 5, 10}) {
@@ -334,8 +345,11 @@ TEST_CASE("LMEvaluator: at planned steps and intervals, each rank its share of t
         // then an empty batch while rank 0 evaluates 8-9.
         CHECK(module.eval_batches ==
               std::vector<std::pair<int32_t, int64_t>>{{4, 2}, {8, 2}, {-1, 0}});
-        CHECK(m.at("eval/lm/val/CE loss") == Approx(4.0 / 16.0));  // the module's totals
-        CHECK(m.at("eval/lm/val/PPL") == Approx(std::exp(4.0 / 16.0)));
+        // The module's totals: divided by the own tokens (OLMo-core's MeanMetric) for
+        // documents, by the labels for chunks.
+        const double ce = chunks ? 4.0 / 12.0 : 4.0 / 16.0;
+        CHECK(m.at("eval/lm/val/CE loss") == Approx(ce));
+        CHECK(m.at("eval/lm/val/PPL") == Approx(std::exp(ce)));
         CHECK(m.at("throughput/in-loop eval batches") == 2);
     }
     CHECK(trace.joined() == "totals totals totals");  // once per set and evaluation
