@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cli/common.hpp"
+#include "cli/prepare_tasks.hpp"
 #include "config/overrides.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
@@ -58,6 +59,7 @@ int run(int argc, char** argv) {
     register_help_config(app);
     register_env(app);
     register_tokenize(app);
+    register_prepare_tasks(app, common);
     register_checkpoints(app, common);
     register_metrics(app, common);
     register_fit(app);

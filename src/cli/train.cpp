@@ -7,6 +7,7 @@
 #include "cli/common.hpp"
 #include "cli/local_launcher.hpp"
 #include "cli/modules.hpp"
+#include "cli/prepare_tasks.hpp"
 #include "config/benchmark_mode.hpp"
 #include "dist/launch_env.hpp"
 #include "ladder/batch_plan.hpp"
@@ -89,6 +90,8 @@ void train(const TrainOptions& options, const CommonOptions& common, bool benchm
     const RunPlan plan = plan_for_launch(config, options.size, launch.world_size, launch.source);
     if (launch.rank == 0)
         print_warnings(plan);
+    const auto& downstream = config.trainer.callbacks.downstream_evaluator;
+    prepare_tasks_first(config, common, launch, downstream.enabled && !config.trainer.no_evals);
     using TrainEntry = int (*)(const config::LadderConfig*, const RunPlan*, const dist::LaunchEnv*);
     const auto entry =
         reinterpret_cast<TrainEntry>(module_symbol("libladder_torch.so", "ladder_torch_train"));

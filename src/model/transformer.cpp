@@ -220,6 +220,23 @@ OutputLoss TransformerImpl::loss(const torch::Tensor& tokens, const torch::Tenso
     return out;
 }
 
+torch::Tensor TransformerImpl::target_log_probs(const torch::Tensor& tokens,
+                                                const torch::Tensor& targets) {
+    const torch::Tensor h = hidden_states(tokens);
+    const torch::Tensor flat_targets = targets.reshape({-1});
+    const torch::Tensor rows = (flat_targets >= 0).nonzero().squeeze(1);
+    torch::Tensor sums = torch::zeros({tokens.size(0)}, h.options().dtype(torch::kFloat32));
+    unit_forward(static_cast<int64_t>(blocks->size()) + 1, [&] {
+        const torch::Tensor logits = lm_head(h.reshape({-1, h.size(-1)}).index_select(0, rows));
+        const torch::Tensor log_p = at::log_softmax(logits.to(torch::kFloat32), -1)
+                                        .gather(1, flat_targets.index_select(0, rows).unsqueeze(1))
+                                        .squeeze(1);
+        sums.index_add_(0, at::div(rows, tokens.size(1), "floor"), log_p);
+        return logits;
+    });
+    return sums;
+}
+
 torch::Tensor TransformerImpl::hidden_states(const torch::Tensor& tokens) {
     torch::Tensor h = unit_forward(0, [&] { return embeddings(tokens); });  // [B, T, d]
     for (size_t i = 0; i < blocks->size(); ++i) {

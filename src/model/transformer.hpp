@@ -129,6 +129,10 @@ class TransformerImpl : public torch::nn::Module {
     // The loss of next-token `labels` ([B, T]): on GPUs without materializing the logits
     // (model/output_loss.hpp), on the CPU through them (model/loss.hpp).
     OutputLoss loss(const torch::Tensor& tokens, const torch::Tensor& labels, double z_multiplier);
+    // Per row of `tokens` ([B, T]) the sum of ln p(targets[b, t]) over the positions whose
+    // target ([B, T]) is not negative, in fp32 ([B]). The head runs on those positions alone.
+    // For evaluation: it reads the number of targeted positions on the host.
+    torch::Tensor target_log_probs(const torch::Tensor& tokens, const torch::Tensor& targets);
 
     // OLMo-core's `normal` init: every Linear weight and the embedding from a normal
     // (std 0.02) truncated at +-3 std, norms 1; drawn in OLMo-core's parameter order.

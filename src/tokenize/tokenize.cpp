@@ -2,7 +2,6 @@
 // SentencePiece model into an OLMo-style token file: a raw, headerless little-endian array of
 // uint16 or uint32 ids, each document's ids followed by the EOS id and nothing else.
 #include <sentencepiece_processor.h>
-#include <zlib.h>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "data/token_file.hpp"
+#include "io/text_lines.hpp"
 #include "tokenize/tokenize.hpp"
 #include "util/atomic_file.hpp"
 #include "util/cpu_cores.hpp"
@@ -39,80 +39,6 @@ bool is_jsonl_name(std::string path) {
         path.resize(path.size() - 3);
     return ends_with(path, ".jsonl") || ends_with(path, ".ndjson") || ends_with(path, ".json");
 }
-
-// Reads a file in chunks, gzip or not: zlib passes files that are not gzip through as they
-// are, so one reader serves .txt, .jsonl and .jsonl.gz alike.
-class InputFile {
-  public:
-    explicit InputFile(const std::string& path) : path_(path) {
-        errno = 0;
-        file_ = gzopen(path.c_str(), "rb");
-        if (!file_)
-            throw UsageError("cannot open '" + path +
-                             "': " + (errno ? std::strerror(errno) : "out of memory"));
-        gzbuffer(file_, 1 << 18);
-    }
-    ~InputFile() { gzclose(file_); }
-    InputFile(const InputFile&) = delete;
-    InputFile& operator=(const InputFile&) = delete;
-
-    // The next line without its "\n" (or "\r\n"); false at the end of the file.
-    bool next_line(std::string& line) {
-        line.clear();
-        while (true) {
-            const size_t newline = pending_.find('\n', offset_);
-            if (newline != std::string::npos) {
-                line.append(pending_, offset_, newline - offset_);
-                offset_ = newline + 1;
-                break;
-            }
-            line.append(pending_, offset_, std::string::npos);
-            offset_ = 0;
-            if (!fill()) {
-                if (line.empty())
-                    return false;
-                break;
-            }
-        }
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
-        return true;
-    }
-
-    // Everything from the current position to the end.
-    std::string rest() {
-        std::string text = pending_.substr(offset_);
-        offset_ = 0;
-        while (fill())
-            text += pending_;
-        pending_.clear();
-        return text;
-    }
-
-  private:
-    // Replaces `pending_` with the next chunk; false at the end of the file.
-    bool fill() {
-        pending_.resize(1 << 18);
-        const int n = gzread(file_, pending_.data(), static_cast<unsigned>(pending_.size()));
-        // A gzip stream cut short can read as a normal end; zlib flags it only in gzerror.
-        int code = Z_OK;
-        const std::string message = gzerror(file_, &code);
-        if (n < 0 || code != Z_OK) {
-            // zlib's message starts with the path; the error names it once already.
-            std::string detail = code == Z_ERRNO ? std::strerror(errno) : message;
-            if (detail.rfind(path_ + ": ", 0) == 0)
-                detail = detail.substr(path_.size() + 2);
-            throw UsageError("cannot read '" + path_ + "': " + detail);
-        }
-        pending_.resize(static_cast<size_t>(n));
-        return n > 0;
-    }
-
-    std::string path_;
-    gzFile file_ = nullptr;
-    std::string pending_;
-    size_t offset_ = 0;
-};
 
 // Writes a token file: each document's ids, then EOS, in `width`-byte little-endian ids.
 class TokenFileWriter {
@@ -239,27 +165,13 @@ class Encoder {
 };
 
 void tokenize_jsonl(const std::string& path, const std::string& field, Encoder& encoder) {
-    InputFile in(path);
+    io::TextLines in(path);
     std::string line;
     for (uint64_t number = 1; in.next_line(line); ++number) {
         if (line.find_first_not_of(" \t") == std::string::npos)
             continue;
         const std::string where = path + ":" + std::to_string(number);
-        nlohmann::json doc;
-        try {
-            doc = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::parse_error& e) {
-            // Drop nlohmann's "[json.exception.parse_error.101] " tag; keep its detail.
-            std::string detail = e.what();
-            const size_t tag_end = detail.find("] ");
-            if (tag_end != std::string::npos)
-                detail = detail.substr(tag_end + 2);
-            // The input is one line, so nlohmann's "line 1" would only contradict `where`.
-            const size_t line_one = detail.find("at line 1, ");
-            if (line_one != std::string::npos)
-                detail.erase(line_one + 3, 8);
-            throw UsageError(where + ": not valid JSON (" + detail + ")");
-        }
+        const nlohmann::json doc = io::parse_json_line(line, where);
         if (!doc.is_object())
             throw UsageError(where + ": expected a JSON object, got " + doc.type_name());
         const auto text = doc.find(field);
@@ -273,7 +185,7 @@ void tokenize_jsonl(const std::string& path, const std::string& field, Encoder& 
 }
 
 void tokenize_text(const std::string& path, bool doc_per_line, Encoder& encoder) {
-    InputFile in(path);
+    io::TextLines in(path);
     if (doc_per_line) {
         std::string line;
         for (uint64_t number = 1; in.next_line(line); ++number) {

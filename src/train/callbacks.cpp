@@ -11,6 +11,7 @@
 #include "train/checkpointer.hpp"
 #include "train/config_saver.hpp"
 #include "train/console_logger.hpp"
+#include "train/downstream_evaluator.hpp"
 #include "train/lm_evaluator.hpp"
 #include "train/metric_saver.hpp"
 #include "train/metrics_jsonl.hpp"
@@ -103,6 +104,11 @@ CallbackList build_callbacks(const RunParts& run) {
         eval.eval_steps = planned_steps;
         eval.interval = settings.lm_evaluator.eval_interval;
         callbacks.add(std::make_unique<LMEvaluator>(config.data.validation, eval, run.module));
+    }
+    const config::DownstreamEvaluatorConfig& downstream = settings.downstream_evaluator;
+    if (downstream.enabled && !config.trainer.no_evals && !config.data.downstream.empty()) {
+        callbacks.add(
+            make_downstream_evaluator(config, run.plan, run.launch, run.module, planned_steps));
     }
     if (writes_folder && settings.metric_saver.enabled) {
         callbacks.add(std::make_unique<MetricSaver>(

@@ -81,6 +81,17 @@ class TrainModule {
                             const std::vector<int64_t>& lengths) = 0;
     virtual EvalTotals eval_totals() = 0;
 
+    // Downstream scoring, a forward pass in eval mode over `instances` rows of `inputs`
+    // (row-major, equal lengths) with `targets` beside them (the id each position must
+    // predict, -1 where none): returns per row the sum of ln p(target) over its targeted
+    // positions, fp32 as the model computes it. Every rank calls it equally often (with no
+    // rows when it has none in a round).
+    virtual std::vector<float> score_batch(const std::vector<int32_t>& inputs,
+                                           const std::vector<int32_t>& targets,
+                                           int64_t instances) = 0;
+    // Sums `values` element by element over the ranks, in place (every rank calls it).
+    virtual void sum_over_ranks(std::vector<double>& values) = 0;
+
     // Training FLOPs per token (for MFU).
     virtual int64_t flops_per_token() const = 0;
 };

@@ -156,7 +156,7 @@ int64_t TransformerTrainModule::flops_per_token() const {
 
 at::Tensor TransformerTrainModule::tokens_on_device(const std::vector<int32_t>& tokens,
                                                     int64_t instances) const {
-    const int64_t seq = plan_.batch.sequence_length;
+    const int64_t seq = static_cast<int64_t>(tokens.size()) / instances;
     // from_blob does not write through its pointer; the copy below owns the data.
     auto* data = const_cast<int32_t*>(tokens.data());
     const at::Tensor host = at::from_blob(data, {instances, seq}, at::kInt);
@@ -271,6 +271,36 @@ EvalTotals TransformerTrainModule::eval_totals() {
     eval_tokens_ = 0;
     model_->train();
     return {host[0].item<double>(), host[1].item<double>(), host[2].item<double>()};
+}
+
+std::vector<float> TransformerTrainModule::score_batch(const std::vector<int32_t>& inputs,
+                                                       const std::vector<int32_t>& targets,
+                                                       int64_t instances) {
+    if (instances == 0) {
+        if (sharded_)
+            sharded_->skip_forward();  // the other ranks' gathers need this rank's shards
+        return {};
+    }
+    torch::NoGradGuard no_grad;
+    model_->eval();
+    at::Tensor sums;
+    {
+        const model::CudaBf16Autocast autocast(device_.is_cuda());
+        sums = model_->target_log_probs(tokens_on_device(inputs, instances),
+                                        tokens_on_device(targets, instances));
+    }
+    model_->train();
+    const at::Tensor host = sums.cpu().contiguous();
+    return std::vector<float>(host.data_ptr<float>(), host.data_ptr<float>() + host.numel());
+}
+
+void TransformerTrainModule::sum_over_ranks(std::vector<double>& values) {
+    if (!group_ || values.empty())
+        return;
+    at::Tensor t = at::tensor(values, at::kDouble).to(device_);
+    group_->all_reduce_sum(t);
+    const at::Tensor host = t.cpu().contiguous();
+    std::copy(host.data_ptr<double>(), host.data_ptr<double>() + host.numel(), values.begin());
 }
 
 // Nothing of a checkpoint is used before its bytes are proven to be the ones written. Rank 0

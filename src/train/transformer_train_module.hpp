@@ -61,6 +61,9 @@ class TransformerTrainModule : public TrainModule {
     void eval_batch(const std::vector<int32_t>& tokens,
                     const std::vector<int64_t>& lengths) override;
     EvalTotals eval_totals() override;
+    std::vector<float> score_batch(const std::vector<int32_t>& inputs,
+                                   const std::vector<int32_t>& targets, int64_t instances) override;
+    void sum_over_ranks(std::vector<double>& values) override;
     int64_t flops_per_token() const override;
 
     const c10::Device& device() const { return device_; }

@@ -89,6 +89,12 @@ class RecordingModule : public TrainModule {
         eval_ce = eval_labels = eval_tokens = 0;
         return totals;
     }
+    std::vector<float> score_batch(const std::vector<int32_t>&, const std::vector<int32_t>&,
+                                   int64_t) override {
+        FAIL("these tests score no downstream tasks");
+        return {};
+    }
+    void sum_over_ranks(std::vector<double>&) override {}
     int64_t flops_per_token() const override { return 0; }
 
     std::set<std::string> unloadable;
