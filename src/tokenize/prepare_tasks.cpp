@@ -13,7 +13,6 @@
 #include "eval/task_requests.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
-#include "util/input_file.hpp"
 
 namespace ladder::tokenize {
 
@@ -29,6 +28,7 @@ std::vector<int32_t> encode(const sentencepiece::SentencePieceProcessor& model,
 }
 
 eval::PreparedTask prepare(const config::LadderConfig& config, const std::string& name,
+                           const std::string& fingerprint,
                            const sentencepiece::SentencePieceProcessor& model) {
     const eval::TaskFile file = eval::read_task_file(config.data.downstream.at(name));
     const auto& types = config.trainer.callbacks.downstream_evaluator.metric_types;
@@ -38,7 +38,7 @@ eval::PreparedTask prepare(const config::LadderConfig& config, const std::string
     task.type = eval::task_metric_type(
         name, file,
         configured == types.end() ? std::nullopt : std::optional<std::string>(configured->second));
-    task.fingerprint = eval::task_fingerprint(config, name);
+    task.fingerprint = fingerprint;
     const std::string where = "task " + name + " ('" + file.requests_path + "')";
     task.domain = encode(model, " ", where);
     const auto& bos = config.tokenizer.bos_token_id;
@@ -80,12 +80,10 @@ void prepare_tasks(const config::LadderConfig& config) {
         std::cout << "No tasks to prepare: data.downstream is empty\n";
         return;
     }
-    if (!config.tokenizer.path) {
-        throw UsageError(
-            "tokenizer.path: required to prepare the tasks of data.downstream (a "
-            "SentencePiece .model)");
-    }
-    check_input_file(*config.tokenizer.path, "tokenizer.path");
+    // What each task is made from, first: a missing file is named before any work.
+    std::map<std::string, std::string> fingerprints;
+    for (const auto& [name, path] : config.data.downstream)
+        fingerprints[name] = eval::task_fingerprint(config, name);
     sentencepiece::SentencePieceProcessor model;
     if (const auto status = model.Load(*config.tokenizer.path); !status.ok()) {
         throw UsageError("tokenizer.path: cannot load SentencePiece model '" +
@@ -93,11 +91,11 @@ void prepare_tasks(const config::LadderConfig& config) {
     }
     for (const auto& [name, path] : config.data.downstream) {
         const std::string out = eval::prepared_task_path(config, name);
-        if (eval::prepared_task_current(out, eval::task_fingerprint(config, name))) {
+        if (eval::prepared_task_current(out, fingerprints.at(name))) {
             std::cout << "Task " << name << ": prepared already in '" << out << "'\n";
             continue;
         }
-        const eval::PreparedTask task = prepare(config, name, model);
+        const eval::PreparedTask task = prepare(config, name, fingerprints.at(name), model);
         eval::write_prepared_task(out, task);
         std::cout << "Task " << name << " (" << eval::metric_type_name(task.type)
                   << "): " << with_commas(static_cast<int64_t>(task.requests.size()))

@@ -1,7 +1,6 @@
 // End-to-end: `ladder tokenize` on text, JSONL and JSONL.gz inputs, with a tiny SentencePiece
 // model trained here, checked id by id against the same model and decoded back to the text.
 #include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
 #include <zlib.h>
 
 #include <catch2/catch.hpp>
@@ -14,61 +13,19 @@
 #include <vector>
 
 #include "e2e/run_ladder.hpp"
+#include "e2e/spm_model.hpp"
 
+using ladder::test::make_sentences;
 using ladder::test::make_temp_dir;
 using ladder::test::require_usage_error;
 using ladder::test::run_ladder;
 using ladder::test::TempDir;
+using ladder::test::train_model;
 using ladder::test::write_file;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// A few hundred deterministic sentences over a small word list: enough for a tiny BPE model
-// whose pieces cover every character, so decoding gives back exactly the text.
-std::vector<std::string> make_sentences(size_t count) {
-    static const char* const words[] = {"the",     "people", "of",     "union", "state", "congress",
-                                        "nation",  "peace",  "trade",  "law",   "shall", "our",
-                                        "country", "year",   "public", "war",   "great", "credit",
-                                        "senate",  "house",  "treaty", "duty",  "and",   "to"};
-    const size_t n_words = sizeof(words) / sizeof(words[0]);
-    std::vector<std::string> sentences;
-    uint32_t state = 12345;
-    for (size_t i = 0; i < count; ++i) {
-        std::string sentence;
-        const size_t length = 4 + i % 9;
-        for (size_t w = 0; w < length; ++w) {
-            state = state * 1103515245u + 12345u;
-            sentence += (w ? " " : "") + std::string(words[(state >> 16) % n_words]);
-        }
-        sentence += i % 3 == 0 ? "." : (i % 3 == 1 ? "," : "!");
-        sentences.push_back(sentence);
-    }
-    return sentences;
-}
-
-// Trains a model into `dir` and returns its path; `eos_id` -1 trains one without EOS.
-std::string train_model(const std::string& dir, const std::string& name, int eos_id) {
-    std::string corpus;
-    for (const auto& sentence : make_sentences(400))
-        corpus += sentence + "\n";
-    write_file(dir + "/corpus.txt", corpus);
-    const auto status = sentencepiece::SentencePieceTrainer::Train({
-        {"input", dir + "/corpus.txt"},
-        {"model_prefix", dir + "/" + name},
-        {"vocab_size", "120"},
-        {"model_type", "bpe"},
-        {"character_coverage", "1.0"},
-        {"unk_id", "0"},
-        {"bos_id", "1"},
-        {"eos_id", std::to_string(eos_id)},
-        {"pad_id", "3"},
-        {"minloglevel", "2"},
-    });
-    REQUIRE(status.ok());
-    return dir + "/" + name + ".model";
-}
 
 // One model for the whole run: training it is the slow part.
 struct Fixture {

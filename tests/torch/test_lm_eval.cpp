@@ -1,6 +1,7 @@
-// LM evaluation through the real train module against the loss computed directly from the
-// model, document by document, as OLMo-core's LM evaluator defines it; and labels that keep
-// the EOS when it is also the pad id.
+// LM and downstream evaluation through the real train module against the losses computed
+// directly from the model: document by document as OLMo-core's LM evaluator defines them,
+// request by request as olmo_eval scores them; and labels that keep the EOS when it is also
+// the pad id.
 #include <ATen/ATen.h>
 #include <torch/utils.h>
 
@@ -12,8 +13,10 @@
 
 #include "config/load.hpp"
 #include "e2e/run_ladder.hpp"
+#include "eval/icl_metric.hpp"
 #include "ladder/run_plan.hpp"
 #include "model/transformer.hpp"
+#include "train/downstream_evaluator.hpp"
 #include "train/lm_evaluator.hpp"
 #include "train/transformer_train_module.hpp"
 
@@ -143,4 +146,79 @@ TEST_CASE("with the pad id equal to the EOS, training learns to predict the EOS"
     CHECK(totals.labels == kSeq - 1);
     INFO("CE " << totals.ce_sum / totals.labels);
     CHECK(totals.ce_sum / totals.labels < 0.1);
+}
+
+TEST_CASE("downstream scores equal each continuation's log-likelihood computed directly",
+          "[evaluator]") {
+    const RunPlan plan = tiny_plan();
+    train::TransformerTrainModuleSettings settings;
+    settings.seed = 9;
+    train::TransformerTrainModule module(plan, settings, c10::Device(c10::kCPU), nullptr);
+    model::Transformer reference(plan.model);
+    reference->initialize(9);
+
+    // Four-way multiple choice over 5 documents; document 4's context is longer than the
+    // sequence, so its queries lose their first tokens.
+    at::manual_seed(3);
+    const auto random_ids = [](int64_t n) {
+        std::vector<int32_t> ids;
+        for (int64_t i = 0; i < n; ++i)
+            ids.push_back(static_cast<int32_t>(at::randint(4, 64, {1}).item<int64_t>()));
+        return ids;
+    };
+    eval::PreparedTask task;
+    task.name = "mc";
+    task.type = eval::MetricType::kLenNorm;
+    for (int64_t doc = 0; doc < 5; ++doc) {
+        const std::vector<int32_t> context = random_ids(doc == 4 ? 30 : 3 + doc);
+        for (int64_t cont = 0; cont < 4; ++cont) {
+            eval::PreparedRequest r;
+            r.doc_id = doc;
+            r.cont_id = cont;
+            r.label = doc % 4;
+            r.context = context;
+            r.continuation = random_ids(1 + cont);
+            r.chars = 3 + 2 * cont;
+            r.bytes = r.chars + doc;
+            r.chars_no_leading_space = r.chars - 1;
+            r.bytes_no_leading_space = r.bytes - 1;
+            task.requests.push_back(r);
+        }
+    }
+    std::vector<eval::ScoredRequest> expected;
+    for (const eval::PreparedRequest& r : task.requests) {
+        // The query as olmo_eval cuts it: its last kSeq tokens of context + continuation[:-1].
+        std::vector<int32_t> all = r.context;
+        all.insert(all.end(), r.continuation.begin(), r.continuation.end());
+        const size_t keep = std::min<size_t>(all.size(), kSeq + 1);
+        const std::vector<int32_t> window(all.end() - keep, all.end());
+        // ce_sum over the window's positions, less those predicting context tokens.
+        const std::vector<int32_t> context_part(window.begin(),
+                                                window.end() - r.continuation.size());
+        eval::ScoredRequest s;
+        s.doc_id = r.doc_id;
+        s.cont_id = r.cont_id;
+        s.label = r.label;
+        s.log_likelihood =
+            static_cast<float>(-(ce_sum(reference, window) -
+                                 (context_part.size() > 1 ? ce_sum(reference, context_part) : 0)));
+        s.chars = r.chars;
+        s.bytes = r.bytes;
+        s.chars_no_leading_space = r.chars_no_leading_space;
+        s.bytes_no_leading_space = r.bytes_no_leading_space;
+        expected.push_back(s);
+    }
+    const auto wanted = eval::icl_metrics(task.type, expected);
+
+    train::DownstreamEvaluatorSettings eval_settings;
+    eval_settings.sequence_length = kSeq;
+    eval_settings.batch_tokens = 40;  // several batches of different lengths
+    train::DownstreamEvaluator evaluator({task}, eval_settings, module);
+    const train::Metrics metrics = evaluator.evaluate();
+    for (const auto& [key, value] : wanted) {
+        INFO(key);
+        const std::string name = "eval/downstream/mc (" + eval::metric_label(key) + ")";
+        CHECK(metrics.at(name) == Approx(value).epsilon(1e-4));
+    }
+    CHECK(metrics.count("eval/downstream/mc (length-normalized accuracy)") == 1);
 }
