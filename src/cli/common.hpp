@@ -53,5 +53,6 @@ void register_tokenize(CLI::App& app);
 void register_checkpoints(CLI::App& app, CommonOptions& common);
 void register_metrics(CLI::App& app, CommonOptions& common);
 void register_fit(CLI::App& app);
+void register_eval(CLI::App& app, CommonOptions& common);
 
 }  // namespace ladder::cli

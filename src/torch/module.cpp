@@ -24,7 +24,12 @@
 #ifdef LADDER_CUDA_FUSED
 #include "cuda/kernels.hpp"
 #endif
+#include "io/checkpoint_dir.hpp"
 #include "train/callbacks.hpp"
+#include "train/downstream_evaluator.hpp"
+#include "train/eval_request.hpp"
+#include "train/lm_evaluator.hpp"
+#include "train/metric_saver.hpp"
 #include "train/runtime.hpp"
 #include "train/trainer.hpp"
 #include "train/transformer_train_module.hpp"
@@ -189,6 +194,68 @@ int train_rung(const config::LadderConfig& config, const RunPlan& plan,
     return finished ? 0 : kExitRequeue;
 }
 
+// Evaluates saved checkpoints of one rung as one rank of `launch` (`ladder eval`): each
+// step's checkpoint loaded and verified, evaluated as the in-loop evaluators do, and its
+// eval/ metrics merged into metrics_step<N>.json by rank 0.
+int eval_rung(const config::LadderConfig& config, const RunPlan& plan,
+              const dist::LaunchEnv& launch, const train::EvalRequest& request) {
+    log::set_rank(launch.rank, launch.world_size);
+    std::signal(SIGXFSZ, SIG_IGN);
+    const c10::Device device = train::choose_device(config.trainer.device, launch.local_rank);
+    train::configure_threads(config.trainer.threads, launch.local_world_size);
+#ifdef LADDER_CUDA_FUSED
+    cuda::set_kernels_enabled(config.trainer.fused_kernels);
+#endif
+    std::unique_ptr<dist::RankGroup> group;
+    if (launch.distributed()) {
+        group = std::make_unique<dist::RankGroup>(
+            launch, device, config.backend,
+            std::chrono::seconds(config.trainer.dist_timeout_seconds));
+    }
+    train::TransformerTrainModuleSettings module_settings;
+    module_settings.seed = static_cast<uint64_t>(config.seed);
+    const MemoryPlan memory = plan_rank_memory(config, plan, launch, device);
+    set_data_parallel(module_settings, config.trainer.data_parallel, memory, launch, device);
+    train::TransformerTrainModule module(plan, module_settings, device, group.get());
+
+    std::unique_ptr<train::LMEvaluator> lm;
+    if (request.lm)
+        lm = train::make_lm_evaluator(config, plan, launch, module, {});
+    std::unique_ptr<train::DownstreamEvaluator> downstream;
+    if (!request.tasks.empty()) {
+        downstream =
+            train::make_downstream_evaluator(config, plan, launch, module, {}, request.tasks);
+    }
+    for (const int64_t step : request.steps) {
+        module.load_checkpoint(io::checkpoint_dir(plan.save_folder, step));
+        train::Metrics results;
+        if (lm)
+            results = lm->evaluate();
+        if (downstream) {
+            const train::Metrics m = downstream->evaluate();
+            results.insert(m.begin(), m.end());
+        }
+        train::Metrics metrics;
+        for (const auto& [name, value] : results) {
+            if (name.rfind("eval/", 0) == 0)
+                metrics[name] = value;
+        }
+        if (launch.rank != 0)
+            continue;
+        const std::string file = (std::filesystem::path(plan.save_folder) /
+                                  ("metrics_step" + std::to_string(step) + ".json"))
+                                     .string();
+        train::merge_metrics_file(file, metrics);
+        std::string line = "step " + std::to_string(step) + ":";
+        for (const auto& [name, value] : metrics)
+            line += " " + name + "=" + format_metric(value);
+        spdlog::info("{}", line);
+        spdlog::info("merged {} metric{} into {}", metrics.size(), metrics.size() == 1 ? "" : "s",
+                     file);
+    }
+    return 0;
+}
+
 }  // namespace
 
 extern "C" {
@@ -221,6 +288,14 @@ __attribute__((visibility("default"))) int ladder_torch_train(
     const ladder::config::LadderConfig* config, const ladder::RunPlan* plan,
     const ladder::dist::LaunchEnv* launch) {
     return train_rung(*config, *plan, *launch);
+}
+
+// Evaluates checkpoints of one rung as one rank of `launch` (`ladder eval`); errors as for
+// ladder_torch_train.
+__attribute__((visibility("default"))) int ladder_torch_eval(
+    const ladder::config::LadderConfig* config, const ladder::RunPlan* plan,
+    const ladder::dist::LaunchEnv* launch, const ladder::train::EvalRequest* request) {
+    return eval_rung(*config, *plan, *launch, *request);
 }
 
 }  // extern "C"

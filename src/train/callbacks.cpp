@@ -91,24 +91,12 @@ CallbackList build_callbacks(const RunParts& run) {
     }
     if (settings.lm_evaluator.enabled && !config.trainer.no_evals &&
         !config.data.validation.empty()) {
-        LMEvaluatorSettings eval;
-        eval.sequence_length = run.plan.batch.sequence_length;
-        eval.dtype = data::token_dtype_rule(config.data.dtype, *config.tokenizer.vocab_size);
-        eval.vocab_size = *config.tokenizer.vocab_size;
-        eval.eos_token_id = *config.tokenizer.eos_token_id;
-        eval.pad_token_id = *config.tokenizer.pad_token_id;
-        eval.chunks = settings.lm_evaluator.instances == "chunks";
-        eval.batch_instances = run.plan.batch.rank_microbatch_instances();
-        eval.rank = run.launch.rank;
-        eval.world_size = run.launch.world_size;
-        eval.eval_steps = planned_steps;
-        eval.interval = settings.lm_evaluator.eval_interval;
-        callbacks.add(std::make_unique<LMEvaluator>(config.data.validation, eval, run.module));
+        callbacks.add(make_lm_evaluator(config, run.plan, run.launch, run.module, planned_steps));
     }
     const config::DownstreamEvaluatorConfig& downstream = settings.downstream_evaluator;
     if (downstream.enabled && !config.trainer.no_evals && !config.data.downstream.empty()) {
         callbacks.add(
-            make_downstream_evaluator(config, run.plan, run.launch, run.module, planned_steps));
+            make_downstream_evaluator(config, run.plan, run.launch, run.module, planned_steps, {}));
     }
     if (writes_folder && settings.metric_saver.enabled) {
         callbacks.add(std::make_unique<MetricSaver>(

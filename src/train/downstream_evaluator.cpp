@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "eval/icl_metric.hpp"
@@ -118,14 +119,14 @@ Metrics DownstreamEvaluator::evaluate(const Task& task) {
     return metrics;
 }
 
-std::unique_ptr<DownstreamEvaluator> make_downstream_evaluator(const config::LadderConfig& config,
-                                                               const RunPlan& plan,
-                                                               const dist::LaunchEnv& launch,
-                                                               TrainModule& module,
-                                                               std::set<int64_t> eval_steps) {
+std::unique_ptr<DownstreamEvaluator> make_downstream_evaluator(
+    const config::LadderConfig& config, const RunPlan& plan, const dist::LaunchEnv& launch,
+    TrainModule& module, std::set<int64_t> eval_steps, const std::vector<std::string>& only) {
     const config::DownstreamEvaluatorConfig& c = config.trainer.callbacks.downstream_evaluator;
     std::vector<eval::PreparedTask> tasks;
     for (const auto& [name, path] : config.data.downstream) {
+        if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end())
+            continue;
         tasks.push_back(eval::read_prepared_task(eval::prepared_task_path(config, name),
                                                  eval::task_fingerprint(config, name),
                                                  *config.tokenizer.vocab_size));

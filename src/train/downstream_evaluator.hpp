@@ -59,12 +59,11 @@ class DownstreamEvaluator : public Callback {
     std::vector<Task> tasks_;
 };
 
-// The evaluator of `config`'s data.downstream for one rank of a run of `plan`: the tasks read
-// from where `ladder prepare-tasks` wrote them (a UsageError when one is missing or stale).
-std::unique_ptr<DownstreamEvaluator> make_downstream_evaluator(const config::LadderConfig& config,
-                                                               const RunPlan& plan,
-                                                               const dist::LaunchEnv& launch,
-                                                               TrainModule& module,
-                                                               std::set<int64_t> eval_steps);
+// The evaluator of `config`'s data.downstream (the tasks named in `only`, or all when it is
+// empty) for one rank of a run of `plan`: the tasks read from where `ladder prepare-tasks`
+// wrote them (a UsageError when one is missing or stale).
+std::unique_ptr<DownstreamEvaluator> make_downstream_evaluator(
+    const config::LadderConfig& config, const RunPlan& plan, const dist::LaunchEnv& launch,
+    TrainModule& module, std::set<int64_t> eval_steps, const std::vector<std::string>& only);
 
 }  // namespace ladder::train

@@ -91,4 +91,23 @@ Metrics LMEvaluator::evaluate() {
     return metrics;
 }
 
+std::unique_ptr<LMEvaluator> make_lm_evaluator(const config::LadderConfig& config,
+                                               const RunPlan& plan, const dist::LaunchEnv& launch,
+                                               TrainModule& module, std::set<int64_t> eval_steps) {
+    const config::LMEvaluatorConfig& c = config.trainer.callbacks.lm_evaluator;
+    LMEvaluatorSettings settings;
+    settings.sequence_length = plan.batch.sequence_length;
+    settings.dtype = data::token_dtype_rule(config.data.dtype, *config.tokenizer.vocab_size);
+    settings.vocab_size = *config.tokenizer.vocab_size;
+    settings.eos_token_id = *config.tokenizer.eos_token_id;
+    settings.pad_token_id = *config.tokenizer.pad_token_id;
+    settings.chunks = c.instances == "chunks";
+    settings.batch_instances = plan.batch.rank_microbatch_instances();
+    settings.rank = launch.rank;
+    settings.world_size = launch.world_size;
+    settings.eval_steps = std::move(eval_steps);
+    settings.interval = c.eval_interval;
+    return std::make_unique<LMEvaluator>(config.data.validation, settings, module);
+}
+
 }  // namespace ladder::train

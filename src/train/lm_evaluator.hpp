@@ -13,13 +13,17 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "config/ladder_config.hpp"
 #include "data/document_source.hpp"
 #include "data/instance_source.hpp"
+#include "dist/launch_env.hpp"
+#include "ladder/run_plan.hpp"
 #include "train/callback.hpp"
 #include "train/train_module.hpp"
 
@@ -49,6 +53,9 @@ class LMEvaluator : public Callback {
 
     void post_train_batch(const TrainProgress& p, Metrics& metrics) override;
 
+    // Every set's metrics now (also for `ladder eval`).
+    Metrics evaluate();
+
   private:
     // One validation set: its documents, or its chunks.
     struct Set {
@@ -61,11 +68,14 @@ class LMEvaluator : public Callback {
         int64_t read(int64_t i, int32_t* out) const;
     };
 
-    Metrics evaluate();
-
     LMEvaluatorSettings settings_;
     TrainModule& module_;
     std::vector<Set> sets_;
 };
+
+// The evaluator of `config`'s data.validation for one rank of a run of `plan`.
+std::unique_ptr<LMEvaluator> make_lm_evaluator(const config::LadderConfig& config,
+                                               const RunPlan& plan, const dist::LaunchEnv& launch,
+                                               TrainModule& module, std::set<int64_t> eval_steps);
 
 }  // namespace ladder::train

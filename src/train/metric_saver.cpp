@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "util/atomic_file.hpp"
+#include "util/error.hpp"
+#include "util/input_file.hpp"
 
 namespace ladder::train {
 
@@ -52,7 +54,27 @@ void MetricSaver::write(const std::string& file) const {
     nlohmann::json json = nlohmann::json::object();
     for (const auto& [name, value] : latest_)
         json[name] = value;
+    write_metrics_json(path, json);
+}
+
+void write_metrics_json(const std::string& path, const nlohmann::json& json) {
     write_text_atomically(path, [&](std::ostream& out) { out << json.dump(2) << "\n"; });
+}
+
+void merge_metrics_file(const std::string& path, const Metrics& metrics) {
+    nlohmann::json json = nlohmann::json::object();
+    if (std::filesystem::exists(path)) {
+        try {
+            json = nlohmann::json::parse(read_input_file(path, "metrics file", uint64_t{1} << 30));
+        } catch (const nlohmann::json::parse_error&) {
+            throw UsageError("metrics file '" + path + "': not valid JSON");
+        }
+        if (!json.is_object())
+            throw UsageError("metrics file '" + path + "': expected a JSON object");
+    }
+    for (const auto& [name, value] : metrics)
+        json[name] = value;
+    write_metrics_json(path, json);
 }
 
 }  // namespace ladder::train

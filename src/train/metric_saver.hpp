@@ -6,6 +6,7 @@
 // `metrics_to_capture`.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -46,5 +47,13 @@ class MetricSaver : public Callback {
     bool main_rank_;
     Metrics latest_;  // empty until this process logs a step
 };
+
+// A metrics file as every writer of them writes it: indented JSON, atomically.
+void write_metrics_json(const std::string& path, const nlohmann::json& json);
+
+// Sets `metrics` in the metrics file at `path` (made when missing), its other keys kept, for
+// evaluations after training (`ladder eval`). Throws UsageError for a file that is not a
+// JSON object.
+void merge_metrics_file(const std::string& path, const Metrics& metrics);
 
 }  // namespace ladder::train
