@@ -79,6 +79,29 @@ TEST_CASE("downstream tasks are evaluated at the planned checkpoint, the same on
     CHECK(accuracy * 12 == Approx(std::round(accuracy * 12)));  // a count of 12 documents
     CHECK(metrics["eval/downstream/next (BPB)"].get<double>() > 0);
 
+    // `ladder eval` on the same checkpoint gives the in-loop numbers bit for bit, and keeps
+    // the file's other metrics.
+    const std::string path = dir / "one/tiny/metrics_step10.json";
+    nlohmann::json changed = metrics;
+    for (const std::string& name : names)
+        changed["eval/downstream/next (" + name + ")"] = -1.0;
+    write_file(path, changed.dump(2));
+    const auto again = run_ladder(
+        "eval tiny --config tiny.yaml --tokenizer.path=tiny.model --data.downstream='{next: task}' "
+        "--dir one --all-steps",
+        dir.path);
+    INFO(again.out << again.err);
+    REQUIRE(again.exit_code == 0);
+    CHECK(again.err.find("ladder: merged 10 metrics into " + path) != std::string::npos);
+    CHECK(nlohmann::json::parse(read_file(path)) == metrics);
+    require_usage_error(run_ladder("eval tiny --config tiny.yaml --tokenizer.path=tiny.model "
+                                   "--data.downstream='{next: task}' --dir one --step 7",
+                                   dir.path),
+                        "--step 7: no complete checkpoint of that step in '" + (dir / "one/tiny") +
+                            "' (it has steps ");
+    require_usage_error(run_ladder("eval tiny --config tiny.yaml --dir one --lm", dir.path),
+                        "--lm: data.validation names no validation sets");
+
     const auto two = run_ladder(kTrain + "--nproc-per-node 2 --dir two", dir.path);
     INFO(two.out << two.err);
     REQUIRE(two.exit_code == 0);
