@@ -318,8 +318,18 @@ void validate_file_name(const std::string& key, const std::string& name) {
 
 void validate(const LadderConfig& config) {
     validate_file_name("name", config.name);
-    for (const auto& [size, spec] : config.model.sizes)
+    for (const auto& [size, spec] : config.model.sizes) {
         validate_file_name("model.sizes." + size, size);
+        // The rotary embedding turns pairs of a head's dimensions.
+        const int64_t head_dim =
+            spec.head_dim.value_or(spec.d_model / std::max<int64_t>(1, spec.n_heads));
+        if (head_dim % 2 != 0) {
+            throw ConfigError("model.sizes." + size + (spec.head_dim ? ".head_dim" : ".n_heads"),
+                              "expected an even head width (rotary embeddings turn pairs of "
+                              "dimensions), got " +
+                                  std::to_string(head_dim));
+        }
+    }
     if (config.sizes.empty())
         throw ConfigError("sizes", "expected at least one size");
     validate_run(config);

@@ -173,6 +173,11 @@ TEST_CASE("strict decoding names the full dotted path, the expected type and the
           "--tokenizer.eos_token_id)");
     CHECK(error_of([&] { load_with({"--seed.x=1"}); }) ==
           "seed: is '42', not a mapping with key 'x' (from --seed.x)");
+    CHECK(error_of([&] {
+              load_with({"--model.sizes={odd: {d_model: 30, n_layers: 2, n_heads: 2}}"});
+          }) ==
+          "model.sizes.odd.n_heads: expected an even head width (rotary embeddings turn pairs of "
+          "dimensions), got 15");
     CHECK(error_of([&] { split_overrides(args({"--run.lr_multiplier"})); }) ==
           "--run.lr_multiplier: expected a value (number)");
 }
