@@ -177,7 +177,7 @@ TEST_CASE("strict decoding names the full dotted path, the expected type and the
               load_with({"--model.sizes={odd: {d_model: 30, n_layers: 2, n_heads: 2}}"});
           }) ==
           "model.sizes.odd.n_heads: expected an even head width (rotary embeddings turn pairs of "
-          "dimensions), got 15");
+          "dimensions), got 15 (from --model.sizes)");
     CHECK(error_of([&] { split_overrides(args({"--run.lr_multiplier"})); }) ==
           "--run.lr_multiplier: expected a value (number)");
 }
@@ -221,7 +221,8 @@ TEST_CASE("path keys are declared in the field list", "[config][fields]") {
             CHECK(doc.help.find("relative paths") != std::string::npos);
         }
     }
-    CHECK(paths == args({"dir", "data.paths", "data.validation", "trainer.load_path"}));
+    CHECK(paths == args({"dir", "tokenizer.path", "data.paths", "data.validation",
+                         "data.downstream", "trainer.load_path"}));
 
     // From a file: relative to its folder. From the command line: to the working folder.
     TempDir dir;
