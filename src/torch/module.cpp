@@ -246,10 +246,7 @@ int eval_rung(const config::LadderConfig& config, const RunPlan& plan,
                                   ("metrics_step" + std::to_string(step) + ".json"))
                                      .string();
         train::merge_metrics_file(file, metrics);
-        std::string line = "step " + std::to_string(step) + ":";
-        for (const auto& [name, value] : metrics)
-            line += " " + name + "=" + format_metric(value);
-        spdlog::info("{}", line);
+        spdlog::info("step {}:{}", step, train::eval_summary(metrics));
         spdlog::info("merged {} metric{} into {}", metrics.size(), metrics.size() == 1 ? "" : "s",
                      file);
     }

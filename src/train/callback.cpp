@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/format.hpp"
+
 namespace ladder::train {
 
 void CallbackList::add(std::unique_ptr<Callback> callback) {
@@ -51,6 +53,20 @@ std::string CallbackList::stop_reason(const TrainProgress& p) {
 void CallbackList::post_train(const TrainProgress& p) {
     for (auto& c : callbacks_)
         c->post_train(p);
+}
+
+bool evaluation_due(int64_t step, const std::set<int64_t>& planned,
+                    const std::optional<int64_t>& interval) {
+    return step > 1 && (planned.count(step) > 0 || (interval && step % *interval == 0));
+}
+
+std::string eval_summary(const Metrics& results) {
+    std::string line;
+    for (const auto& [name, value] : results) {
+        if (name.rfind("eval/", 0) == 0)
+            line += " " + name + "=" + format_metric(value);
+    }
+    return line;
 }
 
 }  // namespace ladder::train

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,5 +70,14 @@ class CallbackList {
   private:
     std::vector<std::unique_ptr<Callback>> callbacks_;  // sorted by priority, stable
 };
+
+// When an evaluator runs, as OLMo-core's EvaluatorCallback.post_step decides it
+// (olmo_core/train/callbacks/evaluator_callback.py): at the planned steps and every
+// `interval` steps, never at steps 0 and 1.
+bool evaluation_due(int64_t step, const std::set<int64_t>& planned,
+                    const std::optional<int64_t>& interval);
+
+// " name=value" for each eval/ metric of `results`, for the log line of an evaluation.
+std::string eval_summary(const Metrics& results);
 
 }  // namespace ladder::train

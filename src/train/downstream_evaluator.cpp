@@ -7,7 +7,6 @@
 
 #include "eval/icl_metric.hpp"
 #include "util/error.hpp"
-#include "util/format.hpp"
 
 namespace ladder::train {
 
@@ -39,17 +38,10 @@ DownstreamEvaluator::DownstreamEvaluator(std::vector<eval::PreparedTask> tasks,
 }
 
 void DownstreamEvaluator::post_train_batch(const TrainProgress& p, Metrics& metrics) {
-    const bool due = settings_.eval_steps.count(p.step) > 0 ||
-                     (settings_.interval && p.step % *settings_.interval == 0);
-    if (p.step <= 1 || !due)
+    if (!evaluation_due(p.step, settings_.eval_steps, settings_.interval))
         return;
     const Metrics results = evaluate();
-    std::string line = "downstream eval at step " + std::to_string(p.step) + ":";
-    for (const auto& [name, value] : results) {
-        if (name.rfind("eval/", 0) == 0)
-            line += " " + name + "=" + format_metric(value);
-    }
-    spdlog::info(line);
+    spdlog::info("downstream eval at step {}:{}", p.step, eval_summary(results));
     metrics.insert(results.begin(), results.end());
 }
 

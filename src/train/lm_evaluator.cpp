@@ -7,8 +7,6 @@
 #include <chrono>
 #include <cmath>
 
-#include "util/format.hpp"
-
 namespace ladder::train {
 
 LMEvaluator::LMEvaluator(const std::map<std::string, std::vector<std::string>>& sets,
@@ -43,17 +41,10 @@ int64_t LMEvaluator::Set::read(int64_t i, int32_t* out) const {
 }
 
 void LMEvaluator::post_train_batch(const TrainProgress& p, Metrics& metrics) {
-    const bool due = settings_.eval_steps.count(p.step) > 0 ||
-                     (settings_.interval && p.step % *settings_.interval == 0);
-    if (p.step <= 1 || !due)
+    if (!evaluation_due(p.step, settings_.eval_steps, settings_.interval))
         return;
     const Metrics results = evaluate();
-    std::string line = "eval at step " + std::to_string(p.step) + ":";
-    for (const auto& [name, value] : results) {
-        if (name.rfind("eval/", 0) == 0)
-            line += " " + name + "=" + format_metric(value);
-    }
-    spdlog::info(line);
+    spdlog::info("eval at step {}:{}", p.step, eval_summary(results));
     metrics.insert(results.begin(), results.end());
 }
 

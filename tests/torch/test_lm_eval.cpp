@@ -42,6 +42,22 @@ RunPlan tiny_plan() {
     return plan_run(config, "1M");
 }
 
+// The real train module on the CPU and a model initialized as it is, for references.
+struct Rung {
+    RunPlan plan = tiny_plan();
+    train::TransformerTrainModule module;
+    model::Transformer reference{plan.model};
+
+    explicit Rung(uint64_t seed) : module(plan, settings(seed), c10::Device(c10::kCPU), nullptr) {
+        reference->initialize(seed);
+    }
+    static train::TransformerTrainModuleSettings settings(uint64_t seed) {
+        train::TransformerTrainModuleSettings s;
+        s.seed = seed;
+        return s;
+    }
+};
+
 void write_u16(const std::string& path, const std::vector<int32_t>& ids) {
     std::ofstream out(path, std::ios::binary);
     for (const int32_t id : ids) {
@@ -84,12 +100,9 @@ TEST_CASE("LM evaluation per document equals the direct loss of each truncated d
     file.insert(file.end(), {10, 11, 12});
     write_u16(dir / "val.u16", file);
 
-    const RunPlan plan = tiny_plan();
-    train::TransformerTrainModuleSettings settings;
-    settings.seed = 5;
-    train::TransformerTrainModule module(plan, settings, c10::Device(c10::kCPU), nullptr);
-    model::Transformer reference(plan.model);
-    reference->initialize(5);
+    Rung rung(5);
+    train::TransformerTrainModule& module = rung.module;
+    model::Transformer& reference = rung.reference;
 
     for (const bool chunks : {false, true}) {
         INFO((chunks ? "chunks" : "documents"));
@@ -150,12 +163,9 @@ TEST_CASE("with the pad id equal to the EOS, training learns to predict the EOS"
 
 TEST_CASE("downstream scores equal each continuation's log-likelihood computed directly",
           "[evaluator]") {
-    const RunPlan plan = tiny_plan();
-    train::TransformerTrainModuleSettings settings;
-    settings.seed = 9;
-    train::TransformerTrainModule module(plan, settings, c10::Device(c10::kCPU), nullptr);
-    model::Transformer reference(plan.model);
-    reference->initialize(9);
+    Rung rung(9);
+    train::TransformerTrainModule& module = rung.module;
+    model::Transformer& reference = rung.reference;
 
     // Four-way multiple choice over 5 documents; document 4's context is longer than the
     // sequence, so its queries lose their first tokens.
