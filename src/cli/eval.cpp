@@ -10,6 +10,7 @@
 #include "cli/prepare_tasks.hpp"
 #include "dist/launch_env.hpp"
 #include "io/checkpoint_dir.hpp"
+#include "io/run_discovery.hpp"
 #include "train/eval_request.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
@@ -46,8 +47,7 @@ std::vector<int64_t> chosen_steps(const EvalOptions& options, const std::string&
     // The ones training evaluated: those with a metrics file to add to.
     std::vector<int64_t> evaluated;
     for (const int64_t s : saved) {
-        const std::string metrics = folder + "/metrics_step" + std::to_string(s) + ".json";
-        if (std::filesystem::exists(metrics))
+        if (std::filesystem::exists(std::filesystem::path(folder) / io::metrics_file_name(s)))
             evaluated.push_back(s);
     }
     if (evaluated.empty())

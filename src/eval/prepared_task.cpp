@@ -1,5 +1,6 @@
 #include "eval/prepared_task.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -162,11 +163,16 @@ PreparedTask read_prepared_task(const std::string& path, const std::string& fing
     return task;
 }
 
-int64_t code_points(const std::string& text) {
-    int64_t n = 0;
-    for (const unsigned char c : text)
-        n += (c & 0xC0) != 0x80;
-    return n;
+void set_continuation_lengths(PreparedRequest& request, const std::string& continuation) {
+    const auto is_lead = [](unsigned char c) { return (c & 0xC0) != 0x80; };
+    request.chars = std::count_if(continuation.begin(), continuation.end(), is_lead);
+    request.bytes = static_cast<int64_t>(continuation.size());
+    request.chars_no_leading_space = request.chars - 1;
+    // The first code point's bytes: its lead byte and the continuation bytes after it.
+    size_t first = 1;
+    while (first < continuation.size() && !is_lead(continuation[first]))
+        ++first;
+    request.bytes_no_leading_space = request.bytes - static_cast<int64_t>(first);
 }
 
 }  // namespace ladder::eval

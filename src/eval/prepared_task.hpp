@@ -50,7 +50,8 @@ void write_prepared_task(const std::string& path, const PreparedTask& task);
 PreparedTask read_prepared_task(const std::string& path, const std::string& fingerprint,
                                 int64_t vocab_size);
 
-// Python's len() of a UTF-8 string: its code points.
-int64_t code_points(const std::string& text);
+// The lengths olmo_eval measures of a continuation string, with Python's len() (code points)
+// and len(s.encode()) (UTF-8 bytes): chars, bytes, and both without its first character.
+void set_continuation_lengths(PreparedRequest& request, const std::string& continuation);
 
 }  // namespace ladder::eval

@@ -60,14 +60,7 @@ eval::PreparedTask prepare(const config::LadderConfig& config, const std::string
             throw UsageError(where + ": doc_id " + std::to_string(r.doc_id) +
                              " has a continuation that encodes to no tokens");
         }
-        p.chars = eval::code_points(r.continuation);
-        p.bytes = static_cast<int64_t>(r.continuation.size());
-        p.chars_no_leading_space = p.chars - 1;
-        // Python's len(s[1:].encode()): without the first code point's bytes.
-        size_t first = 1;
-        while (first < r.continuation.size() && (r.continuation[first] & 0xC0) == 0x80)
-            ++first;
-        p.bytes_no_leading_space = p.bytes - static_cast<int64_t>(first);
+        eval::set_continuation_lengths(p, r.continuation);
         task.requests.push_back(std::move(p));
     }
     return task;

@@ -25,6 +25,7 @@
 #include "cuda/kernels.hpp"
 #endif
 #include "io/checkpoint_dir.hpp"
+#include "io/run_discovery.hpp"
 #include "train/callbacks.hpp"
 #include "train/downstream_evaluator.hpp"
 #include "train/eval_request.hpp"
@@ -242,9 +243,8 @@ int eval_rung(const config::LadderConfig& config, const RunPlan& plan,
         }
         if (launch.rank != 0)
             continue;
-        const std::string file = (std::filesystem::path(plan.save_folder) /
-                                  ("metrics_step" + std::to_string(step) + ".json"))
-                                     .string();
+        const std::string file =
+            (std::filesystem::path(plan.save_folder) / io::metrics_file_name(step)).string();
         train::merge_metrics_file(file, metrics);
         spdlog::info("step {}:{}", step, train::eval_summary(metrics));
         spdlog::info("merged {} metric{} into {}", metrics.size(), metrics.size() == 1 ? "" : "s",

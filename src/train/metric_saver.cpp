@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "io/run_discovery.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/input_file.hpp"
@@ -38,7 +39,7 @@ void MetricSaver::log_metrics(const TrainProgress& progress, const Metrics& metr
         return;
     merge(metrics);
     if (due(progress.step))
-        write("metrics_step" + std::to_string(progress.step) + ".json");
+        write(io::metrics_file_name(progress.step));
 }
 
 // A run started again after its last step logs nothing and keeps the metrics.json it has.

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "util/error.hpp"
+
 namespace ladder::test {
 
 std::string make_temp_dir() {
@@ -42,6 +44,15 @@ size_t count_of(const std::string& text, const std::string& needle) {
 TempDir::~TempDir() {
     std::error_code ignored;
     std::filesystem::remove_all(path, ignored);
+}
+
+std::string usage_error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const UsageError& e) {
+        return e.what();
+    }
+    return "(no error)";
 }
 
 void require_usage_error(const Result& r, const std::string& needle) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace ladder::test {
@@ -38,6 +39,9 @@ void write_tokens(const std::string& path, int64_t count, uint16_t low, uint16_t
 // ending with `eos`: validation data for evaluation per document, as a raw OLMo token file.
 void write_documents(const std::string& path, int64_t documents, uint16_t low, uint16_t high,
                      uint16_t eos, uint64_t seed = 12345);
+
+// The message of the UsageError `f` throws, or "(no error)".
+std::string usage_error_of(const std::function<void()>& f);
 
 // A usage error: exit 2, exactly one line on stderr containing `needle`, nothing on stdout.
 void require_usage_error(const Result& r, const std::string& needle);

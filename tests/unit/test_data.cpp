@@ -37,6 +37,7 @@ using ladder::data::token_dtype_rule;
 using ladder::data::TokenDtype;
 using ladder::data::TokenDtypeRule;
 using ladder::data::TokenFile;
+using ladder::test::usage_error_of;
 
 namespace {
 
@@ -79,15 +80,6 @@ std::string npy_bytes(const std::string& dict, const std::string& data, int majo
 std::string npy_dict(const std::string& descr, size_t length) {
     return "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" +
            std::to_string(length) + ",), }";
-}
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const UsageError& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 std::vector<int32_t> read_all(const TokenFile& file) {
@@ -147,7 +139,7 @@ TEST_CASE("token dtype follows the vocabulary unless configured", "[data]") {
     CHECK(!configured_dtype("auto"));
     CHECK(configured_dtype("uint16") == TokenDtype::kUint16);
     CHECK(configured_dtype("uint32") == TokenDtype::kUint32);
-    CHECK(error_of([] { configured_dtype("int8"); }) ==
+    CHECK(usage_error_of([] { configured_dtype("int8"); }) ==
           "data.dtype: expected one of auto|uint16|uint32, got 'int8'");
     const TokenDtypeRule rule = token_dtype_rule("uint16", 100278);
     CHECK(rule.for_raw_files() == TokenDtype::kUint16);
@@ -207,7 +199,7 @@ TEST_CASE("real .npy files take their dtype from the header", "[data]") {
     CHECK(read_all(v1) == as_int32(ids));
     CHECK(TokenFile::open(dir / "v1.npy", {TokenDtype::kUint16, TokenDtype::kUint32}).size() == 4);
     // A width the config names explicitly must agree with the header.
-    CHECK(error_of([&] {
+    CHECK(usage_error_of([&] {
               TokenFile::open(dir / "v1.npy", {TokenDtype::kUint32, TokenDtype::kUint16});
           }) == "data file '" + (dir / "v1.npy") +
                     "': .npy header says uint32 tokens but data.dtype is uint16");
@@ -222,7 +214,7 @@ TEST_CASE("real .npy files take their dtype from the header", "[data]") {
 TEST_CASE("token file errors name the file and what was expected", "[data]") {
     ScratchDir dir;
     const auto open_error = [&](const std::string& name, TokenDtypeRule rule) {
-        return error_of([&] { TokenFile::open(dir / name, rule); });
+        return usage_error_of([&] { TokenFile::open(dir / name, rule); });
     };
     const auto prefix = [&](const std::string& name) {
         return "data file '" + (dir / name) + "': ";
@@ -289,7 +281,7 @@ TEST_CASE("expand_paths keeps literal paths and sorts each glob's matches", "[da
                                    dir / "c.npy", dir / "missing.npy"});
     CHECK(expand_paths({dir / "[ab].npy", dir / "?.bin"}) ==
           std::vector<std::string>{dir / "a.npy", dir / "b.npy", dir / "z.bin"});
-    CHECK(error_of([&] {
+    CHECK(usage_error_of([&] {
               expand_paths({dir / "a.npy", dir / "*.json"});
           }) == "data: glob '" + (dir / "*.json") + "' matches no files");
 }
@@ -332,18 +324,18 @@ TEST_CASE("sources and loaders too small for the run are usage errors", "[data]"
     ScratchDir dir;
     write_raw(dir / "short.npy", std::vector<uint32_t>(255, 1), TokenDtype::kUint16);
     write_raw(dir / "three.npy", std::vector<uint32_t>(3 * 256 + 10, 1), TokenDtype::kUint16);
-    CHECK(error_of([&] { InstanceSource({dir / "short.npy"}, 256, TokenDtype::kUint16); }) ==
+    CHECK(usage_error_of([&] { InstanceSource({dir / "short.npy"}, 256, TokenDtype::kUint16); }) ==
           "data: no file has a full sequence of 256 tokens");
-    CHECK(error_of([&] { InstanceSource({}, 256, TokenDtype::kUint16); }) ==
+    CHECK(usage_error_of([&] { InstanceSource({}, 256, TokenDtype::kUint16); }) ==
           "data: no token files given");
 
     const InstanceSource source({dir / "short.npy", dir / "three.npy"}, 256, TokenDtype::kUint16);
     CHECK(source.num_instances() == 3);
-    CHECK(error_of([&] { DataLoader(source, 16, 0, 1, 42); }) ==
+    CHECK(usage_error_of([&] { DataLoader(source, 16, 0, 1, 42); }) ==
           "data: 3 instances of 256 tokens, fewer than one global batch of 16");
-    CHECK(error_of([&] { DataLoader(source, 3, 0, 2, 42); }) ==
+    CHECK(usage_error_of([&] { DataLoader(source, 3, 0, 2, 42); }) ==
           "data: a global batch of 3 instances does not split evenly over 2 data-parallel ranks");
-    CHECK(error_of([&] { DataLoader(source, 2, 2, 2, 42); }) ==
+    CHECK(usage_error_of([&] { DataLoader(source, 2, 2, 2, 42); }) ==
           "data: rank 2 is outside a data-parallel world of size 2");
     CHECK_NOTHROW(DataLoader(source, 3, 0, 1, 42));
 }
@@ -356,11 +348,11 @@ TEST_CASE("validation names the file, offset and id of a token outside the vocab
     write_raw(dir / "ok.npy", std::vector<uint32_t>(16, 49), TokenDtype::kUint16);
     write_raw(dir / "bad.npy", ids, TokenDtype::kUint16);
     InstanceSource source({dir / "ok.npy", dir / "bad.npy"}, 8, TokenDtype::kUint16);
-    CHECK(error_of([&] { source.validate(50); }) ==
+    CHECK(usage_error_of([&] { source.validate(50); }) ==
           "data file '" + (dir / "bad.npy") +
               "': token id 70 at offset 13 is not below the vocabulary size 50 (wrong tokenizer "
               "or data.dtype?)");
-    CHECK(error_of([&] { source.validate(75); }).find("token id 80 at offset 20") !=
+    CHECK(usage_error_of([&] { source.validate(75); }).find("token id 80 at offset 20") !=
           std::string::npos);
     CHECK_NOTHROW(source.validate(81));
     CHECK(!source.checks_lazily());
@@ -396,11 +388,12 @@ TEST_CASE("documents: no EOS and ids outside the vocabulary are usage errors", "
     ScratchDir dir;
     write_raw(dir / "none.npy", {4, 5, 6, 7}, TokenDtype::kUint16);
     write_raw(dir / "bad.npy", {4, 0, 60, 0}, TokenDtype::kUint16);
-    CHECK(error_of([&] { DocumentSource({dir / "none.npy"}, 8, TokenDtype::kUint16, 0, 1, 50); }) ==
-          "data file '" + (dir / "none.npy") +
-              "': no end-of-document token (id 0), so no document to evaluate (wrong "
-              "tokenizer.eos_token_id?)");
-    CHECK(error_of([&] {
+    CHECK(usage_error_of([&] {
+              DocumentSource({dir / "none.npy"}, 8, TokenDtype::kUint16, 0, 1, 50);
+          }) == "data file '" + (dir / "none.npy") +
+                    "': no end-of-document token (id 0), so no document to evaluate (wrong "
+                    "tokenizer.eos_token_id?)");
+    CHECK(usage_error_of([&] {
               DocumentSource({dir / "bad.npy"}, 8, TokenDtype::kUint16, 0, 1, 50);
           }).find("token id 60 at offset 2 is not below the vocabulary size 50") !=
           std::string::npos);
@@ -433,10 +426,10 @@ TEST_CASE("validation of a large source is lazy, per instance the loader returns
                                 std::to_string(bad_offset) +
                                 " is not below the vocabulary size 50000 (wrong tokenizer or "
                                 "data.dtype?)";
-    CHECK(error_of([&] { source.check_instance(first); }) == message);
+    CHECK(usage_error_of([&] { source.check_instance(first); }) == message);
     DataLoader loader(source, 1, 0, 1, seed);
     std::vector<int32_t> batch;
-    CHECK(error_of([&] { loader.next_batch(batch); }) == message);
+    CHECK(usage_error_of([&] { loader.next_batch(batch); }) == message);
 }
 
 TEST_CASE("the shuffle is a deterministic permutation per seed and epoch", "[data]") {
@@ -572,7 +565,7 @@ TEST_CASE("restore continues exactly where the saved loader was", "[data]") {
     CHECK(run(a, 4) == run(b, 4));
 
     DataLoader loader(source, 6, 0, 1, 9);
-    CHECK(error_of([&] {
+    CHECK(usage_error_of([&] {
               loader.restore({0, 0});
           }) ==
           "data loader state: epoch 0, batch 0 is not a place in this data (epochs count from "

@@ -13,18 +13,10 @@
 
 using namespace ladder;
 using ladder::test::TempDir;
+using ladder::test::usage_error_of;
 using ladder::test::write_file;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const UsageError& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 std::string request_line(int64_t doc, int64_t idx, const std::string& label,
                          const std::string& context = "Q?",
@@ -74,10 +66,18 @@ TEST_CASE("task files: requests in order, unconditional ones dropped, the metric
     CHECK(file.requests_path == dir / "requests.jsonl");
     REQUIRE(file.requests.size() == 3);
     CHECK(file.requests[1].continuation == " b\xc3\xa9");
-    CHECK(eval::code_points(file.requests[1].continuation) == 3);
+    eval::PreparedRequest lengths;
+    eval::set_continuation_lengths(lengths, file.requests[1].continuation);  // " bé"
+    CHECK(lengths.chars == 3);
+    CHECK(lengths.bytes == 4);
+    CHECK(lengths.chars_no_leading_space == 2);
+    CHECK(lengths.bytes_no_leading_space == 3);
+    eval::set_continuation_lengths(lengths, "\xc3\xa9t\xc3\xa9");  // "été": the first is 2 bytes
+    CHECK(lengths.chars == 3);
+    CHECK(lengths.bytes_no_leading_space == 3);
     CHECK(eval::task_metric_type("t", file, std::nullopt) == eval::MetricType::kLenNorm);
     CHECK(eval::task_metric_type("t", file, std::string("bpb")) == eval::MetricType::kBpb);
-    CHECK(error_of([&] { eval::task_metric_type("t", file, std::string("f2")); }) ==
+    CHECK(usage_error_of([&] { eval::task_metric_type("t", file, std::string("f2")); }) ==
           "trainer.callbacks.downstream_evaluator.metric_types.t: expected acc, len_norm, "
           "pmi_dc, ce_loss or bpb, got 'f2'");
     // BPB scores the gold continuation alone, as cont_id 0.
@@ -92,7 +92,7 @@ TEST_CASE("task files: what cannot be used is named with its file and line", "[t
     TempDir dir;
     const auto error_for = [&](const std::string& text) {
         write_file(dir / "r.jsonl", text);
-        return error_of([&] { eval::read_task_file(dir / "r.jsonl"); });
+        return usage_error_of([&] { eval::read_task_file(dir / "r.jsonl"); });
     };
     const std::string at = dir / "r.jsonl";
     CHECK(error_for("{oops\n").rfind(at + ":1: not valid JSON", 0) == 0);
@@ -103,15 +103,15 @@ TEST_CASE("task files: what cannot be used is named with its file and line", "[t
                     "\n") == at + ":1: expected an integer \"idx\"");
     CHECK(error_for(request_line(0, 0, "0", "Q", "")) == at + ":1: the continuation is empty");
     CHECK(error_for("\n") == "task requests file '" + at + "': no requests");
-    CHECK(error_of([&] { eval::read_task_file(dir.path); }) ==
+    CHECK(usage_error_of([&] { eval::read_task_file(dir.path); }) ==
           "task folder '" + dir.path + "': no requests.jsonl.gz or requests.jsonl in it");
     write_file(dir / "r.jsonl", request_line(0, 0, "\"A\""));
     const eval::TaskFile file = eval::read_task_file(dir / "r.jsonl");
-    CHECK(error_of([&] { eval::task_metric_type("t", file, std::nullopt); }) ==
+    CHECK(usage_error_of([&] { eval::task_metric_type("t", file, std::nullopt); }) ==
           "task t: no config.json with a primary metric beside '" + at +
               "'; set trainer.callbacks.downstream_evaluator.metric_types.t (acc, len_norm, "
               "pmi_dc, ce_loss or bpb)");
-    CHECK(error_of([&] { eval::scored_requests(file, eval::MetricType::kAcc); }) ==
+    CHECK(usage_error_of([&] { eval::scored_requests(file, eval::MetricType::kAcc); }) ==
           "task requests file '" + at +
               "': doc_id 0 has no integer label, which multiple-choice scoring needs");
 }
