@@ -37,6 +37,8 @@ pkg_check_modules(SENTENCEPIECE QUIET IMPORTED_TARGET sentencepiece)
 ladder_require(SENTENCEPIECE_FOUND sentencepiece libsentencepiece-dev)
 pkg_check_modules(NLOPT QUIET IMPORTED_TARGET nlopt)
 ladder_require(NLOPT_FOUND nlopt libnlopt-dev)
+pkg_check_modules(PCRE2 QUIET IMPORTED_TARGET libpcre2-8)
+ladder_require(PCRE2_FOUND pcre2 libpcre2-dev)
 pkg_check_modules(ZLIB QUIET IMPORTED_TARGET zlib)
 ladder_require(ZLIB_FOUND zlib zlib1g-dev)
 

@@ -3,6 +3,7 @@
 #include "cli/common.hpp"
 #include "cli/modules.hpp"
 #include "data/token_file.hpp"
+#include "tokenizer/bpe_loader.hpp"
 #include "util/format.hpp"
 
 namespace ladder::cli {
@@ -16,14 +17,25 @@ void register_tokenize(CLI::App& app) {
                      "text files (one document each, or one per line with --doc-per-line) and "
                      "JSONL or JSONL.gz files (one JSON object per line)")
         ->required();
-    command->add_option("--model", options->model, "SentencePiece model (.model)")->required();
+    command
+        ->add_option("--tokenizer,--model", options->tokenizer,
+                     "a byte-level BPE preset (" + join(tokenizer::bpe_preset_names(), ", ") +
+                         "; files from scripts/setup_tokenizers.sh), a Hugging Face "
+                         "tokenizer.json, a tiktoken rank file (cl100k_base.tiktoken, "
+                         "r50k_base.tiktoken), or a SentencePiece .model")
+        ->required();
     command->add_option("-o,--output", options->output, "token file to write")->required();
     auto* eos = command->add_option("--eos", options->eos,
-                                    "id appended after each document (default: the model's EOS)");
+                                    "id appended after each document (default: the tokenizer's "
+                                    "EOS: a preset's, tokenizer_config.json's beside a "
+                                    "tokenizer.json, a SentencePiece model's)");
+    auto* bos = command->add_option("--bos", options->bos,
+                                    "id put before each document (default: none, as for OLMo's "
+                                    "dolma2 data)");
     command
         ->add_option("--dtype", options->dtype,
                      "id width: " + join(data::dtype_settings(), ", ") +
-                         " (auto: uint16 for up to " + with_commas(data::kUint16Vocab) + " pieces)")
+                         " (auto: uint16 for up to " + with_commas(data::kUint16Vocab) + " ids)")
         ->check(CLI::IsMember(data::dtype_settings()));
     command
         ->add_option("--format", options->format,
@@ -34,8 +46,9 @@ void register_tokenize(CLI::App& app) {
                         "JSONL field holding the document's text (default: text)");
     command->add_flag("--doc-per-line", options->doc_per_line,
                       "each non-empty line of a text file is a document");
-    command->callback([options, eos] {
+    command->callback([options, eos, bos] {
         options->eos_given = eos->count() > 0;
+        options->bos_given = bos->count() > 0;
         using Entry = void (*)(const tokenize::TokenizeOptions*);
         reinterpret_cast<Entry>(module_symbol("libladder_tokenize.so", "ladder_tokenize_run"))(
             options.get());

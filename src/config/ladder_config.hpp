@@ -68,7 +68,9 @@ struct TokenizerConfig {
         v.field("bos_token_id", bos_token_id, "beginning-of-document token id, if any",
                 non_negative());
         v.field("path", path,
-                "the tokenizer's file (a SentencePiece .model), for the text of downstream tasks",
+                "the tokenizer's file, for the text of downstream tasks: a tokenizer.json, a "
+                "tiktoken rank file or a SentencePiece .model (default: the files of a "
+                "byte-level preset such as dolma2, from scripts/setup_tokenizers.sh)",
                 kPath);
     }
 };

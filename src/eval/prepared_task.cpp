@@ -7,9 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/task_requests.hpp"
+#include "tokenizer/bpe_loader.hpp"
 #include "util/atomic_file.hpp"
 #include "util/crc32c.hpp"
 #include "util/error.hpp"
+#include "util/format.hpp"
 #include "util/input_file.hpp"
 
 namespace ladder::eval {
@@ -60,17 +62,28 @@ std::string prepared_task_path(const config::LadderConfig& config, const std::st
     return (fs::path(config::ladder_dir(config)) / "tasks" / (name + ".json")).string();
 }
 
+std::string task_tokenizer(const config::LadderConfig& config) {
+    if (config.tokenizer.path)
+        return *config.tokenizer.path;
+    if (tokenizer::is_bpe_preset(config.tokenizer.name))
+        return config.tokenizer.name;
+    throw UsageError(
+        "tokenizer.path: required to evaluate the tasks of data.downstream with "
+        "tokenizer '" +
+        config.tokenizer.name +
+        "' (a tokenizer.json, a .tiktoken "
+        "rank file or a SentencePiece .model; presets " +
+        join(tokenizer::bpe_preset_names(), ", ") + " need none)");
+}
+
 std::string task_fingerprint(const config::LadderConfig& config, const std::string& name) {
     const TaskPaths paths = task_paths(config.data.downstream.at(name));
-    if (!config.tokenizer.path) {
-        throw UsageError(
-            "tokenizer.path: required to evaluate the tasks of data.downstream "
-            "(a SentencePiece .model)");
-    }
+    const std::string tokenizer = task_tokenizer(config);
     uint32_t crc = file_crc(0, paths.requests, "task requests file");
     if (paths.config)
         crc = file_crc(crc, *paths.config, "task config");
-    crc = file_crc(crc, *config.tokenizer.path, "tokenizer.path");
+    crc = text_crc(crc, tokenizer);
+    crc = file_crc(crc, tokenizer::bpe_file(tokenizer), "tokenizer.path");
     const auto& types = config.trainer.callbacks.downstream_evaluator.metric_types;
     const auto type = types.find(name);
     crc = text_crc(crc, type == types.end() ? "" : type->second);

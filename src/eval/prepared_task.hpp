@@ -34,6 +34,10 @@ struct PreparedTask {
 // Where a ladder keeps task `name` prepared: <ladder dir>/tasks/<name>.json.
 std::string prepared_task_path(const config::LadderConfig& config, const std::string& name);
 
+// What encodes the tasks' text: tokenizer.path, else a byte-level preset named by
+// tokenizer.name. Throws UsageError when neither is given.
+std::string task_tokenizer(const config::LadderConfig& config);
+
 // What a prepared task must have been made from, as a hex CRC-32C: the bytes of its
 // requests file, its config.json and the tokenizer file, the metric type setting and the
 // BOS id. Throws UsageError when a file is missing.

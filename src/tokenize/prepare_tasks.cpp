@@ -1,16 +1,15 @@
 // `ladder prepare-tasks`: the text of every task of data.downstream encoded with the ladder's
-// SentencePiece tokenizer, as olmo_eval's OEEvalTask.prep_examples does it
+// tokenizer (eval::task_tokenizer), as olmo_eval's OEEvalTask.prep_examples does it
 // (allenai/OLMo-in-loop-evals, src/olmo_eval/tasks.py): context and continuation encoded
 // separately without special tokens, the continuation with its leading space, BOS before
 // the context when the tokenizer has one; then written where training and `ladder eval`
 // read it (eval/prepared_task.hpp). Part of libladder_tokenize.so, SentencePiece's module.
-#include <sentencepiece_processor.h>
-
 #include <iostream>
 
 #include "config/ladder_config.hpp"
 #include "eval/prepared_task.hpp"
 #include "eval/task_requests.hpp"
+#include "tokenize/text_tokenizer.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
 
@@ -18,18 +17,15 @@ namespace ladder::tokenize {
 
 namespace {
 
-std::vector<int32_t> encode(const sentencepiece::SentencePieceProcessor& model,
-                            const std::string& text, const std::string& where) {
-    std::vector<int> ids;
-    const auto status = model.Encode(text, &ids);
-    if (!status.ok())
-        throw UsageError(where + ": cannot encode: " + status.ToString());
-    return std::vector<int32_t>(ids.begin(), ids.end());
+std::vector<int32_t> encode(TextTokenizer::Encoder& encoder, const std::string& text,
+                            const std::string& where) {
+    std::vector<int32_t> ids;
+    encoder.encode(text, ids, where);
+    return ids;
 }
 
 eval::PreparedTask prepare(const config::LadderConfig& config, const std::string& name,
-                           const std::string& fingerprint,
-                           const sentencepiece::SentencePieceProcessor& model) {
+                           const std::string& fingerprint, TextTokenizer::Encoder& encoder) {
     const eval::TaskFile file = eval::read_task_file(config.data.downstream.at(name));
     const auto& types = config.trainer.callbacks.downstream_evaluator.metric_types;
     const auto configured = types.find(name);
@@ -40,14 +36,14 @@ eval::PreparedTask prepare(const config::LadderConfig& config, const std::string
         configured == types.end() ? std::nullopt : std::optional<std::string>(configured->second));
     task.fingerprint = fingerprint;
     const std::string where = "task " + name + " ('" + file.requests_path + "')";
-    task.domain = encode(model, " ", where);
+    task.domain = encode(encoder, " ", where);
     const auto& bos = config.tokenizer.bos_token_id;
     for (const eval::TaskRequest& r : eval::scored_requests(file, task.type)) {
         eval::PreparedRequest p;
         p.doc_id = r.doc_id;
         p.cont_id = r.cont_id;
         p.label = *r.label;
-        p.context = encode(model, r.context, where);
+        p.context = encode(encoder, r.context, where);
         if (bos && (p.context.empty() || p.context.front() != *bos))
             p.context.insert(p.context.begin(), static_cast<int32_t>(*bos));
         if (p.context.empty()) {
@@ -55,7 +51,7 @@ eval::PreparedTask prepare(const config::LadderConfig& config, const std::string
                              " has a context of no tokens and the tokenizer no BOS: nothing "
                              "predicts its continuation's first token");
         }
-        p.continuation = encode(model, r.continuation, where);
+        p.continuation = encode(encoder, r.continuation, where);
         if (p.continuation.empty()) {
             throw UsageError(where + ": doc_id " + std::to_string(r.doc_id) +
                              " has a continuation that encodes to no tokens");
@@ -77,18 +73,16 @@ void prepare_tasks(const config::LadderConfig& config) {
     std::map<std::string, std::string> fingerprints;
     for (const auto& [name, path] : config.data.downstream)
         fingerprints[name] = eval::task_fingerprint(config, name);
-    sentencepiece::SentencePieceProcessor model;
-    if (const auto status = model.Load(*config.tokenizer.path); !status.ok()) {
-        throw UsageError("tokenizer.path: cannot load SentencePiece model '" +
-                         *config.tokenizer.path + "': " + status.ToString());
-    }
+    const std::unique_ptr<TextTokenizer> tokenizer =
+        TextTokenizer::load(eval::task_tokenizer(config));
+    const std::unique_ptr<TextTokenizer::Encoder> encoder = tokenizer->encoder();
     for (const auto& [name, path] : config.data.downstream) {
         const std::string out = eval::prepared_task_path(config, name);
         if (eval::prepared_task_current(out, fingerprints.at(name))) {
             std::cout << "Task " << name << ": prepared already in '" << out << "'\n";
             continue;
         }
-        const eval::PreparedTask task = prepare(config, name, fingerprints.at(name), model);
+        const eval::PreparedTask task = prepare(config, name, fingerprints.at(name), *encoder);
         eval::write_prepared_task(out, task);
         std::cout << "Task " << name << " (" << eval::metric_type_name(task.type)
                   << "): " << with_commas(static_cast<int64_t>(task.requests.size()))

@@ -1,8 +1,9 @@
-// The encoder behind `ladder tokenize`: encodes documents (plain text, JSONL, JSONL.gz) with a
-// SentencePiece model into an OLMo-style token file: a raw, headerless little-endian array of
-// uint16 or uint32 ids, each document's ids followed by the EOS id and nothing else.
-#include <sentencepiece_processor.h>
-
+// The encoder behind `ladder tokenize`: encodes documents (plain text, JSONL, JSONL.gz) into
+// an OLMo-style token file: a raw, headerless little-endian array of uint16 or uint32 ids,
+// each document's ids followed by the EOS id and nothing else. Documents are prepared as
+// `dolma tokens` prepares them (allenai/dolma, python/dolma/tokenizer/tokenizer.py,
+// tokenize_file and Tokenizer.add_special_tokens): surrounding whitespace stripped, empty
+// documents skipped, BOS (when asked for) and EOS added unless the text already has them.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -20,7 +21,9 @@
 
 #include "data/token_file.hpp"
 #include "io/text_lines.hpp"
+#include "tokenize/text_tokenizer.hpp"
 #include "tokenize/tokenize.hpp"
+#include "tokenizer/utf8.hpp"
 #include "util/atomic_file.hpp"
 #include "util/cpu_cores.hpp"
 #include "util/error.hpp"
@@ -55,17 +58,16 @@ class TokenFileWriter {
     TokenFileWriter(const TokenFileWriter&) = delete;
     TokenFileWriter& operator=(const TokenFileWriter&) = delete;
 
-    // Appends one document: its ids, then EOS. Bytes are laid out explicitly so the file
-    // is little-endian whatever the host.
-    void append_document(const std::vector<int>& ids, int eos) {
+    // Appends one document's ids. Bytes are laid out explicitly so the file is little-endian
+    // whatever the host.
+    void append_document(const std::vector<int32_t>& ids) {
         buffer_.clear();
-        buffer_.reserve((ids.size() + 1) * static_cast<size_t>(width_));
-        for (const int id : ids)
+        buffer_.reserve(ids.size() * static_cast<size_t>(width_));
+        for (const int32_t id : ids)
             put(static_cast<uint32_t>(id));
-        put(static_cast<uint32_t>(eos));
         if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size())
             throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
-        tokens_ += ids.size() + 1;
+        tokens_ += ids.size();
     }
 
     uint64_t tokens() const { return tokens_; }
@@ -90,15 +92,48 @@ class TokenFileWriter {
     uint64_t tokens_ = 0;
 };
 
-// Encodes documents in batches, spread over the CPU cores (SentencePiece's Encode is
-// const and thread-safe), and writes each batch in input order.
+// Python's str.isspace, which `dolma tokens` strips documents by: Unicode's White_Space and
+// the separators U+001C to U+001F.
+bool python_space(uint32_t c) {
+    return tokenizer::is_white_space(c) || (c >= 0x1c && c <= 0x1f);
+}
+
+// `text` without the whitespace around it (or unchanged when it is not UTF-8, which the
+// tokenizer then reports).
+std::string stripped(std::string text) {
+    if (tokenizer::utf8_invalid_offset(text) != std::string::npos)
+        return text;
+    size_t end = text.size();
+    while (end > 0) {
+        const size_t previous = tokenizer::utf8_previous(text, end);
+        if (!python_space(tokenizer::utf8_code_point(text, previous)))
+            break;
+        end = previous;
+    }
+    size_t begin = 0;
+    while (begin < end && python_space(tokenizer::utf8_code_point(text, begin)))
+        begin = tokenizer::utf8_next(text, begin);
+    text.resize(end);
+    text.erase(0, begin);
+    return text;
+}
+
+// Encodes documents in batches, spread over the CPU cores (one encoder per worker), and
+// writes each batch in input order.
 class Encoder {
   public:
-    Encoder(const sentencepiece::SentencePieceProcessor& model, int eos, TokenFileWriter& out)
-        : model_(model), eos_(eos), out_(out) {}
+    Encoder(const TextTokenizer& tokenizer, int32_t eos, std::optional<int32_t> bos,
+            TokenFileWriter& out)
+        : tokenizer_(tokenizer), eos_(eos), bos_(bos), out_(out) {}
 
     // `where` names the document in errors ("file" or "file:line").
     void add(std::string text, std::string where) {
+        text = stripped(std::move(text));
+        // An empty document is not a document: a lone EOS would only add an empty one.
+        if (text.empty()) {
+            ++skipped_;
+            return;
+        }
         batch_bytes_ += text.size();
         texts_.push_back(std::move(text));
         wheres_.push_back(std::move(where));
@@ -113,14 +148,25 @@ class Encoder {
         std::atomic<size_t> next{0};
         const size_t workers =
             std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(available_cores()), n));
-        std::vector<std::string> errors(workers);
+        while (encoders_.size() < workers)
+            encoders_.push_back(tokenizer_.encoder());
+        std::vector<std::exception_ptr> errors(workers);
         auto work = [&](size_t worker) {
-            for (size_t i = next++; i < n; i = next++) {
-                const auto status = model_.Encode(texts_[i], &ids_[i]);
-                if (!status.ok()) {
-                    errors[worker] = wheres_[i] + ": cannot encode: " + status.ToString();
-                    return;
+            try {
+                for (size_t i = next++; i < n; i = next++) {
+                    ids_[i].clear();
+                    if (bos_)
+                        ids_[i].push_back(*bos_);
+                    encoders_[worker]->encode(texts_[i], ids_[i], wheres_[i]);
+                    // The text may hold BOS or EOS already (dolma adds neither twice).
+                    if (bos_ && ids_[i].size() > 1 && ids_[i][1] == *bos_)
+                        ids_[i].erase(ids_[i].begin());
+                    if (ids_[i].empty() || ids_[i].back() != eos_)
+                        ids_[i].push_back(eos_);
                 }
+            } catch (...) {
+                errors[worker] = std::current_exception();
+                next = n;
             }
         };
         std::vector<std::thread> pool;
@@ -130,17 +176,11 @@ class Encoder {
         for (auto& thread : pool)
             thread.join();
         for (const auto& error : errors) {
-            if (!error.empty())
-                throw std::runtime_error(error);
+            if (error)
+                std::rethrow_exception(error);
         }
         for (size_t i = 0; i < n; ++i) {
-            // Text that encodes to nothing (blank or whitespace only) is not a document: a
-            // lone EOS would only add an empty document to the training data.
-            if (ids_[i].empty()) {
-                ++skipped_;
-                continue;
-            }
-            out_.append_document(ids_[i], eos_);
+            out_.append_document(ids_[i]);
             ++documents_;
         }
         texts_.clear();
@@ -155,11 +195,13 @@ class Encoder {
     static constexpr size_t kBatchDocuments = 4096;
     static constexpr size_t kBatchBytes = size_t{64} << 20;
 
-    const sentencepiece::SentencePieceProcessor& model_;
-    int eos_;
+    const TextTokenizer& tokenizer_;
+    int32_t eos_;
+    std::optional<int32_t> bos_;
     TokenFileWriter& out_;
+    std::vector<std::unique_ptr<TextTokenizer::Encoder>> encoders_;
     std::vector<std::string> texts_, wheres_;
-    std::vector<std::vector<int>> ids_;
+    std::vector<std::vector<int32_t>> ids_;
     size_t batch_bytes_ = 0;
     uint64_t documents_ = 0, skipped_ = 0;
 };
@@ -189,16 +231,12 @@ void tokenize_text(const std::string& path, bool doc_per_line, Encoder& encoder)
     if (doc_per_line) {
         std::string line;
         for (uint64_t number = 1; in.next_line(line); ++number) {
-            if (!line.empty())
+            if (!line.empty())  // a blank line separates documents; it is not one
                 encoder.add(line, path + ":" + std::to_string(number));
         }
         return;
     }
-    std::string text = in.rest();
-    // The final newline ends the file's last line; it is not part of the document.
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-        text.pop_back();
-    encoder.add(text, path);
+    encoder.add(in.rest(), path);
 }
 
 // The id width: --dtype, or from the vocabulary size when auto.
@@ -206,9 +244,9 @@ data::TokenDtype id_dtype(const std::string& dtype, int pieces) {
     const data::TokenDtype fitting = data::dtype_for_vocab(pieces);
     const data::TokenDtype chosen = data::configured_dtype(dtype).value_or(fitting);
     if (chosen == data::TokenDtype::kUint16 && fitting != chosen) {
-        throw UsageError("--dtype uint16 cannot hold this model's ids: it has " +
-                         with_commas(pieces) + " pieces (more than " +
-                         with_commas(data::kUint16Vocab) + "); use uint32");
+        throw UsageError("--dtype uint16 cannot hold this tokenizer's ids: it has " +
+                         with_commas(pieces) + " (more than " + with_commas(data::kUint16Vocab) +
+                         "); use uint32");
     }
     return chosen;
 }
@@ -218,35 +256,33 @@ void check_inputs(const TokenizeOptions& options) {
         check_input_file(path, "input file");
 }
 
-void load_model(const std::string& path, sentencepiece::SentencePieceProcessor& model) {
-    check_input_file(path, "SentencePiece model");
-    const auto status = model.Load(path);
-    if (!status.ok())
-        throw UsageError("cannot load SentencePiece model '" + path + "': " + status.ToString());
+// An id given on the command line must be one of the tokenizer's.
+int32_t checked_id(int64_t id, const char* flag, const TextTokenizer& tokenizer) {
+    if (id < 0 || id >= tokenizer.vocab_size())
+        throw UsageError(std::string(flag) + " " + std::to_string(id) + " is not an id of " +
+                         tokenizer.description() + " (0 to " +
+                         std::to_string(tokenizer.vocab_size() - 1) + ")");
+    return static_cast<int32_t>(id);
 }
 
-int choose_eos(const TokenizeOptions& options, const sentencepiece::SentencePieceProcessor& model) {
-    const int pieces = model.GetPieceSize();
-    if (!options.eos_given) {
-        if (model.eos_id() < 0)
-            throw UsageError("SentencePiece model '" + options.model +
-                             "' defines no EOS piece; pass --eos ID");
-        return model.eos_id();
-    }
-    if (options.eos < 0 || options.eos >= pieces)
-        throw UsageError("--eos " + std::to_string(options.eos) + " is not an id of model '" +
-                         options.model + "' (0 to " + std::to_string(pieces - 1) + ")");
-    return static_cast<int>(options.eos);
+int32_t choose_eos(const TokenizeOptions& options, const TextTokenizer& tokenizer) {
+    if (options.eos_given)
+        return checked_id(options.eos, "--eos", tokenizer);
+    if (!tokenizer.eos_id())
+        throw UsageError(tokenizer.description() + " names no EOS; pass --eos ID");
+    return *tokenizer.eos_id();
 }
 
 }  // namespace
 
 void tokenize(const TokenizeOptions& options) {
     check_inputs(options);
-    sentencepiece::SentencePieceProcessor model;
-    load_model(options.model, model);
-    const int eos = choose_eos(options, model);
-    const data::TokenDtype dtype = id_dtype(options.dtype, model.GetPieceSize());
+    const std::unique_ptr<TextTokenizer> tokenizer = TextTokenizer::load(options.tokenizer);
+    const int32_t eos = choose_eos(options, *tokenizer);
+    const std::optional<int32_t> bos =
+        options.bos_given ? std::optional<int32_t>(checked_id(options.bos, "--bos", *tokenizer))
+                          : std::nullopt;
+    const data::TokenDtype dtype = id_dtype(options.dtype, tokenizer->vocab_size());
 
     const fs::path parent = fs::path(options.output).parent_path();
     std::error_code error;
@@ -256,7 +292,7 @@ void tokenize(const TokenizeOptions& options) {
     // An error never leaves a half-written file under the requested name.
     write_atomically(options.output, [&](const std::string& temporary) {
         TokenFileWriter out(temporary, static_cast<int>(data::item_size(dtype)));
-        Encoder encoder(model, eos, out);
+        Encoder encoder(*tokenizer, eos, bos, out);
         for (const auto& path : options.inputs) {
             const bool jsonl =
                 options.format == "jsonl" || (options.format == "auto" && is_jsonl_name(path));

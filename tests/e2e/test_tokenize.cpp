@@ -254,11 +254,39 @@ TEST_CASE("tokenize: user mistakes are one line naming the file, exit 2, no outp
         const std::string no_eos = train_model(model_dir.path, "no-eos", -1);
         require_usage_error(
             run_ladder("tokenize --model '" + no_eos + "' -o out.u16 good.txt", dir),
-            "defines no EOS piece; pass --eos");
+            "names no EOS; pass --eos");
         const auto r =
             run_ladder("tokenize --model '" + no_eos + "' --eos 2 -o out.u16 good.txt", dir);
         REQUIRE(r.exit_code == 0);
         fs::remove(dir + "/out.u16");
+    }
+    SECTION("text that is not UTF-8, for a byte-level BPE") {
+        write_file(dir + "/latin1.txt", "caf\xe9 au lait");
+        require_usage_error(
+            run_ladder("tokenize --tokenizer dolma2 -o out.u32 good.txt latin1.txt", dir),
+            "latin1.txt: not valid UTF-8 at byte 3");
+    }
+    SECTION("BOS outside the tokenizer") {
+        require_usage_error(
+            run_ladder("tokenize --tokenizer gpt2 --bos 50257 -o out.u16 good.txt", dir),
+            "--bos 50257 is not an id of gpt2");
+    }
+    SECTION("a preset whose rank file was never made") {
+        const TempDir empty;
+        require_usage_error(run_ladder("tokenize --tokenizer dolma2 -o out.u32 good.txt", dir,
+                                       "LADDER_TOKENIZERS='" + empty.path + "'"),
+                            "run scripts/setup_tokenizers.sh");
+    }
+    SECTION("a tokenizer.json that is not one") {
+        write_file(dir + "/tokenizer.json", "{\"model\": {\"type\": \"Unigram\"}}");
+        require_usage_error(
+            run_ladder("tokenize --tokenizer tokenizer.json -o out.u16 good.txt", dir),
+            "tokenizer.json 'tokenizer.json': model.type: expected BPE, got 'Unigram'");
+    }
+    SECTION("uint16 cannot hold dolma2's ids") {
+        require_usage_error(
+            run_ladder("tokenize --tokenizer dolma2 --dtype uint16 -o out.u16 good.txt", dir),
+            "it has 100,278 (more than 65,536); use uint32");
     }
     require_no_output(dir);
 }
