@@ -68,7 +68,7 @@ RegexSplit::RegexSplit(const std::string& pattern, bool literal, SplitBehavior b
     const std::string translated = literal ? pattern : with_white_space_property(pattern);
     int error = 0;
     PCRE2_SIZE offset = 0;
-    const uint32_t options = PCRE2_UTF | PCRE2_UCP | (literal ? PCRE2_LITERAL : 0);
+    const uint32_t options = PCRE2_UTF | (literal ? PCRE2_LITERAL : PCRE2_UCP);
     code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
                           options, &error, &offset, nullptr);
     if (!code_) {
@@ -150,8 +150,10 @@ void RegexSplit::split(std::string_view text, std::vector<std::string_view>& pie
                 }
                 break;
             case SplitBehavior::kMergedWithNext:
-                // A delimiter starts the piece after it.
-                if (pending == std::string_view::npos)
+                // A delimiter starts the piece after it; one before it stands alone.
+                if (s.delimiter && pending != std::string_view::npos)
+                    emit(pending, s.begin);
+                if (s.delimiter || pending == std::string_view::npos)
                     pending = s.begin;
                 if (!s.delimiter || i + 1 == spans.size()) {
                     emit(pending, s.end);
