@@ -84,8 +84,8 @@ echo "Training the tokenizer on $(wc -l <"$work/sentences.txt") sentences"
 mv "$work/tokenizer.model" "$work/tokenizer.vocab" "$out/"
 
 # 4. The token files (`ladder tokenize` writes each one whole or not at all).
-"$ladder" tokenize --model "$out/tokenizer.model" --dtype uint16 -o "$out/train.u16" "${train[@]}"
-"$ladder" tokenize --model "$out/tokenizer.model" --dtype uint16 -o "$out/valid.u16" "${valid[@]}"
+"$ladder" tokenize --tokenizer "$out/tokenizer.model" --dtype uint16 -o "$out/train.u16" "${train[@]}"
+"$ladder" tokenize --tokenizer "$out/tokenizer.model" --dtype uint16 -o "$out/valid.u16" "${valid[@]}"
 
 echo "$stamp_text" >"$stamp"
 echo "Demo data is ready in $out/:"

@@ -249,3 +249,51 @@ TEST_CASE("bpe: ladder tokenize --tokenizer dolma2 writes OLMo's uint32 ids", "[
     }
     REQUIRE(written == expected);
 }
+
+TEST_CASE("bpe: prepare-tasks encodes task text with the dolma2 preset as olmo_eval does",
+          "[bpe][downstream]") {
+    const TempDir dir;
+    // Two documents of two choices; contexts and continuations encoded apart, the
+    // continuation with its leading space.
+    const std::vector<std::pair<std::string, std::string>> requests = {
+        {"Question: what is 12 + 30?\nAnswer:", " 42"},
+        {"Question: what is 12 + 30?\nAnswer:", " forty-two"},
+        {"Le café est très chaud,", " donc attendez."},
+        {"Le café est très chaud,", " so wait<|endoftext|>"}};
+    std::string lines;
+    std::vector<std::string> texts = {" "};  // the domain prompt of pmi_dc
+    for (size_t i = 0; i < requests.size(); ++i) {
+        lines += json{{"request_type", "loglikelihood"},
+                      {"request",
+                       {{"context", requests[i].first}, {"continuation", requests[i].second}}},
+                      {"doc_id", i / 2},
+                      {"idx", i % 2},
+                      {"label", 0}}
+                     .dump() +
+                 "\n";
+        texts.push_back(requests[i].first);
+        texts.push_back(requests[i].second);
+    }
+    fs::create_directories(dir / "task");
+    write_file(dir / "task/requests.jsonl", lines);
+    write_file(dir / "task/config.json", R"({"task_config": {"primary_metric": "acc_raw"}})");
+    write_file(dir / "ladder.yaml",
+               "name: bpe\ndir: runs\nsizes: [190M]\nsequence_length: 4096\n"
+               "tokenizer: {name: dolma2}\ndata: {paths: [d.npy], downstream: {next: task}}\n");
+    write_file(dir / "texts.json", json(texts).dump());
+    write_file(dir / "added.json",
+               added_tokens_json(ladder::tokenizer::load_bpe("dolma2").tokenizer).dump());
+    const json theirs = reference_ids(dir, "tiktoken cl100k_base added.json");
+
+    const auto r = run_ladder("prepare-tasks --config ladder.yaml", dir.path);
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    const json prepared = json::parse(read_file(dir / "runs/tasks/next.json"));
+    REQUIRE(prepared["domain"] == theirs[0]);
+    REQUIRE(prepared["requests"].size() == requests.size());
+    for (size_t i = 0; i < requests.size(); ++i) {
+        INFO("request " << i);
+        REQUIRE(prepared["requests"][i]["context"] == theirs[1 + 2 * i]);
+        REQUIRE(prepared["requests"][i]["continuation"] == theirs[2 + 2 * i]);
+    }
+}
