@@ -61,6 +61,7 @@ int run(int argc, char** argv) {
     register_tokenize(app);
     register_prepare_tasks(app, common);
     register_eval(app, common);
+    register_hf(app, common);
     register_checkpoints(app, common);
     register_metrics(app, common);
     register_fit(app);

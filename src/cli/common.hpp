@@ -54,5 +54,6 @@ void register_checkpoints(CLI::App& app, CommonOptions& common);
 void register_metrics(CLI::App& app, CommonOptions& common);
 void register_fit(CLI::App& app);
 void register_eval(CLI::App& app, CommonOptions& common);
+void register_hf(CLI::App& app, CommonOptions& common);
 
 }  // namespace ladder::cli

@@ -484,6 +484,93 @@ std::string tokenizer_folder() {
         .string();
 }
 
+HfTokenizerFiles preset_hf_tokenizer(const std::string& name, int64_t max_length) {
+    const BpePreset* preset = nullptr;
+    for (const BpePreset& p : bpe_presets()) {
+        if (name == p.name)
+            preset = &p;
+    }
+    if (!preset)
+        throw UsageError("tokenizer '" + name + "' is no byte-level preset");
+    const RankEncoding& encoding = *find_encoding(preset->encoding);
+    const LoadedBpe loaded = load_bpe(name);
+    const BpeModel& model = loaded.tokenizer.model();
+    const std::vector<std::string> tokens = model.tokens_by_id();
+    json vocab = json::object();
+    for (size_t id = 0; id < tokens.size(); ++id) {
+        if (!tokens[id].empty())
+            vocab[byte_level_encode(tokens[id])] = id;
+    }
+    json added = json::array();
+    for (const AddedToken& token : preset->added) {
+        vocab[token.content] = token.id;
+        added.push_back({{"id", token.id},
+                         {"content", token.content},
+                         {"single_word", false},
+                         {"lstrip", false},
+                         {"rstrip", false},
+                         {"normalized", false},
+                         {"special", token.special}});
+    }
+    json merges = json::array();
+    for (const auto& [left, right] : model.merges_by_rank()) {
+        merges.push_back(byte_level_encode(tokens[static_cast<size_t>(left)]) + " " +
+                         byte_level_encode(tokens[static_cast<size_t>(right)]));
+    }
+    HfTokenizerFiles files;
+    files.tokenizer = {{"version", "1.0"},
+                       {"truncation", nullptr},
+                       {"padding", nullptr},
+                       {"added_tokens", added},
+                       {"normalizer", nullptr},
+                       {"pre_tokenizer",
+                        {{"type", "Sequence"},
+                         {"pretokenizers",
+                          {{{"type", "Split"},
+                            {"pattern", {{"Regex", encoding.pattern}}},
+                            {"behavior", "Removed"},
+                            {"invert", true}},
+                           {{"type", "ByteLevel"},
+                            {"add_prefix_space", false},
+                            {"trim_offsets", true},
+                            {"use_regex", false}}}}}},
+                       {"post_processor", nullptr},
+                       {"decoder",
+                        {{"type", "ByteLevel"},
+                         {"add_prefix_space", true},
+                         {"trim_offsets", true},
+                         {"use_regex", true}}},
+                       {"model",
+                        {{"type", "BPE"},
+                         {"dropout", nullptr},
+                         {"unk_token", nullptr},
+                         {"continuing_subword_prefix", ""},
+                         {"end_of_word_suffix", ""},
+                         {"fuse_unk", false},
+                         {"byte_fallback", false},
+                         {"vocab", vocab},
+                         {"merges", merges}}}};
+    const std::string eos = [&] {
+        for (const AddedToken& token : preset->added) {
+            if (token.id == preset->eos_id)
+                return token.content;
+        }
+        return std::string();
+    }();
+    // PreTrainedTokenizerFast runs tokenizer.json as written; transformers 5 maps
+    // "GPT2Tokenizer" to a class that drops the Split pre-tokenizer (allenai/open-instruct,
+    // issue 1896).
+    files.config = {{"tokenizer_class", "PreTrainedTokenizerFast"},
+                    {"model_max_length", max_length},
+                    {"clean_up_tokenization_spaces", false},
+                    {"eos_token", eos},
+                    {"add_bos_token", false},
+                    {"add_eos_token", false}};
+    if (name == "dolma2")
+        files.config["pad_token"] = "<|pad|>";
+    return files;
+}
+
 bool is_bpe_tokenizer(const std::string& name_or_path) {
     return is_bpe_preset(name_or_path) || ends_with_text(name_or_path, ".json") ||
            ends_with_text(name_or_path, ".tiktoken");

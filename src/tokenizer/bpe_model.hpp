@@ -62,6 +62,11 @@ class BpeModel {
     // One more than the largest id.
     int32_t id_end() const { return id_end_; }
 
+    // Every token's bytes by id ("" where no token has the id), and the merges best first as
+    // (left id, right id): what a tokenizer.json lists.
+    std::vector<std::string> tokens_by_id() const;
+    std::vector<std::pair<int32_t, int32_t>> merges_by_rank() const;
+
   private:
     struct Merge {
         uint32_t rank;

@@ -58,6 +58,7 @@ class BpeTokenizer {
     int32_t vocab_size() const { return vocab_size_; }
 
     const AddedTokens& added_tokens() const { return added_; }
+    const BpeModel& model() const { return model_; }
 
   private:
     void encode_piece(std::string_view piece, std::vector<int32_t>& ids, Session& session) const;

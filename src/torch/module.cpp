@@ -24,11 +24,13 @@
 #ifdef LADDER_CUDA_FUSED
 #include "cuda/kernels.hpp"
 #endif
+#include "hf/hf_request.hpp"
 #include "io/checkpoint_dir.hpp"
 #include "io/run_discovery.hpp"
 #include "train/callbacks.hpp"
 #include "train/downstream_evaluator.hpp"
 #include "train/eval_request.hpp"
+#include "train/hf_weights.hpp"
 #include "train/lm_evaluator.hpp"
 #include "train/metric_saver.hpp"
 #include "train/runtime.hpp"
@@ -253,6 +255,31 @@ int eval_rung(const config::LadderConfig& config, const RunPlan& plan,
     return 0;
 }
 
+// One process on the CPU holding the whole model: what export and import work on.
+std::unique_ptr<train::TransformerTrainModule> whole_model_on_cpu(const RunPlan& plan) {
+    train::TransformerTrainModuleSettings settings;
+    return std::make_unique<train::TransformerTrainModule>(plan, settings, c10::Device(c10::kCPU),
+                                                           nullptr);
+}
+
+// `ladder export`: the checkpoint's weights as Hugging Face safetensors in request.folder.
+void export_weights(const RunPlan& plan, const hf::ExportRequest& request) {
+    const auto module = whole_model_on_cpu(plan);
+    module->load_checkpoint(request.checkpoint);
+    train::write_hf_weights(module->model(), request.folder,
+                            request.dtype == "bf16" ? at::kBFloat16 : at::kFloat,
+                            request.max_shard_bytes, request.vocab_rows);
+}
+
+// `ladder import`: the HF folder's weights as the step-0 checkpoint of a run (fresh
+// optimizer moments), which trainer.load_path starts from.
+void import_weights(const RunPlan& plan, const hf::ImportRequest& request) {
+    const auto module = whole_model_on_cpu(plan);
+    train::read_hf_weights(request.hf_folder, module->model());
+    train::CheckpointWriter writer(request.save_folder, false);
+    writer.save(module->checkpoint(train::TrainerState{}, request.config_json, false, false));
+}
+
 }  // namespace
 
 extern "C" {
@@ -293,6 +320,17 @@ __attribute__((visibility("default"))) int ladder_torch_eval(
     const ladder::config::LadderConfig* config, const ladder::RunPlan* plan,
     const ladder::dist::LaunchEnv* launch, const ladder::train::EvalRequest* request) {
     return eval_rung(*config, *plan, *launch, *request);
+}
+
+// `ladder export` and `ladder import`; errors as for ladder_torch_train.
+__attribute__((visibility("default"))) void ladder_torch_export(
+    const ladder::RunPlan* plan, const ladder::hf::ExportRequest* request) {
+    export_weights(*plan, *request);
+}
+
+__attribute__((visibility("default"))) void ladder_torch_import(
+    const ladder::RunPlan* plan, const ladder::hf::ImportRequest* request) {
+    import_weights(*plan, *request);
 }
 
 }  // extern "C"

@@ -67,6 +67,8 @@ class TransformerTrainModule : public TrainModule {
     int64_t flops_per_token() const override;
 
     const c10::Device& device() const { return device_; }
+    // The whole model of an unsharded module (`ladder export` and `import` read and fill it).
+    model::Transformer& model() { return model_; }
     // Elements of weights this rank holds (its shards when sharded): for tests of sharding.
     int64_t held_parameter_elements() const;
     dist::RankGroup* group() const { return group_; }
