@@ -14,6 +14,7 @@
 #include "cli/modules.hpp"
 #include "config/load.hpp"
 #include "config/tokenizers.hpp"
+#include "hf/export_folder.hpp"
 #include "hf/hf_request.hpp"
 #include "hf/olmo_format.hpp"
 #include "io/checkpoint_dir.hpp"
@@ -47,35 +48,6 @@ struct ImportOptions {
     std::optional<std::string> output;
 };
 
-// "5GB" as transformers reads max_shard_size (utils/hub.py, convert_file_size_to_int):
-// KB, MB, GB, TB are powers of 1000, KiB, MiB, GiB, TiB powers of 1024, a bare number bytes.
-uint64_t shard_bytes(const std::string& text) {
-    static const std::vector<std::pair<std::string, double>> units = {
-        {"KIB", 1024.0}, {"MIB", 1048576.0}, {"GIB", 1073741824.0}, {"TIB", 1099511627776.0},
-        {"KB", 1e3},     {"MB", 1e6},        {"GB", 1e9},           {"TB", 1e12},
-        {"B", 1.0}};
-    std::string upper;
-    for (const char c : text)
-        upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    double scale = 1.0;
-    std::string number = upper;
-    for (const auto& [unit, factor] : units) {
-        if (upper.size() > unit.size() &&
-            upper.compare(upper.size() - unit.size(), unit.size(), unit) == 0) {
-            scale = factor;
-            number = upper.substr(0, upper.size() - unit.size());
-            break;
-        }
-    }
-    char* end = nullptr;
-    const double value = std::strtod(number.c_str(), &end);
-    if (number.empty() || *end != '\0' || !(value > 0) || value * scale < 1)
-        throw UsageError("--max-shard-size '" + text +
-                         "': expected a size such as 5GB, 500MB, "
-                         "2GiB or a number of bytes");
-    return static_cast<uint64_t>(value * scale);
-}
-
 std::string chosen_checkpoint(const ExportOptions& options, const RunPlan& plan) {
     if (options.checkpoint) {
         if (!io::is_complete_checkpoint(*options.checkpoint))
@@ -100,112 +72,25 @@ std::string chosen_checkpoint(const ExportOptions& options, const RunPlan& plan)
     return io::checkpoint_dir(plan.save_folder, *options.step);
 }
 
-// A folder written whole or not at all: `write` fills `<folder>.partial`, which then
-// becomes `folder`; on any error it is removed.
-void write_folder_atomically(const std::string& folder, const std::string& what,
-                             const std::function<void(const std::string&)>& write) {
-    if (fs::exists(folder))
-        throw UsageError(what + " '" + folder + "' exists already; remove it or choose another");
-    const std::string partial = folder + ".partial";
-    std::error_code error;
-    fs::remove_all(partial, error);
-    create_output_folder(partial, what);
-    try {
-        write(partial);
-        fs::rename(partial, folder);
-    } catch (...) {
-        fs::remove_all(partial, error);
-        throw;
-    }
-}
-
-void write_json(const std::string& path, const json& value) {
-    write_text_atomically(path, [&](std::ostream& out) { out << value.dump(2) << "\n"; });
-}
-
-// The tokenizer files HF reads, when the ladder's tokenizer has them: a tokenizer.json it
-// was given (with the tokenizer_config.json beside it), or a byte-level preset's. Returns
-// what was written, for the summary.
-std::string write_tokenizer_files(const config::LadderConfig& config, const std::string& folder) {
-    const auto& tokenizer = config.tokenizer;
-    const fs::path out(folder);
-    if (tokenizer.path && fs::path(*tokenizer.path).extension() == ".json") {
-        fs::copy_file(*tokenizer.path, out / "tokenizer.json");
-        const fs::path beside = fs::path(*tokenizer.path).parent_path() / "tokenizer_config.json";
-        if (fs::exists(beside))
-            fs::copy_file(beside, out / "tokenizer_config.json");
-        return "tokenizer.json from '" + *tokenizer.path + "'";
-    }
-    if (!tokenizer.path && tokenizer::is_bpe_preset(tokenizer.name)) {
-        const tokenizer::HfTokenizerFiles files =
-            tokenizer::preset_hf_tokenizer(tokenizer.name, config.sequence_length);
-        write_text_atomically((out / "tokenizer.json").string(),
-                              [&](std::ostream& o) { o << files.tokenizer.dump() << "\n"; });
-        write_json((out / "tokenizer_config.json").string(), files.config);
-        return "the " + tokenizer.name + " tokenizer";
-    }
-    return "";
-}
-
-config::TokenizerConfig resolved_tokenizer(const config::LadderConfig& config) {
-    config::TokenizerConfig tokenizer = config.tokenizer;
-    config::resolve_tokenizer(tokenizer);
-    return tokenizer;
-}
-
-hf::SpecialTokens special_tokens(const config::LadderConfig& config) {
-    const config::TokenizerConfig tokenizer = resolved_tokenizer(config);
-    return {tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id};
-}
-
 void export_checkpoint(const ExportOptions& options, const CommonOptions& common) {
     const config::LadderConfig config = load_ladder(common);
     const RunPlan plan = plan_run(config, options.size);
     const std::string checkpoint = chosen_checkpoint(options, plan);
-    hf::ExportRequest request;
-    request.checkpoint = checkpoint;
-    request.dtype = options.dtype;
-    request.max_shard_bytes = shard_bytes(options.max_shard_size);
-    request.vocab_rows = *resolved_tokenizer(config).vocab_size;
-    const json hf_config =
-        hf::hf_config(plan.model, config.sequence_length, request.vocab_rows,
-                      special_tokens(config), options.dtype == "bf16" ? "bfloat16" : "float32");
-    const json state =
-        json::parse(read_input_file(checkpoint + "/train/rank0.json", "trainer state", 1 << 20));
-    const int64_t step = state.value("global_step", int64_t{0});
-    const std::string folder = options.output.value_or(
-        (fs::path(plan.save_folder) / "hf" / ("step" + std::to_string(step))).string());
-    if (!options.output)
-        create_output_folder(fs::path(folder).parent_path().string(), "-o");
-
-    std::string tokenizer_files;
-    write_folder_atomically(folder, "-o", [&](const std::string& partial) {
-        request.folder = partial;
-        using Entry = void (*)(const RunPlan*, const hf::ExportRequest*);
-        reinterpret_cast<Entry>(module_symbol("libladder_torch.so", "ladder_torch_export"))(
-            &plan, &request);
-        write_json(partial + "/config.json", hf_config);
-        write_json(partial + "/generation_config.json",
-                   hf::hf_generation_config(special_tokens(config)));
-        tokenizer_files = write_tokenizer_files(config, partial);
-        write_json(partial + "/ladder_export.json",
-                   {{"source_checkpoint", fs::absolute(checkpoint).string()},
-                    {"step", step},
-                    {"tokens_seen", state.value("global_train_tokens_seen", int64_t{0})},
-                    {"size", plan.size},
-                    {"run_name", plan.run_name},
-                    {"family", plan.model.family},
-                    {"num_params", plan.num_params},
-                    {"dtype", options.dtype},
-                    {"sequence_length", config.sequence_length},
-                    {"ladder_version", LADDER_VERSION}});
-    });
-    std::cout << "Exported " << plan.size << " step " << with_commas(step) << " ("
-              << hf_config["architectures"][0].get<std::string>() << ", " << options.dtype
-              << ") to '" << folder << "'"
-              << (tokenizer_files.empty() ? " without tokenizer files (tokenizer '" +
-                                                config.tokenizer.name + "' has none HF reads)"
-                                          : " with " + tokenizer_files)
+    const uint64_t shard_bytes = hf::parse_shard_size(options.max_shard_size, "--max-shard-size");
+    std::string folder;
+    if (options.output) {
+        folder = *options.output;
+    } else {
+        const json state = json::parse(
+            read_input_file(checkpoint + "/train/rank0.json", "trainer state", 1 << 20));
+        folder = hf::default_export_folder(plan, state.value("global_step", int64_t{0}));
+    }
+    using Entry = void (*)(const RunPlan*, const hf::ExportRequest*);
+    const auto entry =
+        reinterpret_cast<Entry>(module_symbol("libladder_torch.so", "ladder_torch_export"));
+    std::cout << hf::write_export_folder(
+                     config, plan, checkpoint, folder, options.dtype, shard_bytes,
+                     [&](const hf::ExportRequest& request) { entry(&plan, &request); })
               << "\n";
 }
 

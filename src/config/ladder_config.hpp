@@ -414,6 +414,26 @@ struct TensorBoardConfig {
     }
 };
 
+// Hugging Face folders of the run's checkpoints (`ladder export`), written at the end of
+// training into <dir>/<size>/hf/step<N>, as OLMo-core's HFConverterCallback converts.
+struct HfExporterConfig {
+    bool enabled = false;
+    bool every_checkpoint = false;
+    std::string dtype = "bf16";
+    std::string max_shard_size = "5GB";
+
+    template <class V>
+    void fields(V& v) {
+        v.field("enabled", enabled,
+                "export checkpoints as Hugging Face folders when training ends");
+        v.field("every_checkpoint", every_checkpoint,
+                "every planned checkpoint of the run, not only the last");
+        v.choice("dtype", dtype, {"bf16", "fp32"}, "tensor type of the safetensors");
+        v.field("max_shard_size", max_shard_size,
+                "largest safetensors file before sharding (5GB, 500MB, 2GiB, bytes)");
+    }
+};
+
 struct CallbacksConfig {
     ConsoleLoggerConfig console_logger;
     ConfigSaverConfig config_saver;
@@ -424,10 +444,12 @@ struct CallbacksConfig {
     MetricSaverConfig metric_saver;
     LMEvaluatorConfig lm_evaluator;
     DownstreamEvaluatorConfig downstream_evaluator;
+    HfExporterConfig hf_exporter;
 
     template <class V>
     void fields(V& v) {
         v.field("checkpointer", checkpointer, "when checkpoints are saved and removed");
+        v.field("hf_exporter", hf_exporter, "Hugging Face folders of the checkpoints");
         v.field("config_saver", config_saver, "config.json in the run's folder");
         v.field("console_logger", console_logger, "progress and metric lines on stdout");
         v.field("lm_evaluator", lm_evaluator, "validation loss and perplexity");

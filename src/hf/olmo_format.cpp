@@ -70,13 +70,6 @@ json hf_config(const ModelSpec& spec, int64_t max_positions, int64_t vocab_size,
     }
     if (!architecture)
         throw UsageError("model family '" + spec.family + "' has no Hugging Face class");
-    // Olmo2Config and Olmo3Config have no head_dim: HF derives it as hidden / heads.
-    if (spec.head_dim * spec.n_heads != spec.d_model) {
-        throw UsageError("head_dim " + std::to_string(spec.head_dim) +
-                         " is not d_model / n_heads (" + std::to_string(spec.d_model) + " / " +
-                         std::to_string(spec.n_heads) +
-                         "): Hugging Face's Olmo classes cannot hold this model");
-    }
     if (!spec.qk_norm)
         throw UsageError("model family '" + spec.family +
                          "' has no QK-norm, which Olmo2/Olmo3 have");
@@ -103,6 +96,10 @@ json hf_config(const ModelSpec& spec, int64_t max_positions, int64_t vocab_size,
                    {"attention_bias", false},
                    {"attention_dropout", 0.0},
                    {"torch_dtype", torch_dtype}};
+    // Olmo2Config and Olmo3Config declare no head_dim, but their attention reads one when the
+    // config has it (getattr(config, "head_dim", hidden_size // num_attention_heads)).
+    if (spec.head_dim * spec.n_heads != spec.d_model)
+        config["head_dim"] = spec.head_dim;
     if (spec.family == "olmo3") {
         // Every layer's type written out: HF's default pattern (full every 4th layer) and
         // ladder's (the last layer always full) differ unless n_layers is a multiple of 4.
@@ -187,11 +184,15 @@ HfModel read_hf_config(const json& config, const std::string& path) {
         config.contains("num_key_value_heads") && !config["num_key_value_heads"].is_null()
             ? integer("num_key_value_heads")
             : spec.n_heads;
-    if (spec.d_model % spec.n_heads != 0)
-        throw bad("num_attention_heads", "does not divide hidden_size");
     if (spec.n_heads % spec.n_kv_heads != 0)
         throw bad("num_key_value_heads", "does not divide num_attention_heads");
-    spec.head_dim = spec.d_model / spec.n_heads;
+    if (config.contains("head_dim") && !config["head_dim"].is_null()) {
+        spec.head_dim = integer("head_dim");
+    } else {
+        if (spec.d_model % spec.n_heads != 0)
+            throw bad("num_attention_heads", "does not divide hidden_size (and no head_dim)");
+        spec.head_dim = spec.d_model / spec.n_heads;
+    }
     spec.hidden_size = integer("intermediate_size");
     spec.vocab_size = integer("vocab_size");
     spec.rope_theta = number("rope_theta", 10000.0);

@@ -28,7 +28,7 @@ struct SpecialTokens {
 // config.json for `spec` (family olmo2 or olmo3). `max_positions`: the ladder's sequence
 // length; `vocab_size`: the tokenizer's, without padding (OLMo-core's convert_checkpoint_to_hf
 // writes it so); `torch_dtype`: "bfloat16" or "float32". Throws UsageError for a model HF's
-// classes cannot describe (a head width other than d_model / n_heads, no QK-norm).
+// classes cannot describe (no QK-norm).
 nlohmann::json hf_config(const ModelSpec& spec, int64_t max_positions, int64_t vocab_size,
                          const SpecialTokens& ids, const std::string& torch_dtype);
 

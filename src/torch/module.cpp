@@ -262,15 +262,6 @@ std::unique_ptr<train::TransformerTrainModule> whole_model_on_cpu(const RunPlan&
                                                            nullptr);
 }
 
-// `ladder export`: the checkpoint's weights as Hugging Face safetensors in request.folder.
-void export_weights(const RunPlan& plan, const hf::ExportRequest& request) {
-    const auto module = whole_model_on_cpu(plan);
-    module->load_checkpoint(request.checkpoint);
-    train::write_hf_weights(module->model(), request.folder,
-                            request.dtype == "bf16" ? at::kBFloat16 : at::kFloat,
-                            request.max_shard_bytes, request.vocab_rows);
-}
-
 // `ladder import`: the HF folder's weights as the step-0 checkpoint of a run (fresh
 // optimizer moments), which trainer.load_path starts from.
 void import_weights(const RunPlan& plan, const hf::ImportRequest& request) {
@@ -325,7 +316,7 @@ __attribute__((visibility("default"))) int ladder_torch_eval(
 // `ladder export` and `ladder import`; errors as for ladder_torch_train.
 __attribute__((visibility("default"))) void ladder_torch_export(
     const ladder::RunPlan* plan, const ladder::hf::ExportRequest* request) {
-    export_weights(*plan, *request);
+    train::export_checkpoint_weights(*plan, *request);
 }
 
 __attribute__((visibility("default"))) void ladder_torch_import(

@@ -12,6 +12,7 @@
 #include "train/config_saver.hpp"
 #include "train/console_logger.hpp"
 #include "train/downstream_evaluator.hpp"
+#include "train/hf_exporter.hpp"
 #include "train/lm_evaluator.hpp"
 #include "train/metric_saver.hpp"
 #include "train/metrics_jsonl.hpp"
@@ -122,6 +123,8 @@ CallbackList build_callbacks(const RunParts& run) {
     if (writes_folder && settings.config_saver.enabled) {
         callbacks.add(std::make_unique<ConfigSaver>(folder, config_json));
     }
+    if (writes_folder && settings.hf_exporter.enabled)
+        callbacks.add(std::make_unique<HfExporter>(config, run.plan, planned_steps));
     if (writes_folder && settings.metrics_jsonl.enabled)
         callbacks.add(std::make_unique<MetricsJsonl>(folder));
     if (writes_folder && settings.tensorboard.enabled)

@@ -13,6 +13,7 @@
 
 #include "hf/olmo_format.hpp"
 #include "hf/safetensors.hpp"
+#include "train/transformer_train_module.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/input_file.hpp"
@@ -142,6 +143,15 @@ uint64_t write_hf_weights(model::Transformer& model, const std::string& folder,
                               [&](std::ostream& out) { out << index.dump(2) << "\n"; });
     }
     return total;
+}
+
+void export_checkpoint_weights(const RunPlan& plan, const hf::ExportRequest& request) {
+    TransformerTrainModule module(plan, TransformerTrainModuleSettings{}, c10::Device(c10::kCPU),
+                                  nullptr);
+    module.load_checkpoint(request.checkpoint);
+    write_hf_weights(module.model(), request.folder,
+                     request.dtype == "bf16" ? at::kBFloat16 : at::kFloat, request.max_shard_bytes,
+                     request.vocab_rows);
 }
 
 void read_hf_weights(const std::string& folder, model::Transformer& model) {

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "hf/hf_request.hpp"
+#include "ladder/run_plan.hpp"
 #include "model/transformer.hpp"
 
 namespace ladder::train {
@@ -19,6 +21,10 @@ namespace ladder::train {
 // Returns the bytes of tensor data written.
 uint64_t write_hf_weights(model::Transformer& model, const std::string& folder,
                           at::ScalarType dtype, uint64_t max_shard_bytes, int64_t vocab_rows);
+
+// `ladder export`'s tensors: the checkpoint loaded into a whole model on the CPU (sharded
+// checkpoints gathered), written as request.folder's safetensors.
+void export_checkpoint_weights(const RunPlan& plan, const hf::ExportRequest& request);
 
 // Reads the weights of the HF folder into `model`: every parameter must be there with its
 // shape (F32, BF16 or F16), and nothing else; the embedding and output may have fewer rows

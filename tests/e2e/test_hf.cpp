@@ -69,8 +69,8 @@ TEST_CASE("export then import then export gives the same folder; a run starts fr
     REQUIRE(exported.exit_code == 0);
     const std::string folder = dir / "runs/tiny/hf/step12";
     REQUIRE(exported.out == "Exported tiny step 12 (Olmo3ForCausalLM, bf16) to '" + folder +
-                                "' without tokenizer files (tokenizer 'synthetic' has none HF "
-                                "reads)\n");
+                                "' without tokenizer files (tokenizer 'synthetic' has no "
+                                "tokenizer.json)\n");
     const json index = json::parse(read_file(folder + "/model.safetensors.index.json"));
     const auto files = files_in(folder);
     REQUIRE(std::count_if(files.begin(), files.end(), [](const std::string& name) {

@@ -67,7 +67,7 @@ def forward(config, w, tokens):
     batch, length = tokens.shape
     heads = config["num_attention_heads"]
     kv_heads = config.get("num_key_value_heads") or heads
-    head_dim = config["hidden_size"] // heads
+    head_dim = config.get("head_dim") or config["hidden_size"] // heads
     eps = config["rms_norm_eps"]
     layers = config["num_hidden_layers"]
     types = config.get("layer_types") or ["full_attention"] * layers

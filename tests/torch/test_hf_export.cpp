@@ -111,3 +111,9 @@ TEST_CASE("hf export: olmo3 with sliding windows and GQA equals transformers' Ol
     // Windows of 12 tokens in a 40-token sequence: layers 0 and 2 slide, 1 and 3 are full.
     check_against_reference(spec_of("olmo3", 8, 2, {12, -1}));
 }
+
+TEST_CASE("hf export: heads wider than d_model / n_heads are written as head_dim", "[hf]") {
+    ModelSpec spec = spec_of("olmo2", 4, 2, {});
+    spec.head_dim = 24;  // 4 heads of 24 in a 64-wide model
+    check_against_reference(spec);
+}
