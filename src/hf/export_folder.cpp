@@ -133,7 +133,7 @@ std::string write_export_folder(const config::LadderConfig& config, const RunPla
     return "Exported " + plan.size + " step " + with_commas(step) + " (" +
            hf["architectures"][0].get<std::string>() + ", " + dtype + ") to '" + folder + "'" +
            (tokenizer_files.empty() ? " without tokenizer files (tokenizer '" +
-                                          config.tokenizer.name + "' has none HF reads)"
+                                          config.tokenizer.name + "' has no tokenizer.json)"
                                     : " with " + tokenizer_files);
 }
 

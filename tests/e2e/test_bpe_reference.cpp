@@ -297,3 +297,23 @@ TEST_CASE("bpe: prepare-tasks encodes task text with the dolma2 preset as olmo_e
         REQUIRE(prepared["requests"][i]["continuation"] == theirs[2 + 2 * i]);
     }
 }
+
+TEST_CASE(
+    "bpe: the tokenizer.json exported for dolma2 gives its ids, in ladder and in "
+    "@huggingface/tokenizers",
+    "[bpe][hf]") {
+    const TempDir dir;
+    const auto texts = reference_texts();
+    const auto files = ladder::tokenizer::preset_hf_tokenizer("dolma2", 8192);
+    REQUIRE(files.tokenizer["model"]["merges"].size() == 100000);  // one per non-byte token
+    REQUIRE(files.tokenizer["added_tokens"].size() == 22);
+    REQUIRE(files.config["eos_token"] == "<|endoftext|>");
+    REQUIRE(files.config["pad_token"] == "<|pad|>");
+    write_file(dir / "tokenizer.json", files.tokenizer.dump());
+    write_file(dir / "texts.json", json(texts).dump());
+    const json theirs = reference_ids(dir, "hf tokenizer.json");
+    const auto preset = ladder::tokenizer::load_bpe("dolma2");
+    require_same_ids(encode_all(preset.tokenizer, texts), theirs, texts);
+    const auto loaded = ladder::tokenizer::load_bpe(dir / "tokenizer.json");
+    require_same_ids(encode_all(loaded.tokenizer, texts), theirs, texts);
+}

@@ -59,18 +59,30 @@ TEST_CASE("export then import then export gives the same folder; a run starts fr
           "[hf]") {
     const TempDir dir;
     write_tiny_run(dir.path, 20000);
-    const auto trained = run_ladder(
-        "train tiny" + kConfig + " --trainer.hard_stop='{value: 12, unit: steps}'", dir.path);
+    // The hf_exporter callback exports the planned checkpoint (step 10) and the last (12).
+    const auto trained = run_ladder("train tiny" + kConfig +
+                                        " --trainer.hard_stop='{value: 12, unit: steps}' "
+                                        "--trainer.callbacks.hf_exporter='{enabled: true, "
+                                        "every_checkpoint: true, max_shard_size: 300KB}'",
+                                    dir.path);
     INFO(trained.err);
     REQUIRE(trained.exit_code == 0);
+    const std::string folder = dir / "runs/tiny/hf/step12";
+    CHECK(trained.err.find("Exported tiny step 10 (Olmo3ForCausalLM, bf16) to '" +
+                           (dir / "runs/tiny/hf/step10") + "'") != std::string::npos);
+    REQUIRE(fs::exists(folder + "/model.safetensors.index.json"));
 
-    const auto exported = run_ladder("export tiny" + kConfig + " --max-shard-size 300KB", dir.path);
+    // `ladder export` of the same checkpoint writes the same bytes.
+    const auto exported =
+        run_ladder("export tiny -o exported --max-shard-size 300KB" + kConfig, dir.path);
     INFO(exported.out << exported.err);
     REQUIRE(exported.exit_code == 0);
-    const std::string folder = dir / "runs/tiny/hf/step12";
-    REQUIRE(exported.out == "Exported tiny step 12 (Olmo3ForCausalLM, bf16) to '" + folder +
-                                "' without tokenizer files (tokenizer 'synthetic' has no "
-                                "tokenizer.json)\n");
+    REQUIRE(exported.out ==
+            "Exported tiny step 12 (Olmo3ForCausalLM, bf16) to 'exported' "
+            "without tokenizer files (tokenizer 'synthetic' has no "
+            "tokenizer.json)\n");
+    for (const std::string& name : files_in(folder))
+        REQUIRE(read_file(dir / ("exported/" + name)) == read_file(folder + "/" + name));
     const json index = json::parse(read_file(folder + "/model.safetensors.index.json"));
     const auto files = files_in(folder);
     REQUIRE(std::count_if(files.begin(), files.end(), [](const std::string& name) {
@@ -84,6 +96,8 @@ TEST_CASE("export then import then export gives the same folder; a run starts fr
     REQUIRE(exported_from["step"] == 12);
     REQUIRE(exported_from["tokens_seen"] == 12 * 1024);
     require_usage_error(run_ladder("export tiny" + kConfig, dir.path), "exists already");
+    require_usage_error(run_ladder("export tiny --max-shard-size 5XB" + kConfig, dir.path),
+                        "--max-shard-size '5XB': expected a size such as 5GB");
 
     const auto imported =
         run_ladder("import '" + folder + "' --size tiny -o imported" + kConfig, dir.path);
