@@ -34,13 +34,18 @@ std::vector<std::string> files_in(const std::string& folder) {
     return names;
 }
 
-// `from` rewritten as one model.safetensors in `to` without the tensor `dropped`.
-void copy_without(const std::string& from, const std::string& to, const std::string& dropped) {
+// `from` rewritten as one model.safetensors in `to` without the tensor `dropped`, and with
+// `reshaped` given the shape `shape` (the same bytes).
+void copy_changed(const std::string& from, const std::string& to, const std::string& dropped,
+                  const std::string& reshaped = "", const std::vector<int64_t>& shape = {}) {
     const ladder::hf::SafetensorsFile file(from + "/model.safetensors");
     std::vector<ladder::hf::TensorEntry> kept;
     for (const auto& entry : file.tensors()) {
-        if (entry.name != dropped)
-            kept.push_back(entry);
+        if (entry.name == dropped)
+            continue;
+        kept.push_back(entry);
+        if (entry.name == reshaped)
+            kept.back().shape = shape;
     }
     fs::create_directories(to);
     fs::copy_file(from + "/config.json", to + "/config.json");
@@ -141,12 +146,40 @@ TEST_CASE("export then import then export gives the same folder; a run starts fr
         "does not hold size tiny: d_model 128 (the size has 64)");
     const auto one = run_ladder("export tiny" + kConfig + " -o one", dir.path);
     REQUIRE(one.exit_code == 0);
-    copy_without(dir / "one", dir / "missing", "model.layers.2.mlp.up_proj.weight");
+    copy_changed(dir / "one", dir / "missing", "model.layers.2.mlp.up_proj.weight");
     require_usage_error(run_ladder("import missing" + import_to, dir.path),
                         "tensor 'model.layers.2.mlp.up_proj.weight' is missing");
+    copy_changed(dir / "one", dir / "reshaped", "", "model.layers.1.self_attn.q_norm.weight",
+                 {2, 64});
+    require_usage_error(run_ladder("import reshaped" + import_to, dir.path),
+                        "tensor 'model.layers.1.self_attn.q_norm.weight' of "
+                        "'reshaped/model.safetensors': shape [2,64], expected [128]");
     fs::copy(dir / "one", dir / "cut");
     const std::string bytes = read_file(dir / "cut/model.safetensors");
     write_file(dir / "cut/model.safetensors", bytes.substr(0, bytes.size() - 100));
     require_usage_error(run_ladder("import cut" + import_to, dir.path), "a truncated file?");
     REQUIRE_FALSE(fs::exists(dir / "bad/step0"));
+}
+
+TEST_CASE("a checkpoint sharded over 2 fsdp ranks exports like any other", "[hf][distributed]") {
+    const TempDir dir;
+    write_tiny_run(dir.path, 20000);
+    const auto trained = run_ladder("train tiny" + kConfig +
+                                        " --nproc-per-node 2 --trainer.data_parallel.type=fsdp "
+                                        "--trainer.hard_stop='{value: 4, unit: steps}'",
+                                    dir.path);
+    INFO(trained.err);
+    REQUIRE(trained.exit_code == 0);
+    REQUIRE(fs::exists(dir / "runs/tiny/step4/model_and_optim/shards.json"));
+    const auto exported =
+        run_ladder("export tiny --checkpoint runs/tiny/step4 -o sharded" + kConfig, dir.path);
+    INFO(exported.err);
+    REQUIRE(exported.exit_code == 0);
+    // Its weights back in a one-process run's checkpoint, exported again: the same bytes.
+    REQUIRE(run_ladder("import sharded --size tiny -o whole" + kConfig, dir.path).exit_code == 0);
+    REQUIRE(
+        run_ladder("export tiny --checkpoint whole/step0 -o again" + kConfig, dir.path).exit_code ==
+        0);
+    REQUIRE(read_file(dir / "again/model.safetensors") ==
+            read_file(dir / "sharded/model.safetensors"));
 }
