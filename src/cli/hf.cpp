@@ -5,21 +5,17 @@
 // written under a temporary name and renamed when whole.
 #include <nlohmann/json.hpp>
 
-#include <unistd.h>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 #include "cli/common.hpp"
 #include "cli/modules.hpp"
 #include "config/load.hpp"
-#include "config/tokenizers.hpp"
 #include "hf/export_folder.hpp"
 #include "hf/hf_request.hpp"
 #include "hf/olmo_format.hpp"
 #include "io/checkpoint_dir.hpp"
 #include "ladder/run_plan.hpp"
-#include "tokenizer/bpe_loader.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
@@ -118,6 +114,8 @@ void import_checkpoint(const ImportOptions& options, const CommonOptions& common
         size.n_heads = found.spec.n_heads;
         size.n_kv_heads = found.spec.n_kv_heads;
         size.hidden_size = found.spec.hidden_size;
+        if (found.spec.head_dim * found.spec.n_heads != found.spec.d_model)
+            size.head_dim = found.spec.head_dim;
         config.model.sizes[options.size] = size;
     }
     // The size is planned as one of the ladder's, whether its list names it or not.
@@ -134,14 +132,24 @@ void import_checkpoint(const ImportOptions& options, const CommonOptions& common
     const std::string checkpoint = io::checkpoint_dir(folder, 0);
     if (fs::exists(checkpoint))
         throw UsageError("-o: '" + checkpoint + "' exists already; remove it or choose another");
+    const bool made_folder = !fs::exists(folder);
     create_output_folder(folder, "-o");
     hf::ImportRequest request;
     request.hf_folder = options.hf_folder;
     request.save_folder = folder;
     request.config_json = config::to_json_text(config);
     using Entry = void (*)(const RunPlan*, const hf::ImportRequest*);
-    reinterpret_cast<Entry>(module_symbol("libladder_torch.so", "ladder_torch_import"))(&plan,
-                                                                                        &request);
+    try {
+        reinterpret_cast<Entry>(module_symbol("libladder_torch.so", "ladder_torch_import"))(
+            &plan, &request);
+    } catch (...) {
+        // Nothing left behind: the checkpoint is written whole or not at all, and the
+        // folder made for it goes too.
+        std::error_code error;
+        if (made_folder)
+            fs::remove_all(folder, error);
+        throw;
+    }
     std::cout << "Imported '" << options.hf_folder << "' (" << found.spec.family << ", "
               << with_commas(plan.num_params) << " parameters) as '" << checkpoint << "'\n";
     if (custom) {

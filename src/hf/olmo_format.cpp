@@ -264,6 +264,9 @@ std::string custom_size_yaml(const std::string& name, const ModelSpec& spec) {
            ", n_layers: " + std::to_string(spec.n_layers) +
            ", n_heads: " + std::to_string(spec.n_heads) +
            ", n_kv_heads: " + std::to_string(spec.n_kv_heads) +
+           (spec.head_dim * spec.n_heads != spec.d_model
+                ? ", head_dim: " + std::to_string(spec.head_dim)
+                : std::string()) +
            ", hidden_size: " + std::to_string(spec.hidden_size) + "}\n";
 }
 
