@@ -8,8 +8,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "dist/fully_sharded.hpp"
 #include "io/checkpoint_dir.hpp"
 #include "io/file_sink.hpp"
+#include "train/sharded_checkpoint.hpp"
 #include "util/crc32c.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
@@ -228,6 +230,45 @@ UnshardedCheckpoint read_unsharded_checkpoint(
         throw UsageError("checkpoint '" + current + "' cannot be loaded: " + first_line(e.what()));
     }
     return saved;
+}
+
+void load_checkpoint_weights(const std::string& dir, model::Transformer& model) {
+    if (const std::optional<std::string> problem = io::verify_checkpoint(dir))
+        throw UsageError("checkpoint " + *problem);
+    torch::NoGradGuard no_grad;
+    const std::vector<dist::FlatUnit> units = dist::flat_units(*model, 1);
+    auto parameters = model->named_parameters();
+    if (is_sharded_checkpoint(dir)) {
+        // Each unit's flat weights, split into its parameters.
+        const ShardedCheckpoint files(dir, units);
+        for (size_t u = 0; u < units.size(); ++u) {
+            const at::Tensor flat = files.read(u, ShardedCheckpoint::kWeights, 0, units[u].numel);
+            for (size_t i = 0; i < units[u].names.size(); ++i) {
+                at::Tensor& p = parameters[units[u].names[i]];
+                p.copy_(flat.narrow(0, units[u].offsets[i], p.numel()).view(p.sizes()));
+            }
+        }
+        return;
+    }
+    const std::string path = (fs::path(dir) / "model_and_optim" / "model.pt").string();
+    try {
+        torch::serialize::InputArchive weights;
+        weights.load_from(path);
+        for (auto& p : parameters) {
+            at::Tensor tensor;
+            weights.read(p.key(), tensor);
+            if (!tensor.sizes().equals(p.value().sizes())) {
+                throw UsageError("checkpoint '" + path + "': " + p.key() + " has shape " +
+                                 c10::str(tensor.sizes()) + ", the model " +
+                                 c10::str(p.value().sizes()) + " (another size or vocab?)");
+            }
+            p.value().copy_(tensor);
+        }
+    } catch (const UsageError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw UsageError("checkpoint '" + path + "' cannot be loaded: " + first_line(e.what()));
+    }
 }
 
 TrainerState load_checkpoint(const std::string& dir, model::Transformer& model,

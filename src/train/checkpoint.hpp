@@ -46,6 +46,11 @@ struct UnshardedCheckpoint {
 UnshardedCheckpoint read_unsharded_checkpoint(
     const std::string& dir, const std::vector<std::pair<std::string, at::IntArrayRef>>& params);
 
+// The weights alone of the checkpoint in `dir`, sharded or not, into `model` (whole, on the
+// CPU): no optimizer moments are read. Verifies the checksums first; throws UsageError
+// naming the file when the checkpoint is damaged or of another model.
+void load_checkpoint_weights(const std::string& dir, model::Transformer& model);
+
 // The trainer state of the checkpoint in `dir` (train/rank0.json); throws UsageError.
 TrainerState read_trainer_state(const std::string& dir);
 

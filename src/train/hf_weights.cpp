@@ -13,7 +13,7 @@
 
 #include "hf/olmo_format.hpp"
 #include "hf/safetensors.hpp"
-#include "train/transformer_train_module.hpp"
+#include "train/checkpoint.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/input_file.hpp"
@@ -146,12 +146,11 @@ uint64_t write_hf_weights(model::Transformer& model, const std::string& folder,
 }
 
 void export_checkpoint_weights(const RunPlan& plan, const hf::ExportRequest& request) {
-    TransformerTrainModule module(plan, TransformerTrainModuleSettings{}, c10::Device(c10::kCPU),
-                                  nullptr);
-    module.load_checkpoint(request.checkpoint);
-    write_hf_weights(module.model(), request.folder,
-                     request.dtype == "bf16" ? at::kBFloat16 : at::kFloat, request.max_shard_bytes,
-                     request.vocab_rows);
+    // The weights alone: one fp32 copy of the model, no optimizer moments.
+    model::Transformer model(plan.model);
+    load_checkpoint_weights(request.checkpoint, model);
+    write_hf_weights(model, request.folder, request.dtype == "bf16" ? at::kBFloat16 : at::kFloat,
+                     request.max_shard_bytes, request.vocab_rows);
 }
 
 void read_hf_weights(const std::string& folder, model::Transformer& model) {

@@ -22,8 +22,8 @@ namespace ladder::train {
 uint64_t write_hf_weights(model::Transformer& model, const std::string& folder,
                           at::ScalarType dtype, uint64_t max_shard_bytes, int64_t vocab_rows);
 
-// `ladder export`'s tensors: the checkpoint loaded into a whole model on the CPU (sharded
-// checkpoints gathered), written as request.folder's safetensors.
+// `ladder export`'s tensors: the checkpoint's weights (sharded ones gathered) loaded into one
+// model on the CPU, without the optimizer's moments, written as request.folder's safetensors.
 void export_checkpoint_weights(const RunPlan& plan, const hf::ExportRequest& request);
 
 // Reads the weights of the HF folder into `model`: every parameter must be there with its
