@@ -192,27 +192,43 @@ void CheckpointWriter::wait() {
         pending_.get();
 }
 
-UnshardedCheckpoint read_unsharded_checkpoint(
+namespace {
+
+// The weights of an unsharded checkpoint (model.pt), named and shaped as `params`.
+std::vector<at::Tensor> read_weights(
     const std::string& dir, const std::vector<std::pair<std::string, at::IntArrayRef>>& params) {
-    const fs::path root(dir);
-    const std::string weights_path = (root / "model_and_optim" / "model.pt").string();
-    const std::string optim_path = (root / "model_and_optim" / "optim.pt").string();
-    std::string current = weights_path;
-    UnshardedCheckpoint saved;
+    const std::string path = (fs::path(dir) / "model_and_optim" / "model.pt").string();
+    std::vector<at::Tensor> weights;
     try {
-        torch::serialize::InputArchive weights;
-        weights.load_from(weights_path);
+        torch::serialize::InputArchive archive;
+        archive.load_from(path);
         for (const auto& [name, shape] : params) {
             at::Tensor tensor;
-            weights.read(name, tensor);
+            archive.read(name, tensor);
             if (!tensor.sizes().equals(shape)) {
-                throw UsageError("checkpoint '" + weights_path + "': " + name + " has shape " +
+                throw UsageError("checkpoint '" + path + "': " + name + " has shape " +
                                  c10::str(tensor.sizes()) + ", the model " + c10::str(shape) +
                                  " (another size or vocab?)");
             }
-            saved.weights.push_back(tensor);
+            weights.push_back(tensor);
         }
-        current = optim_path;
+    } catch (const UsageError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw UsageError("checkpoint '" + path + "' cannot be loaded: " + first_line(e.what()));
+    }
+    return weights;
+}
+
+}  // namespace
+
+UnshardedCheckpoint read_unsharded_checkpoint(
+    const std::string& dir, const std::vector<std::pair<std::string, at::IntArrayRef>>& params) {
+    const fs::path root(dir);
+    const std::string optim_path = (root / "model_and_optim" / "optim.pt").string();
+    UnshardedCheckpoint saved;
+    saved.weights = read_weights(dir, params);
+    try {
         torch::serialize::InputArchive archive;
         archive.load_from(optim_path);
         for (size_t i = 0; i < params.size(); ++i) {
@@ -227,7 +243,8 @@ UnshardedCheckpoint read_unsharded_checkpoint(
     } catch (const UsageError&) {
         throw;
     } catch (const std::exception& e) {
-        throw UsageError("checkpoint '" + current + "' cannot be loaded: " + first_line(e.what()));
+        throw UsageError("checkpoint '" + optim_path +
+                         "' cannot be loaded: " + first_line(e.what()));
     }
     return saved;
 }
@@ -250,25 +267,12 @@ void load_checkpoint_weights(const std::string& dir, model::Transformer& model) 
         }
         return;
     }
-    const std::string path = (fs::path(dir) / "model_and_optim" / "model.pt").string();
-    try {
-        torch::serialize::InputArchive weights;
-        weights.load_from(path);
-        for (auto& p : parameters) {
-            at::Tensor tensor;
-            weights.read(p.key(), tensor);
-            if (!tensor.sizes().equals(p.value().sizes())) {
-                throw UsageError("checkpoint '" + path + "': " + p.key() + " has shape " +
-                                 c10::str(tensor.sizes()) + ", the model " +
-                                 c10::str(p.value().sizes()) + " (another size or vocab?)");
-            }
-            p.value().copy_(tensor);
-        }
-    } catch (const UsageError&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw UsageError("checkpoint '" + path + "' cannot be loaded: " + first_line(e.what()));
-    }
+    std::vector<std::pair<std::string, at::IntArrayRef>> params;
+    for (const auto& p : parameters)
+        params.emplace_back(p.key(), p.value().sizes());
+    const std::vector<at::Tensor> weights = read_weights(dir, params);
+    for (size_t i = 0; i < weights.size(); ++i)
+        parameters[params[i].first].copy_(weights[i]);
 }
 
 TrainerState load_checkpoint(const std::string& dir, model::Transformer& model,
