@@ -414,8 +414,9 @@ struct TensorBoardConfig {
     }
 };
 
-// Hugging Face folders of the run's checkpoints (`ladder export`), written at the end of
-// training into <dir>/<size>/hf/step<N>, as OLMo-core's HFConverterCallback converts.
+// Hugging Face folders of the run's checkpoints (`ladder export`) in <dir>/<size>/hf/step<N>:
+// the last one when training ends, and with every_checkpoint each planned one once saved, as
+// OLMo-core's HFConverterCallback converts.
 struct HfExporterConfig {
     bool enabled = false;
     bool every_checkpoint = false;
@@ -425,9 +426,9 @@ struct HfExporterConfig {
     template <class V>
     void fields(V& v) {
         v.field("enabled", enabled,
-                "export checkpoints as Hugging Face folders when training ends");
+                "export the last checkpoint as a Hugging Face folder when training ends");
         v.field("every_checkpoint", every_checkpoint,
-                "every planned checkpoint of the run, not only the last");
+                "also each planned checkpoint, as soon as it is saved");
         v.choice("dtype", dtype, {"bf16", "fp32"}, "tensor type of the safetensors");
         v.field("max_shard_size", max_shard_size,
                 "largest safetensors file before sharding (5GB, 500MB, 2GiB, bytes)");
