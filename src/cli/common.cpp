@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "io/checkpoint_dir.hpp"
 #include "plot/cairo_plot.hpp"
 #include "util/atomic_file.hpp"
 
@@ -50,6 +51,22 @@ std::vector<std::string> write_plot(const plot::LrFigure& figure, const std::str
         paths.push_back(path);
     }
     return paths;
+}
+
+std::vector<int64_t> saved_steps(const std::string& folder, const std::string& size,
+                                 const std::optional<int64_t>& step) {
+    const std::vector<int64_t> saved = io::find_checkpoints(folder);
+    if (saved.empty())
+        throw UsageError("size " + size + ": no complete checkpoint in '" + folder + "'");
+    if (step && std::find(saved.begin(), saved.end(), *step) == saved.end()) {
+        std::vector<std::string> steps;
+        for (const int64_t s : saved)
+            steps.push_back(std::to_string(s));
+        throw UsageError("--step " + std::to_string(*step) +
+                         ": no complete checkpoint of that step in '" + folder +
+                         "' (it has steps " + join(steps, ", ") + ")");
+    }
+    return saved;
 }
 
 }  // namespace ladder::cli

@@ -43,6 +43,11 @@ std::vector<std::string> write_plot(const plot::LrFigure& figure, const std::str
 // Prints the plan's warnings on stderr.
 void print_warnings(const RunPlan& plan);
 
+// The complete checkpoints in a size's run folder, oldest first, and `step` checked to be one
+// of them (--step N of eval and export); UsageError naming the folder otherwise.
+std::vector<int64_t> saved_steps(const std::string& folder, const std::string& size,
+                                 const std::optional<int64_t>& step);
+
 void register_dry_run(CLI::App& app, CommonOptions& common);
 void register_plot_lr(CLI::App& app, CommonOptions& common);
 void register_plot_metrics(CLI::App& app, CommonOptions& common);

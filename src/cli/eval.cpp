@@ -28,20 +28,9 @@ struct EvalOptions {
 };
 
 std::vector<int64_t> chosen_steps(const EvalOptions& options, const std::string& folder) {
-    const std::vector<int64_t> saved = io::find_checkpoints(folder);
-    if (saved.empty())
-        throw UsageError("size " + options.size + ": no complete checkpoint in '" + folder + "'");
-    if (options.step) {
-        if (std::find(saved.begin(), saved.end(), *options.step) == saved.end()) {
-            std::vector<std::string> steps;
-            for (const int64_t s : saved)
-                steps.push_back(std::to_string(s));
-            throw UsageError("--step " + std::to_string(*options.step) +
-                             ": no complete checkpoint of that step in '" + folder +
-                             "' (it has steps " + join(steps, ", ") + ")");
-        }
+    const std::vector<int64_t> saved = saved_steps(folder, options.size, options.step);
+    if (options.step)
         return {*options.step};
-    }
     if (!options.all_steps)
         return {saved.back()};
     // The ones training evaluated: those with a metrics file to add to.

@@ -51,21 +51,8 @@ std::string chosen_checkpoint(const ExportOptions& options, const RunPlan& plan)
                              "': not a complete ladder checkpoint folder");
         return *options.checkpoint;
     }
-    const std::vector<int64_t> saved = io::find_checkpoints(plan.save_folder);
-    if (saved.empty())
-        throw UsageError("size " + options.size + ": no complete checkpoint in '" +
-                         plan.save_folder + "'");
-    if (!options.step)
-        return io::checkpoint_dir(plan.save_folder, saved.back());
-    if (std::find(saved.begin(), saved.end(), *options.step) == saved.end()) {
-        std::vector<std::string> steps;
-        for (const int64_t s : saved)
-            steps.push_back(std::to_string(s));
-        throw UsageError("--step " + std::to_string(*options.step) +
-                         ": no complete checkpoint of that step in '" + plan.save_folder +
-                         "' (it has steps " + join(steps, ", ") + ")");
-    }
-    return io::checkpoint_dir(plan.save_folder, *options.step);
+    const std::vector<int64_t> saved = saved_steps(plan.save_folder, options.size, options.step);
+    return io::checkpoint_dir(plan.save_folder, options.step.value_or(saved.back()));
 }
 
 void export_checkpoint(const ExportOptions& options, const CommonOptions& common) {
@@ -73,19 +60,11 @@ void export_checkpoint(const ExportOptions& options, const CommonOptions& common
     const RunPlan plan = plan_run(config, options.size);
     const std::string checkpoint = chosen_checkpoint(options, plan);
     const uint64_t shard_bytes = hf::parse_shard_size(options.max_shard_size, "--max-shard-size");
-    std::string folder;
-    if (options.output) {
-        folder = *options.output;
-    } else {
-        const json state = json::parse(
-            read_input_file(checkpoint + "/train/rank0.json", "trainer state", 1 << 20));
-        folder = hf::default_export_folder(plan, state.value("global_step", int64_t{0}));
-    }
     using Entry = void (*)(const RunPlan*, const hf::ExportRequest*);
     const auto entry =
         reinterpret_cast<Entry>(module_symbol("libladder_torch.so", "ladder_torch_export"));
     std::cout << hf::write_export_folder(
-                     config, plan, checkpoint, folder, options.dtype, shard_bytes,
+                     config, plan, checkpoint, options.output, options.dtype, shard_bytes,
                      [&](const hf::ExportRequest& request) { entry(&plan, &request); })
               << "\n";
 }

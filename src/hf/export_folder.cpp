@@ -83,11 +83,10 @@ std::string default_export_folder(const RunPlan& plan, int64_t step) {
 }
 
 std::string write_export_folder(const config::LadderConfig& config, const RunPlan& plan,
-                                const std::string& checkpoint, const std::string& folder,
+                                const std::string& checkpoint,
+                                const std::optional<std::string>& chosen_folder,
                                 const std::string& dtype, uint64_t max_shard_bytes,
                                 const std::function<void(const ExportRequest&)>& write_weights) {
-    if (fs::exists(folder))
-        throw UsageError("-o '" + folder + "' exists already; remove it or choose another");
     config::TokenizerConfig tokenizer = config.tokenizer;
     config::resolve_tokenizer(tokenizer);
     const SpecialTokens ids = {tokenizer.pad_token_id, tokenizer.bos_token_id,
@@ -102,6 +101,9 @@ std::string write_export_folder(const config::LadderConfig& config, const RunPla
     const json state =
         json::parse(read_input_file(checkpoint + "/train/rank0.json", "trainer state", 1 << 20));
     const int64_t step = state.value("global_step", int64_t{0});
+    const std::string folder = chosen_folder.value_or(default_export_folder(plan, step));
+    if (fs::exists(folder))
+        throw UsageError("-o '" + folder + "' exists already; remove it or choose another");
 
     const std::string partial = folder + ".partial";
     std::error_code error;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "config/ladder_config.hpp"
@@ -22,11 +23,13 @@ uint64_t parse_shard_size(const std::string& text, const std::string& what);
 // <run folder>/hf/step<N>.
 std::string default_export_folder(const RunPlan& plan, int64_t step);
 
-// Writes the folder; `write_weights` fills request.folder with the safetensors. Returns the
-// line that says what was written. Throws UsageError when `folder` exists.
+// Writes the folder (`folder`, default <run folder>/hf/step<N>); `write_weights` fills
+// request.folder with the safetensors. Returns the line that says what was written. Throws
+// UsageError when the folder exists.
 std::string write_export_folder(const config::LadderConfig& config, const RunPlan& plan,
-                                const std::string& checkpoint, const std::string& folder,
-                                const std::string& dtype, uint64_t max_shard_bytes,
+                                const std::string& checkpoint,
+                                const std::optional<std::string>& folder, const std::string& dtype,
+                                uint64_t max_shard_bytes,
                                 const std::function<void(const ExportRequest&)>& write_weights);
 
 }  // namespace ladder::hf

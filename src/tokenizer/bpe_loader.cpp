@@ -84,11 +84,6 @@ const std::vector<BpePreset>& bpe_presets() {
     return presets;
 }
 
-bool ends_with_text(const std::string& text, const std::string& suffix) {
-    return text.size() >= suffix.size() &&
-           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::optional<std::string> base64_decode(const std::string& text) {
     static const std::string alphabet =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -572,8 +567,8 @@ HfTokenizerFiles preset_hf_tokenizer(const std::string& name, int64_t max_length
 }
 
 bool is_bpe_tokenizer(const std::string& name_or_path) {
-    return is_bpe_preset(name_or_path) || ends_with_text(name_or_path, ".json") ||
-           ends_with_text(name_or_path, ".tiktoken");
+    return is_bpe_preset(name_or_path) || ends_with(name_or_path, ".json") ||
+           ends_with(name_or_path, ".tiktoken");
 }
 
 std::string bpe_file(const std::string& name_or_path) {
@@ -603,7 +598,7 @@ LoadedBpe load_bpe(const std::string& name_or_path) {
             std::string(preset.name) + " (" + preset.encoding + ".tiktoken, " +
                 std::to_string(preset.added.size()) + " added tokens)"};
     }
-    if (ends_with_text(name_or_path, ".tiktoken")) {
+    if (ends_with(name_or_path, ".tiktoken")) {
         const std::string stem = fs::path(name_or_path).stem().string();
         const RankEncoding* encoding = find_encoding(stem);
         if (!encoding) {
